@@ -1,0 +1,19 @@
+"""Error classes of Mineral Atlas.
+
+Each subclasses a built-in so callers can catch either the precise class or the built-in.
+Messages name the argument or file, the feature where relevant, the value and what was expected.
+"""
+
+from __future__ import annotations
+
+
+class CRSError(ValueError):
+    """A GeoDataFrame has no CRS, or one that cannot be used."""
+
+
+class LayerError(ValueError):
+    """A layer (file or frame) is unreadable or breaks the schema."""
+
+
+class ExportError(ValueError):
+    """A layer cannot be exported in the requested form."""

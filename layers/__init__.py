@@ -1,0 +1,102 @@
+"""Map layers of Mineral Atlas: one module per layer, each loading, validating and styling its data.
+
+Public API
+----------
+names()            the layer names, in drawing order
+load(name)         the validated layer as a GeoDataFrame in EPSG:4326 (a fresh copy each call)
+spec(name)         the layer's :class:`layers._spec.LayerSpec` (title, style, legend, source)
+filter_layer(...)  the features matching the sidebar filters
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+
+import geopandas as gpd
+
+from geo._errors import LayerError
+from layers import countries, demand, facilities, lithium_blocks, ports
+from layers._schema import validate
+from layers._spec import LayerSpec
+
+__all__ = ["FILTER_COLUMNS", "LayerError", "filter_layer", "load", "names", "spec"]
+
+_SPECS: dict[str, LayerSpec] = {
+    m.SPEC.name: m.SPEC for m in (countries, lithium_blocks, demand, ports, facilities)
+}
+
+#: Columns the sidebar filters act on; ``materials`` matches any entry of the ``;`` list.
+FILTER_COLUMNS: tuple[str, ...] = ("operator", "kind", "status", "country", "materials")
+
+
+def names() -> list[str]:
+    """Names of the built-in layers, in drawing order (basemap first)."""
+    return list(_SPECS)
+
+
+def spec(name: str) -> LayerSpec:
+    """The :class:`LayerSpec` of layer ``name``.
+
+    Raises
+    ------
+    LayerError
+        If ``name`` is not a layer; the message lists the valid names.
+    """
+    try:
+        return _SPECS[name]
+    except KeyError:
+        msg = f"unknown layer {name!r}; valid layers: {', '.join(_SPECS)}"
+        raise LayerError(msg) from None
+
+
+@lru_cache(maxsize=None)
+def _load_validated(name: str) -> gpd.GeoDataFrame:
+    layer = spec(name)
+    gdf = layer.read()
+    return validate(gdf, source=layer.source, required=layer.required, geom_types=layer.geom_types)
+
+
+def load(name: str) -> gpd.GeoDataFrame:
+    """Load layer ``name`` as a validated GeoDataFrame in EPSG:4326.
+
+    The file is read and validated once per process; each call returns a copy the caller may change.
+
+    Raises
+    ------
+    LayerError
+        Unknown name, or a schema problem naming the file, the feature id and the problem.
+    """
+    return _load_validated(name).copy()
+
+
+def filter_layer(gdf: gpd.GeoDataFrame, **selected: Iterable[str] | None) -> gpd.GeoDataFrame:
+    """Keep the features whose values are among the selected ones.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        A record layer.
+    **selected : iterable of str or None
+        Keyword per column of :data:`FILTER_COLUMNS`; ``None`` or empty means no filter on it.
+        ``materials`` keeps a feature when any of its ``;``-separated materials is selected.
+
+    Raises
+    ------
+    LayerError
+        For a keyword that is not a filter column.
+    """
+    unknown = sorted(set(selected) - set(FILTER_COLUMNS))
+    if unknown:
+        msg = f"filter: unknown column(s) {', '.join(unknown)}; expected some of {', '.join(FILTER_COLUMNS)}"
+        raise LayerError(msg)
+    keep = gpd.pd.Series(True, index=gdf.index)
+    for column, values in selected.items():
+        if not values or column not in gdf.columns:
+            continue
+        wanted = set(values)
+        if column == "materials":
+            keep &= gdf[column].fillna("").map(lambda v: bool(wanted & set(v.split(";"))))
+        else:
+            keep &= gdf[column].isin(wanted)
+    return gdf[keep]

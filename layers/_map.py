@@ -1,0 +1,136 @@
+"""Assembling the map: basemaps, one FeatureGroup per layer, controls, legend and attribution.
+
+The map loads no asset from the internet (see :mod:`layers._assets`). OpenStreetMap tiles are the
+default basemap when online; the Natural Earth countries layer is the tile-free basemap, and the
+page switches to it by itself when a tile fails to load.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping, Sequence
+
+import folium
+import geopandas as gpd
+from branca.element import MacroElement
+from folium.plugins import Fullscreen
+from jinja2 import Template
+
+from layers import countries, spec
+from layers._assets import localize
+from layers._render import layer_group
+from layers._spec import LegendEntry
+
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
+BASEMAPS = ("OpenStreetMap", "Offline (Natural Earth)")
+
+
+class _Script(MacroElement):
+    """Raw script run after the map is built; ``params`` are passed as JSON."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+        (function(map, params) { {{ this.body }} })({{ this._parent.get_name() }}, {{ this.params_json }});
+        {% endmacro %}"""
+    )
+
+    def __init__(self, body: str, params: Mapping[str, object]) -> None:
+        super().__init__()
+        self._name = "MineralAtlasScript"
+        self.body = body
+        # json.dumps + escaping of "<" keeps data from closing the <script> element
+        self.params_json = json.dumps(params).replace("<", "\\u003c")
+
+
+def legend_html(entries: Sequence[LegendEntry]) -> str:
+    """Escaped HTML of the legend."""
+    rows = []
+    for entry in entries:
+        radius = "50%" if entry.shape == "circle" else "2px"
+        border = "2px dashed #212121" if entry.dashed else "1px solid #212121"
+        swatch = (
+            f"<span style='display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:middle;"
+            f"border-radius:{radius};border:{border};background:{html.escape(entry.color)}'></span>"
+        )
+        rows.append(f"<div>{swatch}{html.escape(entry.label)}</div>")
+    return "".join(rows)
+
+
+_LEGEND_AND_FALLBACK = """
+var legend = L.control({position: 'bottomleft'});
+legend.onAdd = function () {
+  var div = L.DomUtil.create('div', 'ma-legend');
+  div.style.cssText = 'background:rgba(255,255,255,.9);padding:6px 8px;font:12px sans-serif;border-radius:4px;max-height:40vh;overflow:auto';
+  div.innerHTML = params.legend;
+  L.DomEvent.disableClickPropagation(div);
+  return div;
+};
+legend.addTo(map);
+params.attribution.forEach(function (a) { map.attributionControl.addAttribution(a); });
+var osm = window[params.osm], offline = window[params.offline];
+if (osm && offline) {
+  osm.once('tileerror', function () {
+    if (map.hasLayer(osm)) { map.removeLayer(osm); map.addLayer(offline); offline.bringToBack && offline.bringToBack(); }
+  });
+}
+"""
+
+
+def build_map(
+    frames: Mapping[str, gpd.GeoDataFrame],
+    *,
+    basemap: str = BASEMAPS[0],
+    location: tuple[float, float] = (22.0, 80.0),
+    zoom_start: int = 4,
+) -> folium.Map:
+    """Build the folium map of the given layers.
+
+    Parameters
+    ----------
+    frames : mapping of layer name to GeoDataFrame
+        The (filtered) layers to draw, in EPSG:4326; the countries layer is always drawn as the
+        offline basemap and need not be given.
+    basemap : str
+        ``"OpenStreetMap"`` (online tiles, the default) or ``"Offline (Natural Earth)"``.
+    location : (float, float)
+        Initial centre as (lat, lon) degrees, Leaflet's order.
+    zoom_start : int
+        Initial zoom level.
+    """
+    if basemap not in BASEMAPS:
+        msg = f"basemap: expected one of {', '.join(BASEMAPS)}, got {basemap!r}"
+        raise ValueError(msg)
+    m = folium.Map(location=location, zoom_start=zoom_start, tiles=None, control_scale=True, prefer_canvas=False)
+    osm = folium.TileLayer(OSM_TILES, name="OpenStreetMap", attr=OSM_ATTRIBUTION, overlay=False, show=basemap == BASEMAPS[0])
+    country_frame = frames.get("countries")
+    if country_frame is None:
+        from layers import load
+
+        country_frame = load("countries")
+    offline = layer_group(
+        countries.SPEC, countries.display_geometries(country_frame), overlay=False, show=basemap == BASEMAPS[1]
+    )
+    offline.layer_name = BASEMAPS[1]
+    osm.add_to(m)
+    offline.add_to(m)
+
+    legend: list[LegendEntry] = []
+    attributions: list[str] = [html.escape(countries.SPEC.attribution)]
+    for name, gdf in frames.items():
+        if name == "countries":
+            continue
+        layer = spec(name)
+        layer_group(layer, gdf).add_to(m)
+        legend.extend(layer.legend)
+        if layer.attribution:
+            attributions.append(html.escape(layer.attribution))
+
+    Fullscreen(position="topleft").add_to(m)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    _Script(
+        _LEGEND_AND_FALLBACK,
+        {"legend": legend_html(legend), "attribution": attributions, "osm": osm.get_name(), "offline": offline.get_name()},
+    ).add_to(m)
+    return localize(m)

@@ -1,0 +1,118 @@
+"""Drawing a layer on a folium map: one FeatureGroup per layer, escaped popups and tooltips.
+
+Feature properties are data, never markup: every value is HTML-escaped in Python before it reaches
+the page, and a ``source`` becomes a link only when it is an http(s) URL.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import folium
+import geopandas as gpd
+import shapely
+from folium.plugins import MarkerCluster
+from folium.utilities import JsCode
+
+from geo.export import json_value, prepare_geometries
+from layers._spec import LayerSpec
+
+#: Decimals of display coordinates (about 1 m); exports keep GEOJSON_PRECISION.
+DISPLAY_PRECISION = 5
+_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+
+_BIND = JsCode(
+    """function(feature, layer) {
+    layer.bindTooltip(feature.properties._tooltip, {sticky: true});
+    layer.bindPopup(feature.properties._popup, {maxWidth: 360});
+}"""
+)
+
+
+def _text(value: Any) -> str:
+    value = json_value(value)
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def source_html(source: str) -> str:
+    """Escaped source text; its http(s) URLs become links (other schemes stay plain text)."""
+    parts, last = [], 0
+    for match in _URL.finditer(source):
+        parts.append(html.escape(source[last : match.start()]))
+        url = html.escape(match.group(0), quote=True)
+        parts.append(f'<a href="{url}" target="_blank" rel="noopener noreferrer">{url}</a>')
+        last = match.end()
+    parts.append(html.escape(source[last:]))
+    return "".join(parts)
+
+
+def popup_html(props: Mapping[str, Any], fields: tuple[str, ...]) -> str:
+    """The popup of one feature: name, the listed fields and the source, all escaped."""
+    rows = [f"<b>{html.escape(_text(props.get('name')))}</b>", "<table class='ma-popup'>"]
+    for field in fields:
+        value = _text(props.get(field))
+        if value:
+            label = html.escape(field.replace("_", " "))
+            rows.append(f"<tr><th>{label}</th><td>{html.escape(value)}</td></tr>")
+    source = _text(props.get("source"))
+    if source:
+        rows.append(f"<tr><th>source</th><td>{source_html(source)}</td></tr>")
+    rows.append("</table>")
+    return "".join(rows)
+
+
+def tooltip_text(props: Mapping[str, Any]) -> str:
+    """Escaped one-line tooltip: the name, and the kind where there is one."""
+    name = html.escape(_text(props.get("name")))
+    kind = _text(props.get("kind")).replace("_", " ")
+    return f"{name} ({html.escape(kind)})" if kind else name
+
+
+def display_collection(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> dict[str, Any]:
+    """GeoJSON for the map: geometry rounded for display, only popup, tooltip and style properties."""
+    geoms = prepare_geometries(gdf.geometry.values, precision=DISPLAY_PRECISION)
+    features = []
+    for pos, (props, geom) in enumerate(zip(gdf.drop(columns=gdf.geometry.name).to_dict("records"), geoms, strict=True)):
+        features.append(
+            {
+                "type": "Feature",
+                "id": str(pos),
+                "properties": {
+                    "_tooltip": tooltip_text(props),
+                    "_popup": popup_html(props, spec.popup_fields),
+                    "_style": {k: v for k, v in spec.style(props).items() if v is not None},
+                },
+                "geometry": shapely.geometry.mapping(geom),
+            }
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def layer_group(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, show: bool = True, overlay: bool = True) -> folium.FeatureGroup:
+    """A FeatureGroup drawing ``gdf`` with the layer's style, popups, tooltips and clustering."""
+    group = folium.FeatureGroup(name=f"{spec.title} ({len(gdf)})" if spec.filterable else spec.title, show=show, overlay=overlay)
+    if gdf.empty:
+        return group
+    points = spec.geom_types == ("Point",)
+    geojson = folium.GeoJson(
+        display_collection(spec, gdf),
+        name=spec.title,
+        style_function=lambda feature: feature["properties"]["_style"],
+        marker=folium.CircleMarker() if points else None,
+        on_each_feature=None if spec.name == "countries" else _BIND,
+        smooth_factor=1.0,
+    )
+    parent = MarkerCluster(name=spec.title, control=False, options={"maxClusterRadius": 40, "disableClusteringAtZoom": 9}) if spec.cluster else group
+    geojson.add_to(parent)
+    if spec.cluster:
+        parent.add_to(group)
+    return group
