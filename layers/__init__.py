@@ -20,7 +20,7 @@ from layers import countries, demand, facilities, lithium_blocks, ports
 from layers._schema import validate
 from layers._spec import LayerSpec
 
-__all__ = ["FILTER_COLUMNS", "LayerError", "filter_layer", "load", "names", "spec"]
+__all__ = ["FILTER_COLUMNS", "TABLE_COLUMNS", "LayerError", "attribute_table", "combine", "filter_layer", "load", "names", "spec"]
 
 _SPECS: dict[str, LayerSpec] = {
     m.SPEC.name: m.SPEC for m in (countries, lithium_blocks, demand, ports, facilities)
@@ -100,3 +100,31 @@ def filter_layer(gdf: gpd.GeoDataFrame, **selected: Iterable[str] | None) -> gpd
         else:
             keep &= gdf[column].isin(wanted)
     return gdf[keep]
+
+
+#: Columns of the attribute table shown under the map, in order.
+TABLE_COLUMNS: tuple[str, ...] = (
+    "layer", "id", "name", "operator", "kind", "status", "country", "materials",
+    "location_precision", "lon", "lat", "source", "source_date",
+)
+
+
+def combine(frames: dict[str, gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """Stack record layers into one frame with a ``layer`` column (for the table and bulk export)."""
+    parts = [gdf.assign(layer=name) for name, gdf in frames.items() if not gdf.empty]
+    if not parts:
+        return gpd.GeoDataFrame({"layer": []}, geometry=[], crs="EPSG:4326")
+    out = gpd.pd.concat(parts, ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=parts[0].crs)
+
+
+def attribute_table(frames: dict[str, gpd.GeoDataFrame]) -> gpd.pd.DataFrame:
+    """Plain table of the features: one row each, lon/lat of the point (or of a point inside the polygon)."""
+    combined = combine(frames)
+    if combined.empty:
+        return gpd.pd.DataFrame(columns=list(TABLE_COLUMNS))
+    points = combined.geometry.representative_point()
+    table = gpd.pd.DataFrame(combined.drop(columns=combined.geometry.name))
+    table["lon"] = points.x.round(5)
+    table["lat"] = points.y.round(5)
+    return table[[c for c in TABLE_COLUMNS if c in table.columns]]

@@ -77,23 +77,30 @@ def tooltip_text(props: Mapping[str, Any]) -> str:
     return f"{name} ({html.escape(kind)})" if kind else name
 
 
-def display_collection(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> dict[str, Any]:
-    """GeoJSON for the map: geometry rounded for display, only popup, tooltip and style properties."""
+def display_collection(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, with_markers: bool = False) -> dict[str, Any]:
+    """GeoJSON for the map: geometry rounded for display, only popup, tooltip and style properties.
+
+    With ``with_markers``, each polygon also gets a marker at a point inside it, so small areas
+    (a 2 sq km lithium block) stay visible and clickable at country zoom levels.
+    """
     geoms = prepare_geometries(gdf.geometry.values, precision=DISPLAY_PRECISION)
     features = []
-    for pos, (props, geom) in enumerate(zip(gdf.drop(columns=gdf.geometry.name).to_dict("records"), geoms, strict=True)):
-        features.append(
-            {
-                "type": "Feature",
-                "id": str(pos),
-                "properties": {
-                    "_tooltip": tooltip_text(props),
-                    "_popup": popup_html(props, spec.popup_fields),
-                    "_style": {k: v for k, v in spec.style(props).items() if v is not None},
-                },
-                "geometry": shapely.geometry.mapping(geom),
-            }
-        )
+    records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
+    for pos, (props, geom) in enumerate(zip(records, geoms, strict=True)):
+        shared = {"_tooltip": tooltip_text(props), "_popup": popup_html(props, spec.popup_fields)}
+        style = {k: v for k, v in spec.style(props).items() if v is not None}
+        parts = [(geom, style)]
+        if with_markers and geom is not None and geom.geom_type.endswith("Polygon"):
+            parts.append((geom.representative_point(), {**style, "radius": 7, "fillOpacity": 0.9}))
+        for index, (part, part_style) in enumerate(parts):
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": f"{pos}.{index}",
+                    "properties": {**shared, "_style": part_style},
+                    "geometry": shapely.geometry.mapping(part),
+                }
+            )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -102,13 +109,13 @@ def layer_group(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, show: bool = True, ov
     group = folium.FeatureGroup(name=f"{spec.title} ({len(gdf)})" if spec.filterable else spec.title, show=show, overlay=overlay)
     if gdf.empty:
         return group
-    points = spec.geom_types == ("Point",)
+    basemap = not spec.filterable
     geojson = folium.GeoJson(
-        display_collection(spec, gdf),
+        display_collection(spec, gdf, with_markers=not basemap),
         name=spec.title,
         style_function=lambda feature: feature["properties"]["_style"],
-        marker=folium.CircleMarker() if points else None,
-        on_each_feature=None if spec.name == "countries" else _BIND,
+        marker=folium.CircleMarker(),
+        on_each_feature=None if basemap else _BIND,
         smooth_factor=1.0,
     )
     parent = MarkerCluster(name=spec.title, control=False, options={"maxClusterRadius": 40, "disableClusteringAtZoom": 9}) if spec.cluster else group

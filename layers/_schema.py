@@ -133,7 +133,11 @@ def validate(
         _check_domain(gdf, "country", country_codes(), problems, ids)
     if "source_date" in required:
         for pos, value in enumerate(gdf["source_date"]):
-            if isinstance(value, str) and value and not valid_source_date(value):
+            if not isinstance(value, str):
+                if pd.isna(value):
+                    continue  # reported as empty above
+                problems.append(f"{_feature_label(ids, pos)}: source_date {value!r} is not text (YYYY, YYYY-MM or YYYY-MM-DD)")
+            elif value and not valid_source_date(value):
                 problems.append(f"{_feature_label(ids, pos)}: source_date {value!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
 
     geoms = gdf.geometry.values

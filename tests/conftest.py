@@ -1,0 +1,136 @@
+"""Shared fixtures: small seeded frames, a hostile data folder, and a running app for browser tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from geo.settings import DATA_DIR, PROJECT_DIR
+
+CHROMIUM = Path("/usr/bin/chromium")
+XSS_NAME = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture
+def points() -> gpd.GeoDataFrame:
+    """Three facilities in EPSG:4326 with the record schema."""
+    return gpd.GeoDataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "name": ["Alpha", "Beta", "Gamma"],
+            "operator": ["Op", "", "Op"],
+            "kind": ["recycling", "refining", "port"],
+            "materials": ["Li;Co", "Ni", ""],
+            "status": ["operating", "planned", "operating"],
+            "country": ["IN", "JP", "US"],
+            "source": ["https://example.org/a", "Article — Outlet", "Article"],
+            "source_date": ["2025-07-10", "2025-04", "2024"],
+            "location_precision": ["town", "site", "region"],
+            "notes": ["", "", ""],
+        },
+        geometry=[shapely.Point(77.5, 28.47), shapely.Point(133.28, 33.96), shapely.Point(-119.44, 39.54)],
+        crs="EPSG:4326",
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_app(data_dir: Path, log: Path) -> Iterator[str]:
+    port = _free_port()
+    env = {**os.environ, "MINERAL_ATLAS_DATA_DIR": str(data_dir)}
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(PROJECT_DIR / "streamlit_app.py"),
+        "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
+    ]
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.3)
+        else:
+            proc.terminate()
+            pytest.fail(f"streamlit did not start on {url}: {log.read_text()[-2000:]}")
+        try:
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on the shipped data, on a free port."""
+    yield from _start_app(DATA_DIR, tmp_path_factory.mktemp("app") / "streamlit.log")
+
+
+@pytest.fixture(scope="session")
+def hostile_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a copy of the data with a facility whose properties are markup and a javascript: URL."""
+    data = tmp_path_factory.mktemp("hostile-data")
+    shutil.copytree(DATA_DIR, data, dirs_exist_ok=True)
+    with (data / "facilities.csv").open("a", encoding="utf-8") as fh:
+        fh.write(
+            f'xss-test,"{XSS_NAME}","<script>alert(2)</script>",recycling,Li,operating,IN,80.0,20.0,'
+            '"javascript:alert(3)",2025-01-01,town,"<b onmouseover=alert(4)>bold</b>"\n'
+        )
+    yield from _start_app(data, tmp_path_factory.mktemp("hostile-app") / "streamlit.log")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright, with no network beyond this machine."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+        )
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A page whose requests leave the machine never: anything not on 127.0.0.1 is aborted and recorded."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    blocked: list[str] = []
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
+            return r.continue_()
+        blocked.append(url)
+        return r.abort()
+
+    context.route("**/*", route)
+    pg = context.new_page()
+    pg.blocked = blocked
+    yield pg
+    context.close()
