@@ -114,7 +114,7 @@ def layer_group(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, show: bool = True, ov
         display_collection(spec, gdf, with_markers=not basemap),
         name=spec.title,
         style_function=lambda feature: feature["properties"]["_style"],
-        marker=folium.CircleMarker(),
+        marker=folium.CircleMarker(fill=True),
         on_each_feature=None if basemap else _BIND,
         smooth_factor=1.0,
     )

@@ -1,0 +1,63 @@
+"""The Streamlit script under AppTest: runs without exception, shows every layer, filters, errors."""
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+import layers
+from geo._errors import LayerError
+
+from geo.settings import PROJECT_DIR
+
+APP = str(PROJECT_DIR / "streamlit_app.py")
+
+
+@pytest.fixture
+def app():
+    st.cache_data.clear()
+    return AppTest.from_file(APP, default_timeout=90).run()
+
+
+def _caption(at) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Showing"))
+
+
+def test_runs_and_shows_every_layer(app):
+    assert not app.exception
+    assert not app.error
+    caption = _caption(app)
+    for name in layers.names():
+        if name != "countries":
+            assert f"{layers.spec(name).title}: {len(layers.load(name))}" in caption
+    table = app.dataframe[0].value
+    assert len(table) == sum(len(layers.load(n)) for n in layers.names() if n != "countries")
+
+
+def test_filter_changes_the_table(app):
+    app.sidebar.multiselect(key="filter_kind").set_value(["refining"]).run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert set(table["kind"]) == {"refining"}
+    assert "Facilities: 4" in _caption(app)
+
+
+def test_layer_choice_hides_layers(app):
+    app.sidebar.multiselect(key="visible_layers").set_value(["facilities"]).run()
+    assert set(app.dataframe[0].value["layer"]) == {"facilities"}
+
+
+def test_about_tab_cites_the_key_figures(app):
+    text = " ".join(m.value for m in app.markdown)
+    for figure in ("300,000 t", "₹34,000 crore", "20 % by 2030"):
+        assert figure in text
+
+
+def test_broken_data_shows_a_message_not_a_traceback(monkeypatch):
+    def broken(name):
+        raise LayerError("data/facilities.csv: feature 'x': kind 'mine' is not one of ...")
+
+    monkeypatch.setattr(layers, "load", broken)
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    assert not at.exception
+    assert "Could not load the built-in data: data/facilities.csv: feature 'x'" in at.error[0].value

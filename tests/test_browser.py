@@ -1,0 +1,120 @@
+"""End to end in Debian's Chromium (Playwright), the app on a free port, no network beyond this machine."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.conftest import XSS_NAME
+
+pytestmark = pytest.mark.browser
+
+MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
+
+
+def _open(page, url: str):
+    page.goto(url)
+    page.wait_for_selector(MAP_FRAME, timeout=90_000)
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=60_000)
+    return frame
+
+
+def _caption(page) -> str:
+    return page.locator("[data-testid='stCaptionContainer']", has_text="Showing").first.inner_text()
+
+
+def test_map_renders_offline_with_every_layer(page, app_url):
+    frame = _open(page, app_url)
+    # markers and clusters are in the DOM: ports, block polygons and their markers, clustered facilities and cities
+    assert frame.locator("path[fill='#283593']").count() >= 20  # ports
+    assert frame.locator("path[fill='#f9a825']").count() == 4  # two blocks: polygon + marker each
+    assert frame.locator(".marker-cluster").count() > 5
+    control = frame.locator(".leaflet-control-layers").inner_text()
+    for title in ("Facilities", "Lithium blocks", "Ports", "Feedstock demand", "OpenStreetMap", "Offline (Natural Earth)"):
+        assert title in control
+    # tiles cannot load here, so the page has switched to the tile-free basemap by itself
+    frame.locator(".leaflet-control-layers-base input:checked + span", has_text="Offline").wait_for(timeout=20_000)
+    assert frame.locator(".ma-legend").inner_text().count("\n") >= 5
+    # nothing the map needs came from outside: the only blocked requests are basemap tiles
+    assert page.blocked, "expected the OpenStreetMap tile requests to be blocked"
+    assert all(re.match(r"https://tile\.openstreetmap\.org/\d+/\d+/\d+\.png", u) for u in page.blocked), page.blocked[:5]
+
+
+def test_filter_changes_map_and_table(page, app_url):
+    _open(page, app_url)
+    before = _caption(page)
+    assert "Facilities: 15" in before
+    page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']", has_text="Kind").locator("input").click()
+    page.keyboard.type("refining")
+    page.keyboard.press("Enter")
+    page.locator("[data-testid='stCaptionContainer']", has_text="Facilities: 4").wait_for(timeout=30_000)
+    after = _caption(page)
+    assert "Ports: 0" in after and "Feedstock demand (cities): 0" in after
+    grid = page.locator("[data-testid='stDataFrame'] [aria-rowcount]").first
+    expect(grid).to_have_attribute("aria-rowcount", str(4 + 1), timeout=30_000)  # rows + header
+
+
+def test_geojson_download_parses(page, app_url):
+    _open(page, app_url)
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name=re.compile(r"^Facilities \(15\)")).click()
+    download = info.value
+    doc = json.loads(Path(download.path()).read_text(encoding="utf-8"))
+    assert doc["type"] == "FeatureCollection" and "crs" not in doc
+    assert len(doc["features"]) == 15
+    assert all(f["properties"]["source"] and f["properties"]["location_precision"] for f in doc["features"])
+    assert download.suggested_filename == "facilities.geojson"
+
+
+def test_markup_in_properties_is_shown_as_text(page, hostile_app_url):
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    frame = _open(page, hostile_app_url)
+    map_frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    # find the hostile feature among the map's layers, then open its tooltip and popup as a click would
+    found = map_frame.evaluate(
+        """(needle) => {
+        const seen = new Set();
+        const visit = (layer) => {
+            if (!layer || seen.has(layer)) return null;
+            seen.add(layer);
+            const props = layer.feature && layer.feature.properties;
+            if (props && String(props._tooltip).includes(needle)) return layer;
+            if (layer.getLayers) for (const child of layer.getLayers()) { const hit = visit(child); if (hit) return hit; }
+            return null;
+        };
+        for (const key of Object.keys(window)) {
+            const obj = window[key];
+            if (obj instanceof L.Layer) {
+                const hit = visit(obj);
+                if (hit) {
+                    const map = Object.values(window).find(v => v instanceof L.Map);
+                    map.setView(hit.getLatLng(), 10);
+                    hit.openTooltip();
+                    hit.fire('click', {latlng: hit.getLatLng()});
+                    return true;
+                }
+            }
+        }
+        return false;
+    }""",
+        "onerror=alert(1)",
+    )
+    assert found, "hostile facility not found on the map"
+    tooltip = frame.locator(".leaflet-tooltip")
+    tooltip.first.wait_for(timeout=10_000)
+    assert XSS_NAME in tooltip.first.inner_text()
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=10_000)
+    text = popup.inner_text()
+    assert XSS_NAME in text and "<script>alert(2)</script>" in text and "javascript:alert(3)" in text
+    assert popup.locator("img, script, b[onmouseover]").count() == 0
+    assert popup.locator("a[href^='javascript']").count() == 0
+    page.wait_for_timeout(500)
+    assert dialogs == []

@@ -1,0 +1,59 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from geo.cli import main
+
+
+def test_layers_lists_counts(capsys):
+    assert main(["layers"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["layer", "features", "geometry", "title"]
+    rows = {line.split()[0]: line.split()[1] for line in out[1:]}
+    assert set(rows) == {"countries", "lithium_blocks", "demand", "ports", "facilities"}
+    assert int(rows["facilities"]) >= 15
+
+
+def test_export_writes_rfc7946_file(tmp_path, capsys):
+    out = tmp_path / "f.geojson"
+    assert main(["export", "facilities", "-o", str(out)]) == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["type"] == "FeatureCollection" and "crs" not in doc
+    assert all(f["properties"]["source"] and f["properties"]["location_precision"] for f in doc["features"])
+    assert "wrote" in capsys.readouterr().err
+
+
+def test_export_to_stdout(capsys):
+    assert main(["export", "lithium_blocks", "-o", "-"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert len(doc["features"]) == 2
+
+
+def test_bad_layer_is_one_line_and_non_zero(capsys):
+    assert main(["export", "mines", "-o", "-"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "unknown layer 'mines'; valid layers: countries, lithium_blocks, demand, ports, facilities" in err
+
+
+def test_usage_error_is_one_line(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["export", "facilities"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "-o/--output" in err
+
+
+def test_unwritable_output_keeps_nothing_half_written(tmp_path, capsys):
+    assert main(["export", "facilities", "-o", str(tmp_path / "missing" / "f.geojson")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_console_script_is_installed(tmp_path):
+    exe = __import__("shutil").which("mineral-atlas", path=str(__import__("pathlib").Path(sys.executable).parent))
+    assert exe, "mineral-atlas console script not installed in the venv"
+    done = subprocess.run([exe, "export", "ports", "-o", str(tmp_path / "p.geojson")], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((tmp_path / "p.geojson").read_text())["features"]

@@ -1,0 +1,111 @@
+import pytest
+
+import layers
+from geo._errors import LayerError
+from geo.settings import LOCATION_PRECISIONS
+
+RECORD_LAYERS = ["facilities", "lithium_blocks", "ports", "demand"]
+
+
+def test_names_lists_every_layer():
+    assert layers.names() == ["countries", "lithium_blocks", "demand", "ports", "facilities"]
+
+
+@pytest.mark.parametrize("name", ["countries", *RECORD_LAYERS])
+def test_every_record_is_cited_and_located(name):
+    gdf = layers.load(name)
+    assert len(gdf) > 0
+    assert gdf.crs.equals("EPSG:4326")
+    assert gdf["source"].str.len().gt(10).all()
+    assert gdf["source_date"].str.match(r"^\d{4}(-\d{2}(-\d{2})?)?$").all()
+    assert gdf["location_precision"].isin(LOCATION_PRECISIONS).all()
+    assert gdf["id"].is_unique
+
+
+def test_story_facilities_are_present():
+    fac = layers.load("facilities").set_index("id")
+    lohum = fac[fac["operator"].str.startswith("Lohum")]
+    assert len(lohum) == 8  # Lohum states eight facilities; each public one is mapped
+    assert set(lohum["country"]) == {"IN", "US", "AE", "EU"}
+    assert fac.loc["lohum-eu-planned", "location_precision"] == "region"
+    assert fac.loc["smm-niihama-nickel", "country"] == "JP"
+    assert fac.loc["gigafactory-1-nevada", "kind"] == "cell_manufacturing"
+    assert fac.loc["venue-embassy-of-japan-delhi", "kind"] == "venue"
+    # a town-level point is not dressed up as a site
+    assert fac.loc["lohum-greater-noida-li", "location_precision"] == "town"
+
+
+def test_lithium_blocks_are_polygons_with_honest_precision():
+    blocks = layers.load("lithium_blocks").set_index("id")
+    assert set(blocks.geometry.geom_type) == {"Polygon"}
+    assert blocks.loc["li-block-reasi-salal-haimana", "resource"].startswith("5.9 million tonnes")
+    assert blocks.loc["li-block-katghora-korba", "status"] == "auctioned"
+    assert blocks["notes"].str.contains("not public").all()
+    # the polygons have the reported areas (2 sq km and 256.12 ha), measured on the ellipsoid
+    from pyproj import Geod
+
+    area_ha = {i: abs(Geod(ellps="WGS84").geometry_area_perimeter(g)[0]) / 1e4 for i, g in blocks.geometry.items()}
+    assert area_ha["li-block-reasi-salal-haimana"] == pytest.approx(200, rel=0.01)
+    assert area_ha["li-block-katghora-korba"] == pytest.approx(256.12, rel=0.01)
+
+
+def test_ports_come_from_searoute():
+    ports = layers.load("ports").set_index("locode")
+    assert {"INMUN", "INMAA", "AESHJ", "JPOSA", "JPIHA", "USOAK"} <= set(ports.index)
+    assert ports.loc["INMUN"].geometry.x == pytest.approx(69.747, abs=1e-3)
+    assert ports["source"].str.contains("searoute").all()
+
+
+def test_demand_cities_are_large_indian_cities():
+    demand = layers.load("demand")
+    assert (demand["population"] >= 100_000).all()
+    assert (demand["country"] == "IN").all()
+    assert len(demand) > 300
+    assert demand.iloc[0]["population"] == demand["population"].max()
+
+
+def test_load_returns_independent_copies():
+    a = layers.load("facilities")
+    a.loc[a.index[0], "name"] = "changed"
+    assert layers.load("facilities").iloc[0]["name"] != "changed"
+
+
+def test_unknown_layer_lists_valid_names():
+    with pytest.raises(LayerError, match="unknown layer 'mines'; valid layers: countries, lithium_blocks, demand, ports, facilities"):
+        layers.load("mines")
+
+
+def test_filter_layer():
+    fac = layers.load("facilities")
+    refining = layers.filter_layer(fac, kind=["refining"])
+    assert set(refining["kind"]) == {"refining"} and len(refining) >= 3
+    cobalt = layers.filter_layer(fac, materials=["Co"])
+    assert cobalt["materials"].str.split(";").map(lambda m: "Co" in m).all()
+    both = layers.filter_layer(fac, kind=["refining"], country=["JP"])
+    assert list(both["id"]) == ["smm-niihama-nickel"]
+    assert len(layers.filter_layer(fac, kind=[], operator=None)) == len(fac)
+
+
+def test_filter_layer_rejects_unknown_columns():
+    with pytest.raises(LayerError, match="filter: unknown column\\(s\\) colour"):
+        layers.filter_layer(layers.load("facilities"), colour=["red"])
+
+
+def test_attribute_table_has_lon_lat_for_points_and_polygons():
+    table = layers.attribute_table({n: layers.load(n) for n in ("facilities", "lithium_blocks")})
+    assert list(table.columns) == list(layers.TABLE_COLUMNS)
+    block = table[table["id"] == "li-block-katghora-korba"].iloc[0]
+    assert block["lon"] == pytest.approx(82.55, abs=0.01) and block["lat"] == pytest.approx(22.5, abs=0.01)
+
+
+def test_broken_data_file_names_file_and_feature(tmp_path, monkeypatch):
+    from layers import facilities
+
+    bad = tmp_path / "facilities.csv"
+    text = facilities.FILE.read_text(encoding="utf-8").replace(",town,", ",street,", 1)
+    bad.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(facilities, "FILE", bad)
+    from layers._schema import validate
+
+    with pytest.raises(LayerError, match=r"facilities.csv: feature 'lohum-greater-noida-li': location_precision 'street'"):
+        validate(facilities.read(), source=bad)
