@@ -17,3 +17,7 @@ class LayerError(ValueError):
 
 class ExportError(ValueError):
     """A layer cannot be exported in the requested form."""
+
+
+class InputError(ValueError):
+    """An argument has a value or geometry the function cannot use."""
