@@ -39,7 +39,7 @@ MAX_M_PER_DEGREE: Final[float] = 111_700.0
 #: Polygon distances: boundary vertex spacing as a share of the distance (error <= share**2 / 8).
 POLYGON_SPACING_SHARE: Final[float] = 0.05
 #: Polygon distances: smallest boundary vertex spacing, metres.
-POLYGON_MIN_SPACING_M: Final[float] = 0.5
+POLYGON_MIN_SPACING_M: Final[float] = 0.05
 
 _THREAD_MIN = 50_000
 
@@ -113,7 +113,7 @@ def point_polygon_m(lon: float, lat: float, polygon: BaseGeometry) -> float:
     The boundary (straight lines in lon/lat, as GeoJSON defines them) is densified until its
     vertex spacing is at most ``POLYGON_SPACING_SHARE`` of the distance, then the nearest vertex is
     found with exact geodesics. The overestimate is at most ``spacing**2 / (8 d)``: under 0.04 % of
-    the distance, or a few centimetres very close to the boundary.
+    the distance, or under a millimetre within a metre of the boundary.
 
     Parameters
     ----------

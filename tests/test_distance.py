@@ -1,0 +1,98 @@
+import numpy as np
+import pyproj
+import pytest
+import shapely
+
+from geo.distance import (
+    EARTH_RADIUS_M,
+    SPHERE_LOWER,
+    SPHERE_UPPER,
+    chord_to_sphere_m,
+    geodesic_m,
+    karney_m,
+    point_polygon_m,
+    sphere_m_to_chord,
+    unit_vectors,
+)
+
+GEOD = pyproj.Geod(ellps="WGS84")
+
+
+def _random_pairs(n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    lon1 = rng.uniform(-180, 180, n)
+    lat1 = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    lon2 = rng.uniform(-180, 180, n)
+    lat2 = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
+    near = rng.random(n) < 0.5
+    lon2[near] = lon1[near] + rng.normal(0, 0.5, near.sum())
+    lat2[near] = np.clip(lat1[near] + rng.normal(0, 0.5, near.sum()), -90, 90)
+    return lon1, lat1, lon2, lat2
+
+
+def test_geodesic_matches_karney_everywhere():
+    lon1, lat1, lon2, lat2 = _random_pairs(200_000, seed=1)
+    # hard cases: antipodes, poles, antimeridian, coincident points
+    lon1[:6], lat1[:6] = [0, 0, 10, 179.9, 5, 30], [0, 90, -90, 0, 5, 89.999]
+    lon2[:6], lat2[:6] = [180, 0, 10, -179.9, 5, -150], [0, -90, -90, 0.1, 5, -89.999]
+    ours = geodesic_m(lon1, lat1, lon2, lat2)
+    _, _, ref = GEOD.inv(lon1, lat1, lon2, lat2)
+    assert np.all(np.isfinite(ours))
+    assert np.max(np.abs(ours - ref)) < 1e-3  # under a millimetre
+    assert ours[4] == 0.0
+
+
+def test_karney_path_is_pyproj():
+    lon1, lat1, lon2, lat2 = _random_pairs(60_000, seed=2)  # large enough to use threads
+    _, _, ref = GEOD.inv(lon1, lat1, lon2, lat2)
+    assert np.array_equal(karney_m(lon1, lat1, lon2, lat2), ref)
+
+
+def test_geodesic_broadcasts():
+    out = geodesic_m(np.array([[77.0], [135.0]]), np.array([[28.0], [34.0]]), np.array([77.0, 78.0]), np.array([28.0, 28.0]))
+    assert out.shape == (2, 2)
+    assert out[0, 0] == 0.0
+
+
+def test_spherical_bracket_holds():
+    lon1, lat1, lon2, lat2 = _random_pairs(2_000_000, seed=3)
+    chord = np.linalg.norm(unit_vectors(lon1, lat1) - unit_vectors(lon2, lat2), axis=1)
+    sphere = chord_to_sphere_m(chord)
+    _, _, ellipsoid = GEOD.inv(lon1, lat1, lon2, lat2)
+    keep = sphere > 1.0
+    ratio = ellipsoid[keep] / sphere[keep]
+    assert ratio.min() >= SPHERE_LOWER and ratio.max() <= SPHERE_UPPER
+
+
+def test_chord_round_trip():
+    d = np.array([0.0, 1.0, 1e6, np.pi * EARTH_RADIUS_M])
+    assert np.allclose(chord_to_sphere_m(sphere_m_to_chord(d)), d, rtol=1e-9, atol=1e-6)
+
+
+@pytest.fixture
+def square():
+    # a 0.2 x 0.2 degree square near Korba
+    return shapely.box(82.5, 22.4, 82.7, 22.6)
+
+
+def test_point_inside_and_on_edge_is_zero(square):
+    assert point_polygon_m(82.6, 22.5, square) == 0.0
+    assert point_polygon_m(82.5, 22.5, square) == 0.0
+
+
+@pytest.mark.parametrize("offset_m", [5.0, 120.0, 3_000.0, 50_000.0, 800_000.0])
+def test_point_outside_within_a_tenth_of_a_percent(square, offset_m):
+    # start from the middle of the east edge and walk due east: the nearest boundary point is the
+    # edge's midpoint only approximately (the edge is a lon/lat line), so compare with a fine brute force
+    lon, lat, _ = GEOD.fwd(82.7, 22.5, 90.0, offset_m)
+    got = point_polygon_m(lon, lat, square)
+    dense = shapely.get_coordinates(shapely.segmentize(square.boundary, 1e-6))
+    brute = np.min(GEOD.inv(np.full(len(dense), lon), np.full(len(dense), lat), dense[:, 0], dense[:, 1])[2])
+    assert got == pytest.approx(brute, rel=1e-3, abs=0.05)
+    assert got == pytest.approx(offset_m, rel=1e-3)
+
+
+def test_multipolygon_takes_the_nearest_part():
+    multi = shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(10, 0, 11, 1)])
+    near_second = point_polygon_m(11.5, 0.5, multi)
+    assert near_second == pytest.approx(GEOD.inv(11.5, 0.5, 11.0, 0.5)[2], rel=1e-3)

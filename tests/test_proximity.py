@@ -1,0 +1,183 @@
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo._errors import CRSError, InputError
+from geo.proximity import distance_matrix, nearest, within
+
+
+def _points(lon, lat, crs="EPSG:4326", prefix="p"):
+    return gpd.GeoDataFrame({"name": [f"{prefix}{i}" for i in range(len(lon))]}, geometry=gpd.points_from_xy(lon, lat), crs=crs, index=[f"{prefix}{i}" for i in range(len(lon))])
+
+
+def _random(n, seed, lon=(-180, 180), lat=(-90, 90), prefix="p"):
+    rng = np.random.default_rng(seed)
+    return _points(rng.uniform(*lon, n), np.degrees(np.arcsin(rng.uniform(np.sin(np.radians(lat[0])), np.sin(np.radians(lat[1])), n))), prefix=prefix)
+
+
+def _brute(sources, targets, k):
+    m = distance_matrix(sources, targets).to_numpy()
+    order = np.lexsort((np.broadcast_to(np.arange(m.shape[1]), m.shape), m), axis=1)[:, :k]
+    return order, np.take_along_axis(m, order, axis=1)
+
+
+def _as_arrays(result, sources, targets, k):
+    idx = result.pivot(index="source_id", columns="rank", values="target_id").loc[sources.index]
+    dist = result.pivot(index="source_id", columns="rank", values="distance_m").loc[sources.index].to_numpy()
+    pos = idx.apply(lambda col: col.map({t: i for i, t in enumerate(targets.index)})).to_numpy()
+    return pos, dist
+
+
+@pytest.mark.parametrize(
+    ("sources", "targets", "k"),
+    [
+        (_random(3000, 1, prefix="s"), _random(400, 2, prefix="t"), 1),
+        (_random(3000, 3, prefix="s"), _random(400, 4, prefix="t"), 5),
+        # India-sized clusters, the real use
+        (_random(2000, 5, lon=(68, 97), lat=(8, 37), prefix="s"), _random(100, 6, lon=(68, 97), lat=(8, 37), prefix="t"), 3),
+        # around the antimeridian and above 80 degrees
+        (_random(1500, 7, lon=(170, 180), lat=(-60, 60), prefix="s").pipe(lambda g: pd.concat([g, _random(1500, 8, lon=(-180, -170), lat=(-60, 60), prefix="w")])), _random(200, 9, lon=(-180, 180), lat=(-60, 60), prefix="t"), 2),
+        (_random(1500, 10, lat=(80, 90), prefix="s"), _random(100, 11, lat=(78, 90), prefix="t"), 3),
+    ],
+)
+def test_nearest_equals_brute_force(sources, targets, k):
+    result = nearest(sources, targets, k=k)
+    assert list(result.columns) == ["source_id", "target_id", "rank", "distance_m"]
+    assert len(result) == len(sources) * k
+    got_pos, got_d = _as_arrays(result, sources, targets, k)
+    want_pos, want_d = _brute(sources, targets, k)
+    assert np.allclose(got_d, want_d, rtol=0, atol=1e-6)
+    # ties aside, the same targets
+    same = got_pos == want_pos
+    assert np.all(same | np.isclose(got_d, want_d, atol=1e-6))
+
+
+def test_ties_rank_by_target_order_and_duplicates():
+    sources = _points([0.0, 10.0], [0.0, 10.0], prefix="s")
+    # two targets equally far east and west of source s0, plus a duplicate of s1
+    targets = _points([1.0, -1.0, 10.0, 10.0], [0.0, 0.0, 10.0, 10.0], prefix="t")
+    result = nearest(sources, targets, k=2)
+    s0 = result[result["source_id"] == "s0"]
+    assert list(s0["target_id"]) == ["t0", "t1"] and s0["distance_m"].iloc[0] == pytest.approx(s0["distance_m"].iloc[1])
+    s1 = result[result["source_id"] == "s1"]
+    assert list(s1["target_id"]) == ["t2", "t3"] and list(s1["distance_m"]) == [0.0, 0.0]
+
+
+def test_identical_source_and_target_is_zero():
+    pts = _points([77.5, 135.5], [28.47, 34.69])
+    result = nearest(pts, pts)
+    assert list(result["target_id"]) == list(pts.index)
+    assert (result["distance_m"] == 0).all()
+
+
+def test_india_japan_us_distance_is_geodesic():
+    noida = _points([77.504], [28.4744], prefix="noida")
+    others = _points([135.5023, -119.443], [34.6937, 39.538], prefix="x")
+    result = nearest(noida, others, k=2)
+    geod = __import__("pyproj").Geod(ellps="WGS84")
+    assert result["distance_m"].tolist() == pytest.approx(
+        [geod.inv(77.504, 28.4744, 135.5023, 34.6937)[2], geod.inv(77.504, 28.4744, -119.443, 39.538)[2]], abs=1e-3
+    )
+    assert result["target_id"].tolist() == ["x0", "x1"]  # Osaka (~5,470 km) before Nevada
+
+
+def test_max_distance_limits_results():
+    sources = _points([0.0, 50.0], [0.0, 0.0], prefix="s")
+    targets = _points([0.5, 1.0], [0.0, 0.0], prefix="t")
+    result = nearest(sources, targets, k=2, max_distance_m=80_000)
+    assert result["source_id"].tolist() == ["s0"]
+    assert result["target_id"].tolist() == ["t0"]
+
+
+def test_polygon_targets_inside_outside_edge():
+    block = gpd.GeoDataFrame({"name": ["block"]}, geometry=[shapely.box(82.5, 22.4, 82.7, 22.6)], crs="EPSG:4326", index=["b"])
+    far = gpd.GeoDataFrame({"name": ["far"]}, geometry=[shapely.box(70, 20, 70.1, 20.1)], crs="EPSG:4326", index=["f"])
+    targets = pd.concat([block, far])
+    sources = _points([82.6, 82.7, 83.0], [22.5, 22.5, 22.5], prefix="s")
+    result = nearest(sources, targets)
+    assert result["target_id"].tolist() == ["b", "b", "b"]
+    assert result["distance_m"].iloc[0] == 0.0 and result["distance_m"].iloc[1] == 0.0
+    expected = distance_matrix(sources.iloc[[2]], block).iloc[0, 0]
+    assert result["distance_m"].iloc[2] == pytest.approx(expected)
+    assert expected == pytest.approx(30_900, rel=0.01)  # 0.3 degrees of longitude at 22.5 N
+
+
+def test_mixed_point_and_polygon_targets():
+    targets = pd.concat([
+        _points([80.0], [20.0], prefix="pt"),
+        gpd.GeoDataFrame(geometry=[shapely.box(81, 19.9, 81.2, 20.1)], crs="EPSG:4326", index=["poly"]),
+    ])
+    result = nearest(_points([81.05], [20.0], prefix="s"), targets, k=2)
+    assert result["target_id"].tolist() == ["poly", "pt0"]
+
+
+def test_within_equals_brute_force():
+    sources = _random(800, 12, lon=(68, 97), lat=(8, 37), prefix="s")
+    targets = _random(200, 13, lon=(68, 97), lat=(8, 37), prefix="t")
+    radius = 150_000
+    got = within(sources, targets, radius_m=radius)
+    m = distance_matrix(sources, targets)
+    want = {(s, t) for s in m.index for t in m.columns if m.loc[s, t] <= radius}
+    assert set(zip(got["source_id"], got["target_id"])) == want
+    assert (got["distance_m"] <= radius).all()
+
+
+def test_within_polygons():
+    targets = gpd.GeoDataFrame(geometry=[shapely.box(82.5, 22.4, 82.7, 22.6)], crs="EPSG:4326", index=["b"])
+    sources = _points([82.6, 83.0, 90.0], [22.5, 22.5, 22.5], prefix="s")
+    got = within(sources, targets, radius_m=50_000)
+    assert got["source_id"].tolist() == ["s0", "s1"]
+
+
+def test_distance_matrix_labels_and_units():
+    a = _points([77.5, 80.28], [28.47, 13.08], prefix="a")
+    b = _points([69.75, 135.45], [22.8, 34.65], prefix="b")
+    m = distance_matrix(a, b)
+    assert m.shape == (2, 2) and list(m.index) == ["a0", "a1"] and list(m.columns) == ["b0", "b1"]
+    assert m.loc["a0", "b0"] == pytest.approx(1_000_000, rel=0.1)
+
+
+def test_other_crs_is_reprojected():
+    sources = _points([77.5], [28.47]).to_crs("EPSG:3857")
+    targets = _points([80.28], [13.08], prefix="t")
+    assert nearest(sources, targets)["distance_m"].iloc[0] == pytest.approx(nearest(_points([77.5], [28.47]), targets)["distance_m"].iloc[0], abs=1e-3)
+
+
+def test_empty_inputs_give_empty_results():
+    empty = gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+    pts = _points([0.0], [0.0])
+    assert nearest(empty, pts).empty and nearest(pts, empty).empty
+    assert within(empty, pts, radius_m=10).empty
+    assert distance_matrix(empty, pts).shape == (0, 1)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (lambda s, t: nearest(s, t, k=5), InputError, r"k: 5 is larger than the number of targets \(2\)"),
+        (lambda s, t: nearest(s, t, k=0), InputError, r"k: expected a whole number >= 1, got 0"),
+        (lambda s, t: nearest(s, t, k=1.5), InputError, r"k: expected a whole number >= 1, got 1.5"),
+        (lambda s, t: nearest(s, t, max_distance_m=-1), InputError, r"max_distance_m: expected a distance in metres >= 0, got -1"),
+        (lambda s, t: within(s, t, radius_m=-5), InputError, r"radius_m: expected a distance in metres >= 0, got -5"),
+        (lambda s, t: nearest(s.set_crs(None, allow_override=True), t), CRSError, r"sources: GeoDataFrame has no CRS"),
+        (lambda s, t: nearest(s, t.set_crs(None, allow_override=True)), CRSError, r"targets: GeoDataFrame has no CRS"),
+    ],
+)
+def test_validation_errors_name_argument_and_value(call, error, message):
+    with pytest.raises(error, match=message):
+        call(_points([0.0], [0.0]), _points([1.0, 2.0], [1.0, 2.0], prefix="t"))
+
+
+def test_non_point_sources_are_refused():
+    lines = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (1, 1)])], crs="EPSG:4326", index=["route"])
+    with pytest.raises(InputError, match="sources: expected Point geometries, feature 'route' is a LineString"):
+        nearest(lines, _points([0.0], [0.0]))
+
+
+def test_missing_geometry_is_named():
+    pts = _points([0.0, 1.0], [0.0, 1.0])
+    pts.loc["p1", "geometry"] = None
+    with pytest.raises(InputError, match="targets: feature 'p1' has no geometry"):
+        nearest(_points([0.0], [0.0], prefix="s"), pts)
