@@ -7,9 +7,11 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import layers
-from geo._errors import ExportError, LayerError
+from geo._errors import CRSError, ExportError, InputError, LayerError
 from geo.export import to_geojson
+from geo.proximity import nearest, nearest_lines
 from layers._map import BASEMAPS, build_map
+from layers.results import nearest_lines_group, point_group, range_rings_group
 
 st.set_page_config(page_title="Mineral Atlas", page_icon=":world_map:", layout="wide")
 
@@ -73,11 +75,11 @@ def sidebar(frames: dict[str, gpd.GeoDataFrame]) -> tuple[list[str], dict[str, l
     return visible, selected, basemap
 
 
-def map_tab(frames: dict[str, gpd.GeoDataFrame], shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
+def map_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     """The map, the table of filtered features and the downloads."""
     counts = ", ".join(f"{layers.spec(n).title}: {len(g)}" for n, g in shown.items())
     st.caption(f"Showing {counts or 'no layers'}")
-    atlas = build_map({"countries": frames["countries"], **shown}, basemap=basemap)
+    atlas = build_map(shown, basemap=basemap)
     st_folium(atlas, height=620, use_container_width=True, returned_objects=[], key="atlas_map")
 
     st.subheader("Features")
@@ -112,6 +114,86 @@ def map_tab(frames: dict[str, gpd.GeoDataFrame], shown: dict[str, gpd.GeoDataFra
         st.error(f"Export failed: {exc}")
 
 
+@st.cache_data(show_spinner="Computing geodesic distances…", max_entries=32)
+def nearest_result(
+    _sources: gpd.GeoDataFrame, _targets: gpd.GeoDataFrame, key: tuple, k: int, max_distance_m: float | None
+) -> gpd.GeoDataFrame:
+    """Geodesic lines from each source to its k nearest targets; ``key`` identifies the inputs."""
+    return nearest_lines(_sources, _targets, nearest(_sources, _targets, k=k, max_distance_m=max_distance_m))
+
+
+def _ids(gdf: gpd.GeoDataFrame) -> tuple[str, ...]:
+    return tuple(gdf.index.astype(str))
+
+
+def _parse_radii(text: str) -> list[float]:
+    values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+    if not values or any(v <= 0 for v in values):
+        raise ValueError
+    return values
+
+
+def proximity_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
+    """Nearest targets of every source, range rings around a feature, nearest to a clicked point."""
+    indexed = {n: g.set_axis(gpd.pd.Index(g["id"].to_numpy(), dtype=object)) for n, g in shown.items() if len(g)}
+    point_layers = [n for n, g in indexed.items() if set(g.geometry.geom_type) == {"Point"}]
+    if not point_layers:
+        st.info("Show at least one point layer (sidebar) to compute distances.")
+        return
+    c1, c2, c3, c4 = st.columns(4)
+    source = c1.selectbox("Sources", point_layers, index=point_layers.index("demand") if "demand" in point_layers else 0, format_func=lambda n: layers.spec(n).title, key="prox_source")
+    target_layers = list(indexed)
+    target = c2.selectbox("Targets", target_layers, index=target_layers.index("facilities") if "facilities" in target_layers else 0, format_func=lambda n: layers.spec(n).title, key="prox_target")
+    k = int(c3.number_input("Nearest k", min_value=1, max_value=min(10, len(indexed[target])), value=1, key="prox_k"))
+    max_km = c4.number_input("Max distance (km, 0 = none)", min_value=0.0, max_value=20_000.0, value=0.0, step=50.0, key="prox_max_km")
+    sources, targets = indexed[source], indexed[target]
+    try:
+        lines = nearest_result(sources, targets, (source, target, _ids(sources), _ids(targets)), k, max_km * 1000.0 or None)
+    except (InputError, CRSError) as exc:
+        st.error(f"Cannot compute distances: {exc}")
+        return
+
+    r1, r2 = st.columns([2, 1])
+    features = {f"{layers.spec(n).title}: {name}": (n, i) for n, g in indexed.items() for i, name in zip(g.index, g["name"], strict=True)}
+    ring_choice = r1.selectbox("Range rings around", ["(none)", *features], key="prox_ring_feature")
+    radii_text = r2.text_input("Ring radii (km, comma-separated)", "100, 250, 500", key="prox_ring_radii")
+    overlays = [nearest_lines_group(lines, name=f"Nearest {layers.spec(target).title}")]
+    if ring_choice != "(none)":
+        try:
+            radii = _parse_radii(radii_text)
+        except ValueError:
+            st.error(f"Ring radii: expected positive numbers of km separated by commas, got {radii_text!r}")
+        else:
+            layer_name, fid = features[ring_choice]
+            centre = indexed[layer_name].geometry.loc[fid].representative_point()
+            overlays.append(range_rings_group(centre.x, centre.y, radii, label=ring_choice))
+    # the map's last click arrives in session state (st_folium's key) before this run starts
+    last = (st.session_state.get("prox_map") or {}).get("last_clicked")
+    clicked = (last["lng"], last["lat"]) if last else None
+    if clicked:
+        overlays.append(point_group(clicked[0], clicked[1], label=f"Clicked point {clicked[1]:.4f}, {clicked[0]:.4f}"))
+    atlas = build_map({source: sources, target: targets}, basemap=basemap, overlays=overlays)
+    st.caption("Click the map to drop a point and list its nearest " + layers.spec(target).title.lower() + ".")
+    st_folium(atlas, height=560, use_container_width=True, returned_objects=["last_clicked"], key="prox_map")
+
+    if clicked:
+        point = gpd.GeoDataFrame({"name": ["clicked point"]}, geometry=gpd.points_from_xy([clicked[0]], [clicked[1]]), crs="EPSG:4326", index=["clicked"])
+        near = nearest_lines(point, targets, nearest(point, targets, k=min(5, len(targets))))
+        st.subheader("Nearest to the clicked point")
+        st.dataframe(near[["target_name", "rank", "distance_km"]].round({"distance_km": 1}), hide_index=True, width="stretch", key="prox_click_table")
+
+    st.subheader(f"Nearest {layers.spec(target).title.lower()} of each {layers.spec(source).title.lower()}")
+    table = gpd.pd.DataFrame(lines.drop(columns="geometry"))
+    st.dataframe(table.round({"distance_km": 1, "distance_m": 0}), hide_index=True, width="stretch", key="prox_table")
+    st.download_button(
+        f"Nearest lines (GeoJSON, {len(lines)})",
+        geojson_text(lines, ("nearest", source, target, str(k), str(max_km), *_ids(sources), *_ids(targets))),
+        file_name=f"nearest-{target}-of-{source}.geojson",
+        mime="application/geo+json",
+        key="download_nearest",
+    )
+
+
 def about_tab(frames: dict[str, gpd.GeoDataFrame]) -> None:
     """The story, its figures and the attribution of every dataset."""
     st.markdown(ABOUT)
@@ -131,9 +213,11 @@ def main() -> None:
         st.stop()
     visible, selected, basemap = sidebar(frames)
     shown = {name: layers.filter_layer(frames[name], **selected) for name in visible}
-    tab_map, tab_about = st.tabs(["Map", "About"])
+    tab_map, tab_proximity, tab_about = st.tabs(["Map", "Proximity", "About"])
     with tab_map:
-        map_tab(frames, shown, basemap)
+        map_tab(shown, basemap)
+    with tab_proximity:
+        proximity_tab(shown, basemap)
     with tab_about:
         about_tab(frames)
 

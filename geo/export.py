@@ -137,9 +137,14 @@ def json_value(value: Any) -> Any:
 
 def prepare_geometries(geoms: Iterable[BaseGeometry], *, precision: int = GEOJSON_PRECISION) -> np.ndarray:
     """Split at the antimeridian, orient rings (RFC 7946 winding) and round coordinates."""
-    arr = np.asarray([split_antimeridian(g) for g in geoms], dtype=object)
+    arr = np.empty(len(geoms), dtype=object)
+    arr[:] = list(geoms)
     if arr.size == 0:
         return arr
+    # only a geometry spanning more than 180 degrees of longitude can jump across the antimeridian
+    bounds = shapely.bounds(arr)
+    for i in np.flatnonzero(bounds[:, 2] - bounds[:, 0] > 180):
+        arr[i] = split_antimeridian(arr[i])
     arr = shapely.orient_polygons(arr, exterior_cw=False)
     return shapely.transform(arr, lambda c: np.round(c, precision))
 

@@ -28,6 +28,7 @@ from geo._errors import InputError
 from geo.crs import to_wgs84
 from geo.settings import WGS84
 from geo.distance import (
+    GEOD,
     EARTH_RADIUS_M,
     SPHERE_LOWER,
     chord_to_sphere_m,
@@ -357,3 +358,79 @@ def distance_matrix(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> pd.DataFrame:
             poly = tgt.geometry.iloc[j]
             out[:, j] = [point_polygon_m(x, y, poly) for x, y in zip(lon, lat, strict=True)]
     return pd.DataFrame(out, index=src.index, columns=tgt.index)
+
+
+# ----------------------------------------------------------------------------- result geometry
+def geodesic_line(lon1: float, lat1: float, lon2: float, lat2: float, *, spacing_m: float = 50_000.0) -> shapely.LineString:
+    """The geodesic from (lon1, lat1) to (lon2, lat2) as a LineString with a vertex every ``spacing_m`` metres.
+
+    Longitudes are kept continuous along the line (they may pass +/-180); the GeoJSON export and the
+    map split such lines at the antimeridian.
+    """
+    distance = float(geodesic_m(lon1, lat1, lon2, lat2))
+    n_inner = int(min(500, distance // spacing_m))
+    inner = GEOD.npts(lon1, lat1, lon2, lat2, n_inner) if n_inner > 0 else []
+    coords = np.array([(lon1, lat1), *inner, (lon2, lat2)], dtype=np.float64)
+    steps = np.diff(coords[:, 0])
+    coords[1:, 0] -= 360.0 * np.cumsum(np.round(steps / 360.0))
+    return shapely.LineString(coords)
+
+
+def geodesic_circle(lon: float, lat: float, radius_m: float, *, n_vertices: int = 180) -> shapely.Polygon:
+    """A geodesic circle (range ring): the points ``radius_m`` metres from (lon, lat) on the ellipsoid.
+
+    Raises
+    ------
+    InputError
+        If ``radius_m`` is not a positive distance.
+    """
+    _check_distance(radius_m, "radius_m", allow_none=False)
+    if radius_m <= 0:
+        msg = f"radius_m: expected a distance in metres > 0, got {radius_m!r}"
+        raise InputError(msg)
+    azimuths = np.linspace(0.0, 360.0, n_vertices, endpoint=False)
+    lons, lats, _ = GEOD.fwd(np.full(n_vertices, lon), np.full(n_vertices, lat), azimuths, np.full(n_vertices, radius_m))
+    lons = np.asarray(lons)
+    lons = lons[0] + ((lons - lons[0] + 180.0) % 360.0 - 180.0)  # continuous around the antimeridian
+    return shapely.Polygon(np.column_stack((lons, lats))[::-1])
+
+
+def nearest_lines(
+    sources: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, result: pd.DataFrame, *, label: str = "name"
+) -> gpd.GeoDataFrame:
+    """Geodesic lines from each source to its targets in a :func:`nearest` or :func:`within` result.
+
+    Parameters
+    ----------
+    sources, targets : geopandas.GeoDataFrame
+        The frames the result was computed from (their index labels are the result's ids).
+    result : pandas.DataFrame
+        Output of :func:`nearest` or :func:`within`.
+    label : str, keyword-only
+        Column of the frames copied as ``source_name`` / ``target_name`` when present.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The result's columns plus ``distance_km``, the names, and a geodesic LineString to the
+        target's nearest point (its location for points; the polygon's nearest vertex otherwise),
+        in EPSG:4326.
+    """
+    src = _frame(sources, "sources")
+    tgt = _frame(targets, "targets")
+    out = result.copy()
+    out["distance_km"] = out["distance_m"] / 1000.0
+    if label in src.columns:
+        out.insert(1, "source_name", src.loc[out["source_id"], label].to_numpy())
+    if label in tgt.columns:
+        out.insert(3 if label in src.columns else 2, "target_name", tgt.loc[out["target_id"], label].to_numpy())
+    lines = []
+    for sid, tid in zip(out["source_id"], out["target_id"], strict=True):
+        a = src.geometry.loc[sid]
+        b = tgt.geometry.loc[tid]
+        if b.geom_type != "Point":
+            coords = shapely.get_coordinates(b.boundary)
+            d = geodesic_m(a.x, a.y, coords[:, 0], coords[:, 1])
+            b = shapely.Point(coords[int(np.argmin(d))]) if not shapely.contains_xy(b, a.x, a.y) else a
+        lines.append(geodesic_line(a.x, a.y, b.x, b.y))
+    return gpd.GeoDataFrame(out, geometry=lines, crs=WGS84)

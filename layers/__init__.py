@@ -20,7 +20,7 @@ from layers import countries, demand, facilities, lithium_blocks, ports
 from layers._schema import validate
 from layers._spec import LayerSpec
 
-__all__ = ["FILTER_COLUMNS", "TABLE_COLUMNS", "LayerError", "attribute_table", "combine", "filter_layer", "load", "names", "spec"]
+__all__ = ["FILTER_COLUMNS", "TABLE_COLUMNS", "LayerError", "attribute_table", "combine", "filter_layer", "load", "load_by_id", "names", "spec"]
 
 _SPECS: dict[str, LayerSpec] = {
     m.SPEC.name: m.SPEC for m in (countries, lithium_blocks, demand, ports, facilities)
@@ -68,6 +68,12 @@ def load(name: str) -> gpd.GeoDataFrame:
         Unknown name, or a schema problem naming the file, the feature id and the problem.
     """
     return _load_validated(name).copy()
+
+
+def load_by_id(name: str) -> gpd.GeoDataFrame:
+    """:func:`load`, indexed by the features' ``id`` (analysis results then name features by id)."""
+    gdf = load(name)
+    return gdf.set_axis(gpd.pd.Index(gdf["id"].to_numpy(), dtype=object))
 
 
 def filter_layer(gdf: gpd.GeoDataFrame, **selected: Iterable[str] | None) -> gpd.GeoDataFrame:

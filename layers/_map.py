@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from functools import lru_cache
 from collections.abc import Mapping, Sequence
 
 import folium
@@ -19,7 +20,7 @@ from jinja2 import Template
 
 from layers import countries, spec
 from layers._assets import localize
-from layers._render import layer_group
+from layers._render import display_collection, layer_group
 from layers._spec import LegendEntry
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -78,41 +79,53 @@ if (osm && offline) {
 """
 
 
+@lru_cache(maxsize=1)
+def _basemap_collection() -> dict:
+    """The simplified countries for the offline basemap, built once per process."""
+    from layers import load
+
+    collection = display_collection(countries.SPEC, countries.display_geometries(load("countries")))
+    for feature in collection["features"]:  # no popups on the basemap: keep only the style
+        feature["properties"] = {"_style": feature["properties"]["_style"]}
+    return collection
+
+
 def build_map(
     frames: Mapping[str, gpd.GeoDataFrame],
     *,
     basemap: str = BASEMAPS[0],
     location: tuple[float, float] = (22.0, 80.0),
     zoom_start: int = 4,
+    overlays: Sequence[folium.FeatureGroup] = (),
 ) -> folium.Map:
     """Build the folium map of the given layers.
 
     Parameters
     ----------
     frames : mapping of layer name to GeoDataFrame
-        The (filtered) layers to draw, in EPSG:4326; the countries layer is always drawn as the
-        offline basemap and need not be given.
+        The (filtered) layers to draw, in EPSG:4326; the countries layer is always the offline
+        basemap (a ``countries`` entry is ignored).
     basemap : str
         ``"OpenStreetMap"`` (online tiles, the default) or ``"Offline (Natural Earth)"``.
     location : (float, float)
         Initial centre as (lat, lon) degrees, Leaflet's order.
     zoom_start : int
         Initial zoom level.
+    overlays : sequence of folium.FeatureGroup
+        Analysis results drawn above the layers (see :mod:`layers.results`).
     """
     if basemap not in BASEMAPS:
         msg = f"basemap: expected one of {', '.join(BASEMAPS)}, got {basemap!r}"
         raise ValueError(msg)
     m = folium.Map(location=location, zoom_start=zoom_start, tiles=None, control_scale=True, prefer_canvas=False)
     osm = folium.TileLayer(OSM_TILES, name="OpenStreetMap", attr=OSM_ATTRIBUTION, overlay=False, show=basemap == BASEMAPS[0])
-    country_frame = frames.get("countries")
-    if country_frame is None:
-        from layers import load
-
-        country_frame = load("countries")
-    offline = layer_group(
-        countries.SPEC, countries.display_geometries(country_frame), overlay=False, show=basemap == BASEMAPS[1]
-    )
-    offline.layer_name = BASEMAPS[1]
+    offline = folium.FeatureGroup(name=BASEMAPS[1], overlay=False, show=basemap == BASEMAPS[1])
+    folium.GeoJson(
+        _basemap_collection(),
+        name=BASEMAPS[1],
+        style_function=lambda feature: feature["properties"]["_style"],
+        smooth_factor=1.0,
+    ).add_to(offline)
     osm.add_to(m)
     offline.add_to(m)
 
@@ -127,6 +140,8 @@ def build_map(
         if layer.attribution:
             attributions.append(html.escape(layer.attribution))
 
+    for overlay in overlays:
+        overlay.add_to(m)
     Fullscreen(position="topleft").add_to(m)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     _Script(

@@ -104,6 +104,39 @@ def display_collection(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, with_markers: 
     return {"type": "FeatureCollection", "features": features}
 
 
+def _bind(permanent: bool) -> JsCode:
+    if not permanent:
+        return _BIND
+    return JsCode(
+        """function(feature, layer) {
+    layer.bindTooltip(feature.properties._tooltip, {permanent: true, direction: 'center', className: 'ma-label'});
+    layer.bindPopup(feature.properties._popup, {maxWidth: 360});
+}"""
+    )
+
+
+def feature_collection(
+    geoms, tooltips: list[str], popups: list[str], styles: list[dict[str, Any]], *, permanent: bool = False
+) -> folium.GeoJson:
+    """A GeoJson layer of already-escaped tooltips and popups, one style per feature."""
+    prepared = prepare_geometries(list(geoms), precision=DISPLAY_PRECISION)
+    features = [
+        {
+            "type": "Feature",
+            "id": str(i),
+            "properties": {"_tooltip": tip, "_popup": pop, "_style": {k: v for k, v in style.items() if v is not None}},
+            "geometry": shapely.geometry.mapping(geom),
+        }
+        for i, (geom, tip, pop, style) in enumerate(zip(prepared, tooltips, popups, styles, strict=True))
+    ]
+    return folium.GeoJson(
+        {"type": "FeatureCollection", "features": features},
+        style_function=lambda feature: feature["properties"]["_style"],
+        marker=folium.CircleMarker(fill=True),
+        on_each_feature=_bind(permanent),
+    )
+
+
 def layer_group(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, show: bool = True, overlay: bool = True) -> folium.FeatureGroup:
     """A FeatureGroup drawing ``gdf`` with the layer's style, popups, tooltips and clustering."""
     group = folium.FeatureGroup(name=f"{spec.title} ({len(gdf)})" if spec.filterable else spec.title, show=show, overlay=overlay)

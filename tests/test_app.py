@@ -61,3 +61,29 @@ def test_broken_data_shows_a_message_not_a_traceback(monkeypatch):
     at = AppTest.from_file(APP, default_timeout=90).run()
     assert not at.exception
     assert "Could not load the built-in data: data/facilities.csv: feature 'x'" in at.error[0].value
+
+
+def _prox_table(app):
+    return next(d.value for d in app.dataframe if {"source_id", "rank", "distance_km"} <= set(d.value.columns))
+
+
+def test_proximity_tab_lists_nearest_facility_of_every_city(app):
+    table = _prox_table(app)
+    demand = layers.load("demand")
+    assert len(table) == len(demand)
+    assert set(table["target_id"]) <= set(layers.load("facilities")["id"])
+    assert (table["rank"] == 1).all() and (table["distance_km"] >= 0).all()
+
+
+def test_proximity_k_and_radius(app):
+    app.number_input(key="prox_k").set_value(3).run()
+    app.number_input(key="prox_max_km").set_value(200.0).run()
+    table = _prox_table(app)
+    assert set(table["rank"]) <= {1, 2, 3} and (table["distance_km"] <= 200).all()
+
+
+def test_bad_ring_radii_show_a_message(app):
+    app.selectbox(key="prox_ring_feature").set_value(app.selectbox(key="prox_ring_feature").options[1]).run()
+    app.text_input(key="prox_ring_radii").set_value("ten, -5").run()
+    assert not app.exception
+    assert any("Ring radii: expected positive numbers" in e.value for e in app.error)

@@ -19,7 +19,7 @@ MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 def _open(page, url: str):
     page.goto(url)
     page.wait_for_selector(MAP_FRAME, timeout=90_000)
-    frame = page.frame_locator(MAP_FRAME)
+    frame = page.frame_locator(MAP_FRAME).first
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=60_000)
     return frame
@@ -118,3 +118,35 @@ def test_markup_in_properties_is_shown_as_text(page, hostile_app_url):
     assert popup.locator("a[href^='javascript']").count() == 0
     page.wait_for_timeout(500)
     assert dialogs == []
+
+
+def test_proximity_tab(page, app_url):
+    _open(page, app_url)
+    page.get_by_role("tab", name="Proximity").click()
+    frame = page.frame_locator(MAP_FRAME).nth(1)
+    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    # one geodesic line per city to its nearest facility
+    n_cities = 537
+    lines = frame.locator("path[stroke='#d84315']")
+    expect(lines).to_have_count(n_cities, timeout=60_000)
+    page.get_by_text("Nearest facilities of each feedstock demand (cities)").wait_for()
+    # a range ring around a chosen facility
+    page.locator("[data-testid='stSelectbox']", has_text="Range rings around").locator("input").click()
+    page.keyboard.type("Lohum lithium refinery")
+    page.keyboard.press("Enter")
+    expect(frame.locator("path[stroke='#00838f']")).to_have_count(3, timeout=60_000)
+    # click the map (on open sea, where no feature takes the click): a point drops and its nearest facilities are listed
+    box = frame.locator(".leaflet-container").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.7)  # Arabian Sea: no feature there
+    page.get_by_text("Nearest to the clicked point").wait_for(timeout=60_000)
+    expect(page.frame_locator(MAP_FRAME).nth(1).locator("path[fill='#ffeb3b']")).to_have_count(1, timeout=30_000)
+    clicked_table = page.locator("[data-testid='stDataFrame']").filter(has=page.locator("[aria-rowcount='6']"))
+    expect(clicked_table).to_have_count(1, timeout=30_000)  # 5 nearest facilities + header
+    # the result downloads as GeoJSON lines with distances in km
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name=re.compile(r"^Nearest lines \(GeoJSON")).click()
+    doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert len(doc["features"]) == n_cities
+    first = doc["features"][0]
+    assert first["geometry"]["type"] == "LineString"
+    assert first["properties"]["distance_km"] > 0 and first["properties"]["target_name"]

@@ -57,3 +57,35 @@ def test_console_script_is_installed(tmp_path):
     done = subprocess.run([exe, "export", "ports", "-o", str(tmp_path / "p.geojson")], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "p.geojson").read_text())["features"]
+
+
+def test_nearest_table(capsys):
+    assert main(["nearest", "facilities", "lithium_blocks", "--k", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split("\t") == ["source_id", "source_name", "target_id", "target_name", "rank", "distance_km"]
+    noida = [line.split("\t") for line in lines[1:] if line.startswith("lohum-greater-noida-li\t")]
+    assert [row[2] for row in noida] == ["li-block-reasi-salal-haimana", "li-block-katghora-korba"]
+    assert 500 < float(noida[0][5]) < 650
+
+
+def test_nearest_geojson(tmp_path):
+    out = tmp_path / "n.geojson"
+    assert main(["nearest", "demand", "facilities", "--k", "3", "--max-distance-km", "300", "-o", str(out)]) == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    props = [f["properties"] for f in doc["features"]]
+    assert props and all(p["distance_km"] <= 300 and p["rank"] in (1, 2, 3) for p in props)
+    assert {f["geometry"]["type"] for f in doc["features"]} == {"LineString"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["nearest", "demand", "facilities", "--k", "99"], "k: 99 is larger than the number of targets (15)"),
+        (["nearest", "countries", "facilities"], "sources: expected Point geometries, feature 'ne-"),
+        (["nearest", "demand", "mines"], "unknown layer 'mines'"),
+    ],
+)
+def test_nearest_errors_are_one_line(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
