@@ -137,6 +137,8 @@ def nearest_points(
             lowest = np.where(np.isfinite(left_out), chord_to_sphere_m(np.where(np.isfinite(left_out), left_out, 0)) * SPHERE_LOWER, np.inf)
             kth = best_d[:, -1] if best_d.shape[1] == k else np.full(len(pending), np.inf)
             settled = (kth <= lowest) | ~np.isfinite(left_out)
+            if max_distance_m is not None:
+                settled |= lowest > max_distance_m  # nothing left out can be within the limit
         done = pending[settled]
         out_idx[done, : best_i.shape[1]] = best_i[settled]
         out_d[done, : best_d.shape[1]] = best_d[settled]
