@@ -66,3 +66,15 @@ MATERIALS: Final[tuple[str, ...]] = (
 #: ISO 3166-1 alpha-2 codes accepted beyond the assigned ones: ``EU`` is exceptionally reserved
 #: for the European Union.
 EXTRA_COUNTRY_CODES: Final[frozenset[str]] = frozenset({"EU"})
+
+#: Largest file (or archive, uncompressed) that an import accepts, in bytes.
+MAX_IMPORT_BYTES: Final[int] = int(os.environ.get("MINERAL_ATLAS_MAX_IMPORT_BYTES", 200 * 1024 * 1024))
+#: Most members an imported archive (zipped shapefile, KMZ) may hold.
+MAX_ARCHIVE_MEMBERS: Final[int] = 1000
+#: Largest uncompressed/compressed size ratio of an imported archive (higher betrays a zip bomb).
+MAX_COMPRESSION_RATIO: Final[float] = 100.0
+
+#: The workspace GeoPackage: imported layers, candidate sites and saved analyses.
+WORKSPACE_PATH: Final[Path] = Path(
+    os.environ.get("MINERAL_ATLAS_WORKSPACE", Path.home() / ".local" / "share" / "mineral-atlas" / "workspace.gpkg")
+)

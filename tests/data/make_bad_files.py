@@ -1,0 +1,102 @@
+"""Writes the corpus of bad import files in tests/data/bad/ (run once; the files are committed).
+
+Each file has one problem; tests/test_io.py maps every file to the message it must produce.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+BAD = Path(__file__).parent / "bad"
+
+
+def fc(features):
+    return json.dumps({"type": "FeatureCollection", "features": features})
+
+
+def feature(geometry, **props):
+    return {"type": "Feature", "properties": props, "geometry": geometry}
+
+
+def write_zip(path: Path, members: dict[str, bytes], *, symlinks: tuple[str, ...] = ()) -> None:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            if name in symlinks:
+                info.external_attr = 0o120777 << 16
+            archive.writestr(info, data)
+
+
+def shapefile_parts(with_prj: bool = True) -> dict[str, bytes]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        gdf = gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.Point(77.5, 28.5)], crs="EPSG:4326")
+        gdf.to_file(Path(tmp) / "sites.shp", engine="pyogrio")
+        parts = {p.name: p.read_bytes() for p in Path(tmp).iterdir()}
+    if not with_prj:
+        parts.pop("sites.prj")
+    return parts
+
+
+def main() -> None:
+    BAD.mkdir(exist_ok=True)
+    (BAD / "not_json.geojson").write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+    (BAD / "wrong_type.geojson").write_text('{"type": "Topology", "objects": {}}', encoding="utf-8")
+    (BAD / "no_features.geojson").write_text(fc([]), encoding="utf-8")
+    (BAD / "null_geometry.geojson").write_text(fc([feature(None, name="a"), feature(None, name="b")]), encoding="utf-8")
+    (BAD / "out_of_range.geojson").write_text(fc([feature({"type": "Point", "coordinates": [200.0, 95.0]}, name="far")]), encoding="utf-8")
+    (BAD / "duplicate_ids.geojson").write_text(
+        fc([feature({"type": "Point", "coordinates": [77.5, 28.5]}, id="site-1"), feature({"type": "Point", "coordinates": [78.0, 28.0]}, id="site-1")]),
+        encoding="utf-8",
+    )
+    (BAD / "empty_file.geojson").write_bytes(b"")
+    (BAD / "swapped_latlon.csv").write_text("name,lat,lon\nOsaka,135.5023,34.6937\nNiihama,133.2834,33.9603\n", encoding="utf-8")
+    (BAD / "latin1.csv").write_bytes("name,lat,lon\nSão Paulo refinery,-23.55,-46.63\n".encode("latin-1"))
+    (BAD / "no_coordinates.csv").write_text("name,city\nLohum,Greater Noida\n", encoding="utf-8")
+    (BAD / "bad_number.csv").write_text("name,latitude,longitude\nA,28.5,77.5\nB,north,77.6\n", encoding="utf-8")
+    (BAD / "bad_wkt.csv").write_text('name,wkt\nA,"POINT (77.5 28.5)"\nB,"POINT (77.5"\n', encoding="utf-8")
+    (BAD / "header_only.csv").write_text("name,lat,lon\n", encoding="utf-8")
+    (BAD / "unsupported.txt").write_text("just text\n", encoding="utf-8")
+    write_zip(BAD / "path_traversal.zip", {"../../evil.shp": b"x", "evil.shx": b"x", "evil.dbf": b"x"})
+    write_zip(BAD / "zip_bomb.zip", {"bomb.shp": b"\0" * 20_000_000})
+    write_zip(BAD / "too_many_members.zip", {f"part{i}.txt": b"x" for i in range(1001)})
+    write_zip(BAD / "symlink.zip", {"link.shp": b"/etc/passwd"}, symlinks=("link.shp",))
+    write_zip(BAD / "shapefile_no_prj.zip", shapefile_parts(with_prj=False))
+    parts = shapefile_parts()
+    parts.pop("sites.dbf")
+    write_zip(BAD / "shapefile_no_dbf.zip", parts)
+    write_zip(BAD / "no_shapefile.zip", {"readme.txt": b"no shapefile here"})
+    (BAD / "not_a_zip.zip").write_bytes(b"PK\x03\x04 this is not really a zip")
+    (BAD / "external_entity.kml").write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE kml [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>&xxe;</name>'
+        "<Point><coordinates>77.5,28.5</coordinates></Point></Placemark></kml>\n",
+        encoding="utf-8",
+    )
+    lol = "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10))
+    (BAD / "billion_laughs.kml").write_text(
+        f'<?xml version="1.0"?>\n<!DOCTYPE kml [<!ENTITY lol0 "lol">{lol}]>\n'
+        '<kml xmlns="http://www.opengis.net/kml/2.2"><Placemark><name>&lol9;</name>'
+        "<Point><coordinates>77.5,28.5</coordinates></Point></Placemark></kml>\n",
+        encoding="utf-8",
+    )
+    (BAD / "broken.kml").write_text('<?xml version="1.0"?><kml><Placemark><name>x</name></kml>', encoding="utf-8")
+    (BAD / "not_a_zip.kmz").write_bytes(b"this is not a kmz archive")
+    buffer = io.BytesIO()
+    pd.DataFrame({"name": ["a"], "lon": [77.5], "lat": [28.5]}).to_parquet(buffer)
+    (BAD / "plain_table.parquet").write_bytes(buffer.getvalue())
+    (BAD / "garbage.gpkg").write_bytes(b"SQLite format 3\0" + bytes(range(256)) * 4)
+    gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.Point(500000, 3000000)]).to_file(BAD / "no_crs.gpkg", engine="pyogrio")
+
+
+if __name__ == "__main__":
+    main()
