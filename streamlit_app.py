@@ -8,7 +8,9 @@ from streamlit_folium import st_folium
 
 import layers
 from geo._errors import CRSError, ExportError, InputError, LayerError
-from geo.export import to_geojson
+from geo.export import EXPORT_FORMATS, MIME_TYPES, to_bytes, to_geojson
+from geo.io import FORMATS, read_layer, split_by_geometry_type
+from geo.workspace import Workspace
 from geo.proximity import nearest, nearest_lines
 from layers._map import BASEMAPS, build_map
 from layers.results import nearest_lines_group, point_group, range_rings_group
@@ -47,6 +49,71 @@ def geojson_text(_frame: gpd.GeoDataFrame, key: tuple[str, ...]) -> str:
     return to_geojson(_frame, argument=key[0])
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def export_bytes(_frame: gpd.GeoDataFrame, key: tuple[str, ...], fmt: str) -> bytes:
+    """A (filtered) frame in an export format; ``key`` identifies it for the cache."""
+    return to_bytes(_frame, fmt, layer_name=key[0], argument=key[0])
+
+
+def workspace_layers() -> dict[str, gpd.GeoDataFrame]:
+    """The workspace's layers, registered for the map and analyses (a broken workspace is reported, not lost)."""
+    try:
+        saved = Workspace().load_all()
+    except LayerError as exc:
+        st.sidebar.error(f"Workspace: {exc}")
+        return {}
+    for name, gdf in saved.items():
+        layers.register_user_layer(name, gdf)
+    return saved
+
+
+def _import(uploaded, *, swap_xy: bool) -> None:
+    """Read an uploaded file into the workspace; a bad file gets a message and changes nothing."""
+    try:
+        gdf = read_layer(uploaded.getvalue(), name=uploaded.name, swap_xy=swap_xy)
+    except LayerError as exc:
+        st.session_state["import_error"] = str(exc)
+        return
+    workspace = Workspace()
+    base = gdf.attrs.get("name") or "imported"
+    parts = split_by_geometry_type(gdf) if len(gdf.attrs.get("geometry_types", {})) > 1 else {"": gdf}
+    for kind, part in parts.items():
+        workspace.save(f"{base} ({kind})" if kind else base, part.copy(), kind="import", source=uploaded.name)
+    notes = [f"Imported {len(gdf)} features from {uploaded.name}" + (f", split into {', '.join(parts)}" if len(parts) > 1 else "")]
+    notes += [f"Repaired {r}" for r in gdf.attrs.get("repairs", [])]
+    st.session_state["import_notes"] = notes
+    st.session_state.pop("import_error", None)
+
+
+def import_panel() -> None:
+    """Upload a layer into the workspace; list and delete saved layers."""
+    st.sidebar.subheader("Your data")
+    uploaded = st.sidebar.file_uploader(
+        "Import a layer", type=sorted({ext.lstrip(".") for ext in FORMATS}), key="upload",
+        help="GeoJSON, GeoPackage, CSV (lat/lon or WKT), KML/KMZ, zipped Shapefile, GeoParquet",
+    )
+    if uploaded is not None and st.session_state.get("upload_done") != uploaded.file_id:
+        st.session_state["upload_done"] = uploaded.file_id
+        _import(uploaded, swap_xy=False)
+    error = st.session_state.get("import_error")
+    if error:
+        st.sidebar.error(f"Import failed: {error}")
+        if "swapped" in error and uploaded is not None and st.sidebar.button("Swap lat/lon and import", key="swap_import"):
+            _import(uploaded, swap_xy=True)
+            st.rerun()
+    for note in st.session_state.pop("import_notes", []):
+        st.sidebar.success(note)
+    index = Workspace().index() if Workspace().path.exists() else None
+    if index is not None and len(index):
+        with st.sidebar.expander(f"Workspace ({len(index)} layers)"):
+            for row in index.itertuples():
+                c1, c2 = st.columns([3, 1])
+                c1.write(f"{row.name} · {row.kind} · {row.features}")
+                if c2.button("Delete", key=f"delete_{row.name}"):
+                    Workspace().delete(row.name)
+                    st.rerun()
+
+
 def filter_options(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, list[str]]:
     """Values offered by each sidebar filter."""
     options: dict[str, set[str]] = {c: set() for c in layers.FILTER_COLUMNS}
@@ -58,20 +125,19 @@ def filter_options(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, list[str]]:
     return {c: sorted(v) for c, v in options.items()}
 
 
-def sidebar(frames: dict[str, gpd.GeoDataFrame]) -> tuple[list[str], dict[str, list[str]], str]:
-    """Layer choice, filters and basemap from the sidebar."""
-    st.sidebar.title("Mineral Atlas")
+def sidebar(frames: dict[str, gpd.GeoDataFrame], panel) -> tuple[list[str], dict[str, list[str]], str]:
+    """Layer choice, filters and basemap, drawn in ``panel`` (a sidebar container)."""
     record_layers = [n for n in frames if layers.spec(n).filterable]
-    visible = st.sidebar.multiselect(
+    visible = panel.multiselect(
         "Layers", record_layers, default=record_layers, format_func=lambda n: layers.spec(n).title, key="visible_layers"
     )
-    st.sidebar.subheader("Filters")
+    panel.subheader("Filters")
     options = filter_options({n: frames[n] for n in record_layers})
     selected = {
-        column: st.sidebar.multiselect(column.capitalize(), options[column], key=f"filter_{column}")
+        column: panel.multiselect(column.capitalize(), options[column], key=f"filter_{column}")
         for column in layers.FILTER_COLUMNS
     }
-    basemap = st.sidebar.radio("Basemap", BASEMAPS, key="basemap", help="The offline basemap needs no tile server.")
+    basemap = panel.radio("Basemap", BASEMAPS, key="basemap", help="The offline basemap needs no tile server.")
     return visible, selected, basemap
 
 
@@ -91,23 +157,24 @@ def map_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
         key="features_table",
     )
     st.subheader("Download")
+    fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=str.upper, key="download_format")
     columns = st.columns(len(shown) + 1 or 1)
     try:
         combined = layers.combine(shown)
-        key = ("filtered", *combined["layer"].astype(str), *combined.get("id", combined.index).astype(str))
+        key = ("mineral-atlas", *combined["layer"].astype(str), *(combined["id"] if "id" in combined else combined.index).astype(str))
         columns[0].download_button(
-            "All shown layers (GeoJSON)",
-            geojson_text(combined, key),
-            file_name="mineral-atlas.geojson",
-            mime="application/geo+json",
+            f"All shown layers ({fmt.upper()})",
+            export_bytes(combined, key, fmt),
+            file_name=f"mineral-atlas{EXPORT_FORMATS[fmt]}",
+            mime=MIME_TYPES[fmt],
             key="download_all",
         )
         for column, (name, gdf) in zip(columns[1:], shown.items(), strict=False):
             column.download_button(
                 f"{layers.spec(name).title} ({len(gdf)})",
-                geojson_text(gdf, (name, *gdf["id"].astype(str))),
-                file_name=f"{name}.geojson",
-                mime="application/geo+json",
+                export_bytes(gdf, (name, *(gdf["id"] if "id" in gdf else gdf.index).astype(str)), fmt),
+                file_name=f"{name}{EXPORT_FORMATS[fmt]}",
+                mime=MIME_TYPES[fmt],
                 key=f"download_{name}",
             )
     except ExportError as exc:
@@ -135,7 +202,11 @@ def _parse_radii(text: str) -> list[float]:
 
 def proximity_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     """Nearest targets of every source, range rings around a feature, nearest to a clicked point."""
-    indexed = {n: g.set_axis(gpd.pd.Index(g["id"].to_numpy(), dtype=object)) for n, g in shown.items() if len(g)}
+    indexed = {
+        n: g.set_axis(gpd.pd.Index((g["id"] if "id" in g and g["id"].is_unique else g.index).astype(str).to_numpy(), dtype=object))
+        for n, g in shown.items()
+        if len(g)
+    }
     point_layers = [n for n, g in indexed.items() if set(g.geometry.geom_type) == {"Point"}]
     if not point_layers:
         st.info("Show at least one point layer (sidebar) to compute distances.")
@@ -154,7 +225,7 @@ def proximity_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
         return
 
     r1, r2 = st.columns([2, 1])
-    features = {f"{layers.spec(n).title}: {name}": (n, i) for n, g in indexed.items() for i, name in zip(g.index, g["name"], strict=True)}
+    features = {f"{layers.spec(n).title}: {name}": (n, i) for n, g in indexed.items() for i, name in zip(g.index, g["name"] if "name" in g else g.index, strict=True)}
     ring_choice = r1.selectbox("Range rings around", ["(none)", *features], key="prox_ring_feature")
     radii_text = r2.text_input("Ring radii (km, comma-separated)", "100, 250, 500", key="prox_ring_radii")
     overlays = [nearest_lines_group(lines, name=f"Nearest {layers.spec(target).title}")]
@@ -180,11 +251,17 @@ def proximity_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
         point = gpd.GeoDataFrame({"name": ["clicked point"]}, geometry=gpd.points_from_xy([clicked[0]], [clicked[1]]), crs="EPSG:4326", index=["clicked"])
         near = nearest_lines(point, targets, nearest(point, targets, k=min(5, len(targets))))
         st.subheader("Nearest to the clicked point")
-        st.dataframe(near[["target_name", "rank", "distance_km"]].round({"distance_km": 1}), hide_index=True, width="stretch", key="prox_click_table")
+        st.dataframe(near[[c for c in ("target_id", "target_name", "rank", "distance_km") if c in near]].round({"distance_km": 1}), hide_index=True, width="stretch", key="prox_click_table")
+        if st.button("Save the clicked point as a candidate site", key="save_candidate"):
+            Workspace().append("candidate_sites", point.assign(name=f"candidate {clicked[1]:.4f}, {clicked[0]:.4f}"), kind="candidates", source="map click")
+            st.success("Saved to the workspace layer candidate_sites")
 
     st.subheader(f"Nearest {layers.spec(target).title.lower()} of each {layers.spec(source).title.lower()}")
     table = gpd.pd.DataFrame(lines.drop(columns="geometry"))
     st.dataframe(table.round({"distance_km": 1, "distance_m": 0}), hide_index=True, width="stretch", key="prox_table")
+    if st.button("Save this result to the workspace", key="save_nearest"):
+        Workspace().save(f"nearest {target} of {source}", lines, kind="analysis", source="Proximity tab")
+        st.success(f"Saved to the workspace as 'nearest {target} of {source}'")
     st.download_button(
         f"Nearest lines (GeoJSON, {len(lines)})",
         geojson_text(lines, ("nearest", source, target, str(k), str(max_km), *_ids(sources), *_ids(targets))),
@@ -211,7 +288,11 @@ def main() -> None:
     except LayerError as exc:
         st.error(f"Could not load the built-in data: {exc}")
         st.stop()
-    visible, selected, basemap = sidebar(frames)
+    st.sidebar.title("Mineral Atlas")
+    panel = st.sidebar.container()
+    import_panel()
+    frames = {**frames, **workspace_layers()}
+    visible, selected, basemap = sidebar(frames, panel)
     shown = {name: layers.filter_layer(frames[name], **selected) for name in visible}
     tab_map, tab_proximity, tab_about = st.tabs(["Map", "Proximity", "About"])
     with tab_map:

@@ -17,6 +17,7 @@ export never leaves a half-written file or destroys the previous one.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import logging
 import math
@@ -189,7 +190,12 @@ def to_geojson(gdf: gpd.GeoDataFrame, *, precision: int = GEOJSON_PRECISION, arg
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename).
+    """Write ``text`` (UTF-8) to ``path`` atomically. See :func:`atomic_write_bytes`."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename).
 
     Raises
     ------
@@ -204,8 +210,8 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
         raise ExportError(msg)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
@@ -221,3 +227,94 @@ def write_geojson(
 ) -> Path:
     """Write ``gdf`` as an RFC 7946 GeoJSON file, atomically. See :func:`to_geojson`."""
     return atomic_write_text(path, to_geojson(gdf, precision=precision, argument=argument))
+
+
+# ----------------------------------------------------------------------------- other formats
+#: Export formats: name -> file extension.
+EXPORT_FORMATS: dict[str, str] = {"geojson": ".geojson", "gpkg": ".gpkg", "parquet": ".parquet", "csv": ".csv", "kml": ".kml"}
+#: MIME type of each export format (for downloads).
+MIME_TYPES: dict[str, str] = {
+    "geojson": "application/geo+json",
+    "gpkg": "application/geopackage+sqlite3",
+    "parquet": "application/vnd.apache.parquet",
+    "csv": "text/csv",
+    "kml": "application/vnd.google-earth.kml+xml",
+}
+#: Leading characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formula(value: Any) -> Any:
+    """Prefix a text cell that a spreadsheet would run as a formula with ``'``; other values pass."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def plain_properties(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Columns that every format can store: names as text, lists/dicts as JSON text, dates as ISO text."""
+    out = gdf.copy()
+    out.columns = [str(c) for c in out.columns]
+    for column in out.columns:
+        if column == out.geometry.name:
+            continue
+        series = out[column]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            out[column] = series.map(lambda v: None if pd.isna(v) else v.isoformat())
+        elif series.dtype == object and series.map(lambda v: isinstance(v, (list, dict, tuple))).any():
+            out[column] = series.map(lambda v: json.dumps(json_value(v)) if isinstance(v, (list, dict, tuple)) else v)
+    return out
+
+
+def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, layer_name: str = "layer", argument: str = "layer") -> bytes:
+    """Serialise ``gdf`` in an export format.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        Features in any CRS (it must have one); written in EPSG:4326.
+    fmt : str
+        One of :data:`EXPORT_FORMATS`: ``geojson`` (RFC 7946), ``gpkg``, ``parquet`` (GeoParquet),
+        ``csv`` (a WKT ``geometry`` column; text cells starting with = + - @ prefixed with ``'``
+        against spreadsheet formula injection) or ``kml``.
+    layer_name : str, keyword-only
+        Layer name inside GeoPackage and KML files.
+    argument : str, keyword-only
+        Name used in error messages.
+    """
+    if fmt not in EXPORT_FORMATS:
+        msg = f"format: expected one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}"
+        raise ExportError(msg)
+    if fmt == "geojson":
+        return to_geojson(gdf, argument=argument).encode("utf-8")
+    wgs = plain_properties(to_wgs84(gdf, argument=argument))
+    if fmt == "csv":
+        table = pd.DataFrame(wgs.drop(columns=wgs.geometry.name))
+        table = table.apply(lambda col: col.map(neutralise_formula) if col.dtype == object or pd.api.types.is_string_dtype(col) else col)
+        table["geometry"] = shapely.to_wkt(np.asarray(prepare_geometries(wgs.geometry.values)), rounding_precision=-1)
+        return table.to_csv(index=False).encode("utf-8")
+    if fmt == "parquet":
+        buffer = io.BytesIO()
+        wgs.to_parquet(buffer)
+        return buffer.getvalue()
+    with tempfile.TemporaryDirectory(prefix="mineral-atlas-export-") as folder:
+        path = Path(folder) / f"out{EXPORT_FORMATS[fmt]}"
+        driver = {"gpkg": "GPKG", "kml": "KML"}[fmt]
+        import pyogrio
+
+        pyogrio.write_dataframe(wgs, path, layer=layer_name, driver=driver)
+        return path.read_bytes()
+
+
+def write_layer(
+    gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, fmt: str | None = None, layer_name: str = "layer", argument: str = "layer"
+) -> Path:
+    """Write ``gdf`` to ``path`` in ``fmt`` (default: from the extension), atomically."""
+    target = Path(path)
+    if fmt is None:
+        by_suffix = {v: k for k, v in EXPORT_FORMATS.items()} | {".json": "geojson", ".geoparquet": "parquet"}
+        fmt = by_suffix.get(target.suffix.lower())
+        if fmt is None:
+            msg = f"output {str(target)!r}: cannot tell the format from {target.suffix or 'no extension'!r}; give --format ({', '.join(EXPORT_FORMATS)})"
+            raise ExportError(msg)
+    return atomic_write_bytes(target, to_bytes(gdf, fmt, layer_name=layer_name, argument=argument))

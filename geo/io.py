@@ -344,7 +344,7 @@ def _finish(gdf: gpd.GeoDataFrame, label: str, *, swap_xy: bool) -> gpd.GeoDataF
         first = int(owner[np.flatnonzero(bad)[0]])
         lon, lat = coords[np.flatnonzero(bad)[0]]
         swapped = (np.abs(coords[:, 1]) <= 180).all() and (np.abs(coords[:, 0]) <= 90).all()
-        hint = "; they look like lat/lon swapped: import again with the lat/lon swap" if swapped and not swap_xy else ""
+        hint = "; they look like lat/lon swapped: import again with lat/lon swapped (--swap-xy)" if swapped and not swap_xy else ""
         raise _fail(label, f"{_feature(gdf, first)}: coordinates out of range (lon {lon:g}, lat {lat:g}; lon must be within -180..180, lat within -90..90){hint}")
     invalid = ~shapely.is_valid(np.asarray(gdf.geometry.values))
     repairs = []

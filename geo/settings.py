@@ -74,7 +74,10 @@ MAX_ARCHIVE_MEMBERS: Final[int] = 1000
 #: Largest uncompressed/compressed size ratio of an imported archive (higher betrays a zip bomb).
 MAX_COMPRESSION_RATIO: Final[float] = 100.0
 
-#: The workspace GeoPackage: imported layers, candidate sites and saved analyses.
-WORKSPACE_PATH: Final[Path] = Path(
-    os.environ.get("MINERAL_ATLAS_WORKSPACE", Path.home() / ".local" / "share" / "mineral-atlas" / "workspace.gpkg")
-)
+#: Default workspace GeoPackage (imported layers, candidate sites, saved analyses).
+DEFAULT_WORKSPACE: Final[Path] = Path.home() / ".local" / "share" / "mineral-atlas" / "workspace.gpkg"
+
+
+def workspace_path() -> Path:
+    """The workspace GeoPackage: ``MINERAL_ATLAS_WORKSPACE`` if set, else :data:`DEFAULT_WORKSPACE`."""
+    return Path(os.environ.get("MINERAL_ATLAS_WORKSPACE", DEFAULT_WORKSPACE))

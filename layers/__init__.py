@@ -20,7 +20,7 @@ from layers import countries, demand, facilities, lithium_blocks, ports
 from layers._schema import validate
 from layers._spec import LayerSpec
 
-__all__ = ["FILTER_COLUMNS", "TABLE_COLUMNS", "LayerError", "attribute_table", "combine", "filter_layer", "load", "load_by_id", "names", "spec"]
+__all__ = ["FILTER_COLUMNS", "TABLE_COLUMNS", "LayerError", "attribute_table", "combine", "filter_layer", "load", "load_by_id", "names", "register_user_layer", "spec"]
 
 _SPECS: dict[str, LayerSpec] = {
     m.SPEC.name: m.SPEC for m in (countries, lithium_blocks, demand, ports, facilities)
@@ -35,6 +35,17 @@ def names() -> list[str]:
     return list(_SPECS)
 
 
+_USER_SPECS: dict[str, LayerSpec] = {}
+
+
+def register_user_layer(name: str, gdf: gpd.GeoDataFrame) -> LayerSpec:
+    """Describe an imported layer so the map, filters and analyses can use it like a built-in one."""
+    from layers import user
+
+    _USER_SPECS[name] = user.spec_for(name, gdf, position=len(_USER_SPECS))
+    return _USER_SPECS[name]
+
+
 def spec(name: str) -> LayerSpec:
     """The :class:`LayerSpec` of layer ``name``.
 
@@ -44,9 +55,9 @@ def spec(name: str) -> LayerSpec:
         If ``name`` is not a layer; the message lists the valid names.
     """
     try:
-        return _SPECS[name]
+        return _SPECS[name] if name in _SPECS else _USER_SPECS[name]
     except KeyError:
-        msg = f"unknown layer {name!r}; valid layers: {', '.join(_SPECS)}"
+        msg = f"unknown layer {name!r}; valid layers: {', '.join([*_SPECS, *_USER_SPECS])}"
         raise LayerError(msg) from None
 
 

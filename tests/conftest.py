@@ -22,6 +22,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 XSS_NAME = "<img src=x onerror=alert(1)>"
 
 
+@pytest.fixture(autouse=True)
+def private_workspace(tmp_path, monkeypatch) -> Path:
+    """Every test gets its own empty workspace GeoPackage path."""
+    path = tmp_path / "workspace" / "workspace.gpkg"
+    monkeypatch.setenv("MINERAL_ATLAS_WORKSPACE", str(path))
+    return path
+
+
 @pytest.fixture
 def points() -> gpd.GeoDataFrame:
     """Three facilities in EPSG:4326 with the record schema."""
@@ -52,7 +60,7 @@ def _free_port() -> int:
 
 def _start_app(data_dir: Path, log: Path) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "MINERAL_ATLAS_DATA_DIR": str(data_dir)}
+    env = {**os.environ, "MINERAL_ATLAS_DATA_DIR": str(data_dir), "MINERAL_ATLAS_WORKSPACE": str(log.parent / "workspace.gpkg")}
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(PROJECT_DIR / "streamlit_app.py"),
         "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1",

@@ -89,3 +89,33 @@ def test_nearest_errors_are_one_line(capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+def test_import_list_export_delete(tmp_path, capsys):
+    assert main(["import", "tests/data/bad/swapped_latlon.csv"]) == 2
+    assert "look like lat/lon swapped" in capsys.readouterr().err
+    assert main(["import", "tests/data/bad/swapped_latlon.csv", "--swap-xy", "--name", "japan"]) == 0
+    assert main(["workspace"]) == 0
+    assert "japan\timport\tswapped_latlon.csv" in capsys.readouterr().out
+    out = tmp_path / "japan.gpkg"
+    assert main(["export", "japan", "--format", "gpkg", "-o", str(out)]) == 0
+    from geo.io import read_layer
+
+    assert list(read_layer(out)["name"]) == ["Osaka", "Niihama"]
+    assert main(["nearest", "japan", "facilities"]) == 0
+    assert "smm-niihama-nickel" in capsys.readouterr().out
+    assert main(["workspace", "--delete", "japan"]) == 0
+    assert main(["export", "japan", "-o", "-"]) == 2
+    assert "unknown layer 'japan'" in capsys.readouterr().err
+
+
+def test_import_bad_file_is_one_line(capsys):
+    assert main(["import", "tests/data/bad/zip_bomb.zip"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "decompression bomb" in err
+
+
+def test_export_csv_to_stdout(capsysbinary):
+    assert main(["export", "ports", "--format", "csv", "-o", "-"]) == 0
+    out = capsysbinary.readouterr().out.decode()
+    assert out.splitlines()[0].startswith("id,name,") and "POINT (" in out
