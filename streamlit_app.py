@@ -78,7 +78,9 @@ def _import(uploaded, *, swap_xy: bool) -> None:
     base = gdf.attrs.get("name") or "imported"
     parts = split_by_geometry_type(gdf) if len(gdf.attrs.get("geometry_types", {})) > 1 else {"": gdf}
     for kind, part in parts.items():
-        workspace.save(f"{base} ({kind})" if kind else base, part.copy(), kind="import", source=uploaded.name)
+        name = f"{base} ({kind})" if kind else base
+        workspace.save(name, part.copy(), kind="import", source=uploaded.name)
+        st.session_state.setdefault("new_layers", []).append(name)
     notes = [f"Imported {len(gdf)} features from {uploaded.name}" + (f", split into {', '.join(parts)}" if len(parts) > 1 else "")]
     notes += [f"Repaired {r}" for r in gdf.attrs.get("repairs", [])]
     st.session_state["import_notes"] = notes
@@ -103,8 +105,11 @@ def import_panel() -> None:
             st.rerun()
     for note in st.session_state.pop("import_notes", []):
         st.sidebar.success(note)
-    index = Workspace().index() if Workspace().path.exists() else None
-    if index is not None and len(index):
+    try:
+        index = Workspace().index()
+    except LayerError:
+        return  # reported once by workspace_layers()
+    if len(index):
         with st.sidebar.expander(f"Workspace ({len(index)} layers)"):
             for row in index.itertuples():
                 c1, c2 = st.columns([3, 1])
@@ -128,6 +133,10 @@ def filter_options(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, list[str]]:
 def sidebar(frames: dict[str, gpd.GeoDataFrame], panel) -> tuple[list[str], dict[str, list[str]], str]:
     """Layer choice, filters and basemap, drawn in ``panel`` (a sidebar container)."""
     record_layers = [n for n in frames if layers.spec(n).filterable]
+    new = [n for n in st.session_state.pop("new_layers", []) if n in record_layers]
+    if new and "visible_layers" in st.session_state:  # a fresh import is shown at once
+        kept = [n for n in st.session_state["visible_layers"] if n in record_layers]
+        st.session_state["visible_layers"] = kept + [n for n in new if n not in kept]
     visible = panel.multiselect(
         "Layers", record_layers, default=record_layers, format_func=lambda n: layers.spec(n).title, key="visible_layers"
     )

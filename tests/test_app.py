@@ -87,3 +87,32 @@ def test_bad_ring_radii_show_a_message(app):
     app.text_input(key="prox_ring_radii").set_value("ten, -5").run()
     assert not app.exception
     assert any("Ring radii: expected positive numbers" in e.value for e in app.error)
+
+
+def test_import_error_is_a_message(app):
+    app.session_state["import_error"] = "sites.csv: feature 0: coordinates out of range (...); they look like lat/lon swapped"
+    app.run()
+    assert not app.exception
+    assert any(e.value.startswith("Import failed: sites.csv: feature 0") for e in app.sidebar.error)
+
+
+def test_corrupt_workspace_is_reported_and_kept(private_workspace):
+    private_workspace.parent.mkdir(parents=True)
+    private_workspace.write_bytes(b"not a geopackage")
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    assert not at.exception
+    assert any("Workspace: workspace" in e.value and "it was left as it is" in e.value for e in at.sidebar.error)
+    assert private_workspace.read_bytes() == b"not a geopackage"
+
+
+def test_workspace_layers_join_the_map_and_analyses(private_workspace):
+    from geo.io import read_layer
+    from geo.workspace import Workspace
+
+    Workspace().save("my sites", read_layer("tests/data/bad/swapped_latlon.csv", swap_xy=True))
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=90).run()
+    assert not at.exception
+    assert "my sites: 2" in _caption(at)
+    assert "my sites" in at.selectbox(key="prox_source").options

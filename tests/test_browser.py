@@ -150,3 +150,50 @@ def test_proximity_tab(page, app_url):
     first = doc["features"][0]
     assert first["geometry"]["type"] == "LineString"
     assert first["properties"]["distance_km"] > 0 and first["properties"]["target_name"]
+
+
+def _upload(page, path: Path) -> None:
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
+
+
+def test_import_bad_file_shows_message_then_swap_imports(page, app_url):
+    _open(page, app_url)
+    bad = Path(__file__).parent / "data" / "bad"
+    _upload(page, bad / "zip_bomb.zip")
+    page.get_by_text("Import failed: zip_bomb.zip: archive member 'bomb.shp' expands").wait_for(timeout=30_000)
+    assert page.get_by_text("Traceback").count() == 0
+    _upload(page, bad / "swapped_latlon.csv")
+    page.get_by_text("they look like lat/lon swapped").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Swap lat/lon and import").click()
+    page.get_by_text("Imported 2 features from swapped_latlon.csv").wait_for(timeout=30_000)
+    page.locator("[data-testid='stCaptionContainer']", has_text="swapped_latlon: 2").wait_for(timeout=30_000)
+    frame = page.frame_locator(MAP_FRAME).first
+    frame.locator(".leaflet-control-layers", has_text="swapped_latlon").wait_for(timeout=30_000)
+
+
+def test_imported_markup_is_text(page, app_url, tmp_path):
+    _open(page, app_url)
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    hostile = tmp_path / "hostile.geojson"
+    hostile.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": XSS_NAME, "note": "<script>alert(5)</script>"}, "geometry": {"type": "Point", "coordinates": [60.0, 10.0]}}]}), encoding="utf-8")
+    _upload(page, hostile)
+    page.get_by_text("Imported 1 features from hostile.geojson").wait_for(timeout=30_000)
+    frame = page.frame_locator(MAP_FRAME).first
+    frame.locator(".leaflet-control-layers", has_text="hostile").wait_for(timeout=30_000)
+    opened = [
+        f.evaluate("""() => {
+            const map = Object.values(window).find(v => v instanceof L.Map);
+            let hit = false;
+            map.eachLayer(l => { if (l.feature && String(l.feature.properties._tooltip).includes('onerror')) { l.openPopup(); hit = true; } });
+            return hit;
+        }""")
+        for f in page.frames
+        if "streamlit_folium" in f.url
+    ]
+    assert any(opened)
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=10_000)
+    assert XSS_NAME in popup.inner_text() and "<script>alert(5)</script>" in popup.inner_text()
+    assert popup.locator("img, script").count() == 0
+    assert dialogs == []
