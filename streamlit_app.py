@@ -271,11 +271,12 @@ def proximity_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     if st.button("Save this result to the workspace", key="save_nearest"):
         Workspace().save(f"nearest {target} of {source}", lines, kind="analysis", source="Proximity tab")
         st.success(f"Saved to the workspace as 'nearest {target} of {source}'")
+    fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=str.upper, key="prox_download_format")
     st.download_button(
-        f"Nearest lines (GeoJSON, {len(lines)})",
-        geojson_text(lines, ("nearest", source, target, str(k), str(max_km), *_ids(sources), *_ids(targets))),
-        file_name=f"nearest-{target}-of-{source}.geojson",
-        mime="application/geo+json",
+        f"Nearest lines ({fmt.upper()}, {len(lines)})",
+        export_bytes(lines, ("nearest", source, target, str(k), str(max_km), *_ids(sources), *_ids(targets)), fmt),
+        file_name=f"nearest-{target}-of-{source}{EXPORT_FORMATS[fmt]}",
+        mime=MIME_TYPES[fmt],
         key="download_nearest",
     )
 
