@@ -8,7 +8,7 @@ from streamlit_folium import st_folium
 
 import layers
 from geo._errors import CRSError, ExportError, InputError, LayerError
-from geo.export import EXPORT_FORMATS, MIME_TYPES, to_bytes, to_geojson
+from geo.export import EXPORT_FORMATS, MIME_TYPES, to_bytes
 from geo.io import FORMATS, read_layer, split_by_geometry_type
 from geo.workspace import Workspace
 from geo.proximity import nearest, nearest_lines
@@ -44,21 +44,30 @@ def load_layers() -> dict[str, gpd.GeoDataFrame]:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def geojson_text(_frame: gpd.GeoDataFrame, key: tuple[str, ...]) -> str:
-    """GeoJSON of a (filtered) frame; ``key`` (layer and ids) identifies it for the cache."""
-    return to_geojson(_frame, argument=key[0])
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
 def export_bytes(_frame: gpd.GeoDataFrame, key: tuple[str, ...], fmt: str) -> bytes:
     """A (filtered) frame in an export format; ``key`` identifies it for the cache."""
     return to_bytes(_frame, fmt, layer_name=key[0], argument=key[0])
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def read_workspace(path: str, mtime_ns: int) -> tuple[gpd.pd.DataFrame, dict[str, gpd.GeoDataFrame]]:
+    """The workspace's index and layers; read again only when the file changes (``mtime_ns``)."""
+    workspace = Workspace(path)
+    return workspace.index(), workspace.load_all()
+
+
+def workspace_snapshot() -> tuple[gpd.pd.DataFrame, dict[str, gpd.GeoDataFrame]]:
+    """The current workspace (empty when there is none yet)."""
+    path = Workspace().path
+    if not path.exists():
+        return gpd.pd.DataFrame(columns=["name", "kind", "source", "saved_at", "features"]), {}
+    return read_workspace(str(path), path.stat().st_mtime_ns)
+
+
 def workspace_layers() -> dict[str, gpd.GeoDataFrame]:
     """The workspace's layers, registered for the map and analyses (a broken workspace is reported, not lost)."""
     try:
-        saved = Workspace().load_all()
+        _, saved = workspace_snapshot()
     except LayerError as exc:
         st.sidebar.error(f"Workspace: {exc}")
         return {}
@@ -79,7 +88,11 @@ def _import(uploaded, *, swap_xy: bool) -> None:
     parts = split_by_geometry_type(gdf) if len(gdf.attrs.get("geometry_types", {})) > 1 else {"": gdf}
     for kind, part in parts.items():
         name = f"{base} ({kind})" if kind else base
-        workspace.save(name, part.copy(), kind="import", source=uploaded.name)
+        try:
+            workspace.save(name, part.copy(), kind="import", source=uploaded.name)
+        except (LayerError, OSError) as exc:
+            st.session_state["import_error"] = f"{uploaded.name}: read, but not saved to the workspace ({exc}); the workspace is unchanged"
+            return
         st.session_state.setdefault("new_layers", []).append(name)
     notes = [f"Imported {len(gdf)} features from {uploaded.name}" + (f", split into {', '.join(parts)}" if len(parts) > 1 else "")]
     notes += [f"Repaired {r}" for r in gdf.attrs.get("repairs", [])]
@@ -106,7 +119,7 @@ def import_panel() -> None:
     for note in st.session_state.pop("import_notes", []):
         st.sidebar.success(note)
     try:
-        index = Workspace().index()
+        index, _ = workspace_snapshot()
     except LayerError:
         return  # reported once by workspace_layers()
     if len(index):
@@ -209,13 +222,19 @@ def _parse_radii(text: str) -> list[float]:
     return values
 
 
+def _save(action, name: str) -> None:
+    """Run a workspace write; report success or the failure (the workspace stays as it was)."""
+    try:
+        action()
+    except (LayerError, OSError) as exc:
+        st.error(f"Could not save {name!r} to the workspace ({exc}); the workspace is unchanged")
+    else:
+        st.success(f"Saved to the workspace as {name!r}")
+
+
 def proximity_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     """Nearest targets of every source, range rings around a feature, nearest to a clicked point."""
-    indexed = {
-        n: g.set_axis(gpd.pd.Index((g["id"] if "id" in g and g["id"].is_unique else g.index).astype(str).to_numpy(), dtype=object))
-        for n, g in shown.items()
-        if len(g)
-    }
+    indexed = {n: layers.by_id(g) for n, g in shown.items() if len(g)}
     point_layers = [n for n, g in indexed.items() if set(g.geometry.geom_type) == {"Point"}]
     if not point_layers:
         st.info("Show at least one point layer (sidebar) to compute distances.")
@@ -262,15 +281,15 @@ def proximity_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
         st.subheader("Nearest to the clicked point")
         st.dataframe(near[[c for c in ("target_id", "target_name", "rank", "distance_km") if c in near]].round({"distance_km": 1}), hide_index=True, width="stretch", key="prox_click_table")
         if st.button("Save the clicked point as a candidate site", key="save_candidate"):
-            Workspace().append("candidate_sites", point.assign(name=f"candidate {clicked[1]:.4f}, {clicked[0]:.4f}"), kind="candidates", source="map click")
-            st.success("Saved to the workspace layer candidate_sites")
+            candidate = point.assign(name=f"candidate {clicked[1]:.4f}, {clicked[0]:.4f}")
+            _save(lambda: Workspace().append("candidate_sites", candidate, kind="candidates", source="map click"), "candidate_sites")
 
     st.subheader(f"Nearest {layers.spec(target).title.lower()} of each {layers.spec(source).title.lower()}")
     table = gpd.pd.DataFrame(lines.drop(columns="geometry"))
     st.dataframe(table.round({"distance_km": 1, "distance_m": 0}), hide_index=True, width="stretch", key="prox_table")
     if st.button("Save this result to the workspace", key="save_nearest"):
-        Workspace().save(f"nearest {target} of {source}", lines, kind="analysis", source="Proximity tab")
-        st.success(f"Saved to the workspace as 'nearest {target} of {source}'")
+        name = f"nearest {target} of {source}"
+        _save(lambda: Workspace().save(name, lines, kind="analysis", source="Proximity tab"), name)
     fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=str.upper, key="prox_download_format")
     st.download_button(
         f"Nearest lines ({fmt.upper()}, {len(lines)})",

@@ -114,16 +114,12 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
     return 0
 
 
-def _by_id(gdf):
-    if "id" in gdf.columns and gdf["id"].is_unique:
-        return gdf.set_axis(gdf["id"].astype(str).to_numpy())
-    return gdf
-
-
 def _cmd_nearest(args: argparse.Namespace) -> int:
     from geo.proximity import nearest, nearest_lines
 
-    sources, targets = (_by_id(_load(n)) for n in (args.source_layer, args.target_layer))
+    import layers
+
+    sources, targets = (layers.by_id(_load(n)) for n in (args.source_layer, args.target_layer))
     max_m = None if args.max_distance_km is None else args.max_distance_km * 1000.0
     result = nearest(sources, targets, k=args.k, max_distance_m=max_m)
     lines = nearest_lines(sources, targets, result)

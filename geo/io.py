@@ -260,22 +260,25 @@ def _read_kml(label: str, data: bytes, tmp: Path, encoding: str, layer: str | No
     return _ogr(label, path, layer)
 
 
+def _members_ending(label: str, archive: zipfile.ZipFile, max_bytes: int, suffix: str, missing: str) -> tuple[list[zipfile.ZipInfo], list[zipfile.ZipInfo]]:
+    """The archive's (checked) members, and those whose name ends with ``suffix`` (at least one)."""
+    members = _safe_members(label, archive, max_bytes)
+    matches = [m for m in members if m.filename.lower().endswith(suffix)]
+    if not matches:
+        raise _fail(label, missing)
+    return members, matches
+
+
 def _read_kmz(label: str, data: bytes, tmp: Path, encoding: str, layer: str | None, *, max_bytes: int) -> gpd.GeoDataFrame:
     with _open_zip(label, data) as archive:
-        members = _safe_members(label, archive, max_bytes)
-        kml = [m for m in members if m.filename.lower().endswith(".kml")]
-        if not kml:
-            raise _fail(label, "KMZ archive holds no .kml document")
+        _, kml = _members_ending(label, archive, max_bytes, ".kml", "KMZ archive holds no .kml document")
         doc = archive.read(kml[0])
     return _read_kml(label, doc, tmp, encoding, layer)
 
 
 def _read_shapefile(label: str, data: bytes, tmp: Path, encoding: str, layer: str | None, *, max_bytes: int) -> gpd.GeoDataFrame:
     with _open_zip(label, data) as archive:
-        members = _safe_members(label, archive, max_bytes)
-        shp = [m for m in members if m.filename.lower().endswith(".shp")]
-        if not shp:
-            raise _fail(label, "zip archive holds no .shp file (expected a zipped Shapefile)")
+        members, shp = _members_ending(label, archive, max_bytes, ".shp", "zip archive holds no .shp file (expected a zipped Shapefile)")
         stem = shp[0].filename[:-4]
         parts = {m.filename[len(stem):].lower(): m for m in members if m.filename.startswith(stem) and m.filename[len(stem):].startswith(".")}
         for required in (".shx", ".dbf"):

@@ -20,7 +20,7 @@ from layers import countries, demand, facilities, lithium_blocks, ports
 from layers._schema import validate
 from layers._spec import LayerSpec
 
-__all__ = ["FILTER_COLUMNS", "TABLE_COLUMNS", "LayerError", "attribute_table", "combine", "filter_layer", "load", "load_by_id", "names", "register_user_layer", "spec"]
+__all__ = ["FILTER_COLUMNS", "TABLE_COLUMNS", "LayerError", "attribute_table", "by_id", "combine", "filter_layer", "load", "load_by_id", "names", "register_user_layer", "spec"]
 
 _SPECS: dict[str, LayerSpec] = {
     m.SPEC.name: m.SPEC for m in (countries, lithium_blocks, demand, ports, facilities)
@@ -81,10 +81,18 @@ def load(name: str) -> gpd.GeoDataFrame:
     return _load_validated(name).copy()
 
 
+def by_id(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``gdf`` indexed by its ``id`` column when that is unique, else by its index as text.
+
+    Analysis results name features by index label, so this makes them name features by id.
+    """
+    labels = gdf["id"] if "id" in gdf.columns and gdf["id"].is_unique else gdf.index.to_series()
+    return gdf.set_axis(gpd.pd.Index(labels.astype(str).to_numpy(), dtype=object))
+
+
 def load_by_id(name: str) -> gpd.GeoDataFrame:
-    """:func:`load`, indexed by the features' ``id`` (analysis results then name features by id)."""
-    gdf = load(name)
-    return gdf.set_axis(gpd.pd.Index(gdf["id"].to_numpy(), dtype=object))
+    """:func:`load`, indexed by the features' ``id`` (see :func:`by_id`)."""
+    return by_id(load(name))
 
 
 def filter_layer(gdf: gpd.GeoDataFrame, **selected: Iterable[str] | None) -> gpd.GeoDataFrame:

@@ -20,7 +20,7 @@ from jinja2 import Template
 
 from layers import countries, spec
 from layers._assets import localize
-from layers._render import display_collection, layer_group
+from layers._render import display_collection, geojson_layer, layer_group
 from layers._spec import LegendEntry
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -84,10 +84,7 @@ def _basemap_collection() -> dict:
     """The simplified countries for the offline basemap, built once per process."""
     from layers import load
 
-    collection = display_collection(countries.SPEC, countries.display_geometries(load("countries")))
-    for feature in collection["features"]:  # no popups on the basemap: keep only the style
-        feature["properties"] = {"_style": feature["properties"]["_style"]}
-    return collection
+    return display_collection(countries.SPEC, countries.display_geometries(load("countries")), interactive=False)
 
 
 def build_map(
@@ -120,12 +117,7 @@ def build_map(
     m = folium.Map(location=location, zoom_start=zoom_start, tiles=None, control_scale=True, prefer_canvas=False)
     osm = folium.TileLayer(OSM_TILES, name="OpenStreetMap", attr=OSM_ATTRIBUTION, overlay=False, show=basemap == BASEMAPS[0])
     offline = folium.FeatureGroup(name=BASEMAPS[1], overlay=False, show=basemap == BASEMAPS[1])
-    folium.GeoJson(
-        _basemap_collection(),
-        name=BASEMAPS[1],
-        style_function=lambda feature: feature["properties"]["_style"],
-        smooth_factor=1.0,
-    ).add_to(offline)
+    geojson_layer(_basemap_collection(), interactive=False, name=BASEMAPS[1]).add_to(offline)
     osm.add_to(m)
     offline.add_to(m)
 

@@ -18,7 +18,7 @@ from folium.plugins import MarkerCluster
 from folium.utilities import JsCode
 
 from geo.export import json_value, prepare_geometries
-from layers._spec import LayerSpec
+from layers._spec import LayerSpec, Style
 
 #: Decimals of display coordinates (about 1 m); exports keep GEOJSON_PRECISION.
 DISPLAY_PRECISION = 5
@@ -77,31 +77,38 @@ def tooltip_text(props: Mapping[str, Any]) -> str:
     return f"{name} ({html.escape(kind)})" if kind else name
 
 
-def display_collection(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, with_markers: bool = False) -> dict[str, Any]:
-    """GeoJSON for the map: geometry rounded for display, only popup, tooltip and style properties.
+def _collection(geoms, styles: list[Style], tooltips: list[str] | None = None, popups: list[str] | None = None) -> dict[str, Any]:
+    """A FeatureCollection for the map: rounded geometry, a style each, escaped tooltip and popup (if any)."""
+    prepared = prepare_geometries(list(geoms), precision=DISPLAY_PRECISION)
+    features = []
+    for i, (geom, style) in enumerate(zip(prepared, styles, strict=True)):
+        props: dict[str, Any] = {"_style": {k: v for k, v in style.items() if v is not None}}
+        if tooltips is not None and popups is not None:
+            props["_tooltip"], props["_popup"] = tooltips[i], popups[i]
+        features.append({"type": "Feature", "id": str(i), "properties": props, "geometry": shapely.geometry.mapping(geom)})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def display_collection(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, with_markers: bool = False, interactive: bool = True) -> dict[str, Any]:
+    """GeoJSON of a layer for the map: only style, tooltip and popup properties.
 
     With ``with_markers``, each polygon also gets a marker at a point inside it, so small areas
-    (a 2 sq km lithium block) stay visible and clickable at country zoom levels.
+    (a 2 sq km lithium block) stay visible and clickable at country zoom levels. Without
+    ``interactive`` (the basemap), features carry their style only.
     """
-    geoms = prepare_geometries(gdf.geometry.values, precision=DISPLAY_PRECISION)
-    features = []
-    records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
-    for pos, (props, geom) in enumerate(zip(records, geoms, strict=True)):
-        shared = {"_tooltip": tooltip_text(props), "_popup": popup_html(props, spec.popup_fields)}
-        style = {k: v for k, v in spec.style(props).items() if v is not None}
+    geoms, styles, tooltips, popups = [], [], [], []
+    for props, geom in zip(gdf.drop(columns=gdf.geometry.name).to_dict("records"), gdf.geometry.values, strict=True):
+        style = spec.style(props)
+        tip, pop = (tooltip_text(props), popup_html(props, spec.popup_fields)) if interactive else ("", "")
         parts = [(geom, style)]
         if with_markers and geom is not None and geom.geom_type.endswith("Polygon"):
             parts.append((geom.representative_point(), {**style, "radius": 7, "fillOpacity": 0.9}))
-        for index, (part, part_style) in enumerate(parts):
-            features.append(
-                {
-                    "type": "Feature",
-                    "id": f"{pos}.{index}",
-                    "properties": {**shared, "_style": part_style},
-                    "geometry": shapely.geometry.mapping(part),
-                }
-            )
-    return {"type": "FeatureCollection", "features": features}
+        for part, part_style in parts:
+            geoms.append(part)
+            styles.append(part_style)
+            tooltips.append(tip)
+            popups.append(pop)
+    return _collection(geoms, styles, tooltips if interactive else None, popups if interactive else None)
 
 
 def _bind(permanent: bool) -> JsCode:
@@ -115,44 +122,35 @@ def _bind(permanent: bool) -> JsCode:
     )
 
 
-def feature_collection(
-    geoms, tooltips: list[str], popups: list[str], styles: list[dict[str, Any]], *, permanent: bool = False
-) -> folium.GeoJson:
-    """A GeoJson layer of already-escaped tooltips and popups, one style per feature."""
-    prepared = prepare_geometries(list(geoms), precision=DISPLAY_PRECISION)
-    features = [
-        {
-            "type": "Feature",
-            "id": str(i),
-            "properties": {"_tooltip": tip, "_popup": pop, "_style": {k: v for k, v in style.items() if v is not None}},
-            "geometry": shapely.geometry.mapping(geom),
-        }
-        for i, (geom, tip, pop, style) in enumerate(zip(prepared, tooltips, popups, styles, strict=True))
-    ]
+def geojson_layer(collection: dict[str, Any], *, interactive: bool = True, permanent: bool = False, name: str | None = None) -> folium.GeoJson:
+    """folium GeoJson drawing a :func:`display_collection`: styles per feature, circle markers for points."""
     return folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
+        collection,
+        name=name,
         style_function=lambda feature: feature["properties"]["_style"],
         marker=folium.CircleMarker(fill=True),
-        on_each_feature=_bind(permanent),
-    )
-
-
-def layer_group(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, show: bool = True, overlay: bool = True) -> folium.FeatureGroup:
-    """A FeatureGroup drawing ``gdf`` with the layer's style, popups, tooltips and clustering."""
-    group = folium.FeatureGroup(name=f"{spec.title} ({len(gdf)})" if spec.filterable else spec.title, show=show, overlay=overlay)
-    if gdf.empty:
-        return group
-    basemap = not spec.filterable
-    geojson = folium.GeoJson(
-        display_collection(spec, gdf, with_markers=not basemap),
-        name=spec.title,
-        style_function=lambda feature: feature["properties"]["_style"],
-        marker=folium.CircleMarker(fill=True),
-        on_each_feature=None if basemap else _BIND,
+        on_each_feature=_bind(permanent) if interactive else None,
         smooth_factor=1.0,
     )
-    parent = MarkerCluster(name=spec.title, control=False, options={"maxClusterRadius": 40, "disableClusteringAtZoom": 9}) if spec.cluster else group
-    geojson.add_to(parent)
+
+
+def feature_collection(
+    geoms, tooltips: list[str], popups: list[str], styles: list[Style], *, permanent: bool = False
+) -> folium.GeoJson:
+    """A GeoJson layer of already-escaped tooltips and popups, one style per feature (analysis results)."""
+    return geojson_layer(_collection(geoms, styles, tooltips, popups), permanent=permanent)
+
+
+def layer_group(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> folium.FeatureGroup:
+    """A FeatureGroup drawing ``gdf`` with the layer's style, popups, tooltips and clustering."""
+    group = folium.FeatureGroup(name=f"{spec.title} ({len(gdf)})")
+    if gdf.empty:
+        return group
+    geojson = geojson_layer(display_collection(spec, gdf, with_markers=True), name=spec.title)
     if spec.cluster:
-        parent.add_to(group)
+        cluster = MarkerCluster(name=spec.title, control=False, options={"maxClusterRadius": 40, "disableClusteringAtZoom": 9})
+        geojson.add_to(cluster)
+        cluster.add_to(group)
+    else:
+        geojson.add_to(group)
     return group

@@ -144,7 +144,7 @@ def test_proximity_tab(page, app_url):
     expect(clicked_table).to_have_count(1, timeout=30_000)  # 5 nearest facilities + header
     # the result downloads as GeoJSON lines with distances in km
     with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name=re.compile(r"^Nearest lines \(GeoJSON")).click()
+        page.get_by_role("button", name=re.compile(r"^Nearest lines \(GEOJSON")).click()
     doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
     assert len(doc["features"]) == n_cities
     first = doc["features"][0]
