@@ -81,18 +81,25 @@ def split_antimeridian(geom: BaseGeometry) -> BaseGeometry:
     Parameters
     ----------
     geom : shapely geometry
-        Geometry in lon/lat degrees. Points and geometries that do not cross are returned as is.
+        Geometry in lon/lat degrees: either wrapped (a jump of more than 180 degrees between two
+        vertices crosses the antimeridian) or continuous with longitudes past +/-180. Points and
+        geometries that do not cross are returned as is.
 
     Returns
     -------
     shapely geometry
         A MultiLineString or MultiPolygon whose parts touch +/-180 degrees, or ``geom`` itself.
     """
-    if geom is None or geom.is_empty or not _crosses_antimeridian(geom):
+    if geom is None or geom.is_empty:
+        return geom
+    beyond = geom.geom_type != "Point" and (geom.bounds[0] < -180 or geom.bounds[2] > 180)
+    if not beyond and not _crosses_antimeridian(geom):
         return geom
     parts: list[BaseGeometry] = []
     for part in getattr(geom, "geoms", [geom]):
-        if part.geom_type == "LineString":
+        if beyond:  # already continuous, with longitudes past +/-180: only cut and shift
+            unwrapped = part
+        elif part.geom_type == "LineString":
             unwrapped = shapely.LineString(_unwrap(np.asarray(part.coords)))
         else:
             shell = _unwrap(np.asarray(part.exterior.coords))
@@ -144,7 +151,7 @@ def prepare_geometries(geoms: Iterable[BaseGeometry], *, precision: int = GEOJSO
         return arr
     # only a geometry spanning more than 180 degrees of longitude can jump across the antimeridian
     bounds = shapely.bounds(arr)
-    for i in np.flatnonzero(bounds[:, 2] - bounds[:, 0] > 180):
+    for i in np.flatnonzero((bounds[:, 2] - bounds[:, 0] > 180) | (bounds[:, 0] < -180) | (bounds[:, 2] > 180)):
         arr[i] = split_antimeridian(arr[i])
     arr = shapely.orient_polygons(arr, exterior_cw=False)
     return shapely.transform(arr, lambda c: np.round(c, precision))
