@@ -15,7 +15,6 @@ Errors print one line on standard error and exit with status 2.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +25,6 @@ from geo.export import EXPORT_FORMATS, to_bytes, to_geojson, write_geojson, writ
 from geo.settings import GEOJSON_PRECISION
 
 PROG = "mineral-atlas"
-logger = logging.getLogger(__name__)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,4 +72,3 @@ class LayerSpec:
     cluster: bool = False
     filterable: bool = True
     attribution: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)

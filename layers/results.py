@@ -8,11 +8,9 @@ from __future__ import annotations
 import html
 
 import folium
-import geopandas as gpd
 import shapely
 
 from geo.proximity import geodesic_circle
-from geo.settings import WGS84
 from layers._render import feature_collection
 
 LINE_COLOR = "#d84315"
@@ -54,7 +52,3 @@ def point_group(lon: float, lat: float, *, label: str, name: str = "Clicked poin
     feature_collection([shapely.Point(lon, lat)], [text], [text], [style], permanent=False).add_to(group)
     return group
 
-
-def as_frame(geoms: list[shapely.Geometry]) -> gpd.GeoDataFrame:
-    """Geometries as a GeoDataFrame in EPSG:4326 (for downloads of drawn results)."""
-    return gpd.GeoDataFrame(geometry=geoms, crs=WGS84)
