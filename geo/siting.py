@@ -1,0 +1,396 @@
+"""Site selection: a suitability grid (multi-criteria) and location-allocation.
+
+Candidates are H3 hexagons covering a region (a country boundary or any polygon), or the user's own
+points. Each criterion is measured with exact geodesic distances (:mod:`geo.proximity`), normalised
+to 0..1 (1 = best) by min-max over the candidates, and combined as a weighted sum. The ranking's
+stability is shown by perturbing the weights. Location-allocation (p-median, maximal coverage)
+runs spopt on a cost matrix in km: the road-network matrix when given, else geodesic distance
+(labelled as such in the result).
+
+Criteria (direction, unit)
+--------------------------
+``feedstock``       higher is better: population of demand points within ``demand_radius_km``
+``lithium_blocks``  lower is better: km to the nearest lithium block
+``port``            lower is better: km to the nearest port
+``competition``     km to the nearest existing recycler/refiner; ``avoid`` rewards distance,
+                    ``cluster`` rewards closeness
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import geopandas as gpd
+import h3
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo._errors import InputError
+from geo.crs import to_wgs84
+from geo.proximity import distance_matrix, nearest, within
+from geo.settings import WGS84
+
+logger = logging.getLogger(__name__)
+
+#: criterion -> True when a higher raw value is better
+HIGHER_IS_BETTER: dict[str, bool] = {"feedstock": True, "lithium_blocks": False, "port": False, "competition": True}
+#: raw column of each criterion, with its unit
+RAW_COLUMNS: dict[str, str] = {
+    "feedstock": "feedstock_population",
+    "lithium_blocks": "lithium_block_km",
+    "port": "port_km",
+    "competition": "facility_km",
+}
+
+
+# ----------------------------------------------------------------------------- candidates
+def candidate_grid(region, *, resolution: int) -> gpd.GeoDataFrame:
+    """H3 cells (centre inside the region) covering ``region``.
+
+    Parameters
+    ----------
+    region : shapely Polygon/MultiPolygon in lon/lat, or GeoDataFrame (any CRS) whose union is used
+        The area to cover, e.g. India's boundary from the countries layer.
+    resolution : int, keyword-only
+        H3 resolution 5 to 8 (res 7 over India is about 650,000 cells).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``cell`` (H3 index), ``lon``, ``lat`` (cell centre) and the hexagon geometry, in EPSG:4326.
+    """
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or not 5 <= resolution <= 8:
+        msg = f"resolution: expected an H3 resolution from 5 to 8, got {resolution!r}"
+        raise InputError(msg)
+    if isinstance(region, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        frame = region if isinstance(region, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=region)
+        region = shapely.union_all(to_wgs84(frame, argument="region").geometry.values)
+    if not isinstance(region, (shapely.Polygon, shapely.MultiPolygon)) or region.is_empty:
+        msg = f"region: expected a Polygon or MultiPolygon in lon/lat, got {getattr(region, 'geom_type', type(region).__name__)}"
+        raise InputError(msg)
+    cells = sorted(h3.geo_to_cells(shapely.geometry.mapping(region), resolution))
+    if not cells:
+        msg = f"region: no H3 cell of resolution {resolution} has its centre inside the region"
+        raise InputError(msg)
+    centres = np.array([h3.cell_to_latlng(c) for c in cells])
+    hexagons = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in cells]
+    logger.info("candidate grid: %d cells at resolution %d", len(cells), resolution)
+    return gpd.GeoDataFrame({"cell": cells, "lon": centres[:, 1], "lat": centres[:, 0]}, geometry=hexagons, crs=WGS84)
+
+
+def _centres(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    if {"lon", "lat"} <= set(cells.columns):
+        return gpd.GeoDataFrame(index=cells.index, geometry=gpd.points_from_xy(cells["lon"], cells["lat"]), crs=WGS84)
+    wgs = to_wgs84(cells, argument="candidates")
+    return gpd.GeoDataFrame(index=cells.index, geometry=wgs.geometry.representative_point(), crs=WGS84)
+
+
+# ----------------------------------------------------------------------------- suitability
+@dataclass(frozen=True)
+class Criteria:
+    """Raw criterion values (one row per candidate) and how to read them."""
+
+    raw: pd.DataFrame
+    competition: str
+
+
+def measure(
+    candidates: gpd.GeoDataFrame,
+    *,
+    demand: gpd.GeoDataFrame,
+    blocks: gpd.GeoDataFrame,
+    ports: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    demand_radius_km: float = 200.0,
+) -> pd.DataFrame:
+    """Raw criterion values of each candidate: population within the radius and km to the nearest of each layer."""
+    if demand_radius_km <= 0:
+        msg = f"demand_radius_km: expected a radius in km > 0, got {demand_radius_km!r}"
+        raise InputError(msg)
+    centres = _centres(candidates)
+    raw = pd.DataFrame(index=candidates.index)
+    pairs = within(centres, demand.reset_index(drop=True), radius_m=demand_radius_km * 1000.0)
+    population = pd.to_numeric(demand["population"], errors="coerce").fillna(0).to_numpy() if "population" in demand else np.ones(len(demand))
+    raw[RAW_COLUMNS["feedstock"]] = pd.Series(population[pairs["target_id"].to_numpy(dtype=np.int64)], index=pairs["source_id"]).groupby(level=0).sum().reindex(candidates.index, fill_value=0.0)
+    for criterion, layer in (("lithium_blocks", blocks), ("port", ports), ("competition", facilities)):
+        result = nearest(centres, layer.reset_index(drop=True))
+        raw[RAW_COLUMNS[criterion]] = pd.Series(result["distance_m"].to_numpy() / 1000.0, index=result["source_id"]).reindex(candidates.index)
+    return raw
+
+
+def normalise(raw: pd.DataFrame, *, competition: str = "avoid") -> pd.DataFrame:
+    """Min-max normalise each criterion to 0..1 where 1 is best (see the module docstring for directions)."""
+    if competition not in ("avoid", "cluster"):
+        msg = f"competition: expected 'avoid' or 'cluster', got {competition!r}"
+        raise InputError(msg)
+    out = pd.DataFrame(index=raw.index)
+    for criterion, column in RAW_COLUMNS.items():
+        values = raw[column].to_numpy(dtype=np.float64)
+        lo, hi = np.nanmin(values), np.nanmax(values)
+        scaled = np.zeros_like(values) if hi == lo else (values - lo) / (hi - lo)
+        higher = HIGHER_IS_BETTER[criterion] if criterion != "competition" else competition == "avoid"
+        out[criterion] = scaled if higher else 1.0 - scaled
+    return out
+
+
+def _weights(weights: Mapping[str, float]) -> np.ndarray:
+    unknown = sorted(set(weights) - set(RAW_COLUMNS))
+    if unknown:
+        msg = f"weights: unknown criterion {', '.join(unknown)}; expected some of {', '.join(RAW_COLUMNS)}"
+        raise InputError(msg)
+    w = np.array([float(weights.get(c, 0.0)) for c in RAW_COLUMNS])
+    if np.any(w < 0) or not np.isfinite(w).all() or w.sum() <= 0:
+        msg = f"weights: expected non-negative numbers with a positive sum, got {dict(weights)!r}"
+        raise InputError(msg)
+    return w / w.sum()
+
+
+def score(normalised: pd.DataFrame, weights: Mapping[str, float]) -> pd.Series:
+    """Weighted sum of the normalised criteria (weights are rescaled to sum to 1)."""
+    return pd.Series(normalised[list(RAW_COLUMNS)].to_numpy() @ _weights(weights), index=normalised.index, name="score")
+
+
+def suitability(
+    candidates: gpd.GeoDataFrame,
+    *,
+    demand: gpd.GeoDataFrame,
+    blocks: gpd.GeoDataFrame,
+    ports: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    weights: Mapping[str, float],
+    demand_radius_km: float = 200.0,
+    competition: str = "avoid",
+    exclude_within_km: float | None = None,
+) -> gpd.GeoDataFrame:
+    """Score every candidate; returns the candidates with raw criteria (units in the column names),
+    normalised criteria (``n_<criterion>``), ``score`` and ``rank`` (1 = best), best first.
+
+    ``exclude_within_km`` drops candidates closer than that to an existing facility (a constraint).
+    """
+    raw = measure(candidates, demand=demand, blocks=blocks, ports=ports, facilities=facilities, demand_radius_km=demand_radius_km)
+    keep = np.ones(len(candidates), dtype=bool)
+    if exclude_within_km is not None:
+        keep = raw[RAW_COLUMNS["competition"]].to_numpy() >= exclude_within_km
+    kept = candidates.loc[keep]
+    raw = raw.loc[keep]
+    norm = normalise(raw, competition=competition)
+    out = kept.join(raw).join(norm.add_prefix("n_"))
+    out["score"] = score(norm, weights)
+    out = out.sort_values("score", ascending=False, kind="stable")
+    out["rank"] = np.arange(1, len(out) + 1)
+    return out
+
+
+def sensitivity(
+    normalised: pd.DataFrame, weights: Mapping[str, float], *, top_n: int = 10, draws: int = 300, spread: float = 0.2, seed: int = 0
+) -> pd.DataFrame:
+    """How often each of the baseline top cells stays in the top ``top_n`` when weights vary by +/-``spread``.
+
+    Each draw multiplies every weight by an independent uniform factor in [1 - spread, 1 + spread]
+    (seeded), rescales, and re-ranks all candidates.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: the baseline top ``top_n`` candidates in order; columns ``baseline_rank`` and
+        ``share_in_top`` (0..1).
+    """
+    base = _weights(weights)
+    matrix = normalised[list(RAW_COLUMNS)].to_numpy()
+    baseline = np.argsort(-(matrix @ base), kind="stable")[:top_n]
+    rng = np.random.default_rng(seed)
+    factors = rng.uniform(1 - spread, 1 + spread, size=(draws, len(base)))
+    w = base * factors
+    w /= w.sum(axis=1, keepdims=True)
+    scores = matrix @ w.T  # (cells, draws)
+    kth = np.partition(-scores, top_n - 1, axis=0)[top_n - 1]
+    in_top = -scores[baseline] <= kth  # ties count as in
+    return pd.DataFrame(
+        {"baseline_rank": np.arange(1, len(baseline) + 1), "share_in_top": in_top.mean(axis=1)},
+        index=normalised.index[baseline],
+    )
+
+
+# ----------------------------------------------------------------------------- location-allocation
+@dataclass(frozen=True)
+class Allocation:
+    """A location-allocation solution.
+
+    Attributes
+    ----------
+    chosen : list of int
+        Positions of the chosen candidates (including fixed ones).
+    assignment : numpy.ndarray
+        For each demand point, the position of its facility (-1 when unserved).
+    distance_km : numpy.ndarray
+        Each demand point's distance to its facility (NaN when unserved).
+    served_weight, total_weight : float
+        Demand served and in all.
+    objective : float
+        The solver's objective value.
+    cost : str
+        What the costs were: ``network`` or ``geodesic``.
+    """
+
+    chosen: list[int]
+    assignment: np.ndarray
+    distance_km: np.ndarray
+    served_weight: float
+    total_weight: float
+    objective: float
+    cost: str
+
+
+def solve_allocation(
+    cost_km: np.ndarray,
+    weights: np.ndarray,
+    *,
+    k: int,
+    model: str = "p-median",
+    service_km: float | None = None,
+    fixed: list[int] | None = None,
+    cost: str = "geodesic",
+) -> Allocation:
+    """p-median or maximal coverage on a demand x candidate cost matrix (km), with spopt and HiGHS.
+
+    Parameters
+    ----------
+    cost_km : numpy.ndarray
+        (n_demand, n_candidates) km.
+    weights : numpy.ndarray
+        Demand weights (e.g. population).
+    k : int, keyword-only
+        Facilities to open, fixed ones included.
+    model : str, keyword-only
+        ``p-median`` (minimise demand-weighted distance) or ``coverage`` (maximise demand within
+        ``service_km``).
+    fixed : list of int, optional, keyword-only
+        Candidate positions already open (existing facilities).
+
+    Raises
+    ------
+    InputError
+        For bad arguments, or when the solver does not reach an optimal solution.
+    """
+    import pulp
+    from spopt.locate import MCLP, PMedian
+
+    cost_km = np.asarray(cost_km, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    n_demand, n_cand = cost_km.shape
+    if len(weights) != n_demand:
+        msg = f"weights: expected {n_demand} demand weights, got {len(weights)}"
+        raise InputError(msg)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n_cand:
+        msg = f"k: expected 1 to {n_cand} facilities, got {k!r}"
+        raise InputError(msg)
+    fixed = sorted(set(fixed or []))
+    if len(fixed) > k or any(not 0 <= f < n_cand for f in fixed):
+        msg = f"fixed: expected at most k={k} candidate positions within 0..{n_cand - 1}, got {fixed!r}"
+        raise InputError(msg)
+    predefined = np.zeros(n_cand, dtype=int)
+    predefined[fixed] = 1
+    solver = pulp.HiGHS(msg=False)
+    if model == "p-median":
+        problem = PMedian.from_cost_matrix(cost_km, weights, p_facilities=int(k), predefined_facilities_arr=predefined if fixed else None)
+    elif model == "coverage":
+        if service_km is None or service_km <= 0:
+            msg = f"service_km: expected a service distance in km > 0 for the coverage model, got {service_km!r}"
+            raise InputError(msg)
+        problem = MCLP.from_cost_matrix(cost_km, weights, service_radius=float(service_km), p_facilities=int(k), predefined_facilities_arr=predefined if fixed else None)
+    else:
+        msg = f"model: expected 'p-median' or 'coverage', got {model!r}"
+        raise InputError(msg)
+    problem = problem.solve(solver)
+    status = pulp.LpStatus[problem.problem.status]
+    if status != "Optimal":
+        msg = f"Model is not solved: {status}."
+        raise InputError(msg)
+    chosen = [j for j, clients in enumerate(problem.fac2cli) if len(clients) > 0 or fixed and j in fixed]
+    chosen = sorted(set(chosen) | set(fixed))
+    assignment = np.full(n_demand, -1, dtype=np.int64)
+    if model == "p-median":
+        assignment = np.asarray(chosen)[np.argmin(cost_km[:, chosen], axis=1)]
+    else:
+        for j in chosen:
+            covered = cost_km[:, j] <= service_km
+            assignment = np.where((assignment < 0) & covered, j, assignment)
+    served = assignment >= 0
+    distance = np.where(served, cost_km[np.arange(n_demand), np.maximum(assignment, 0)], np.nan)
+    return Allocation(
+        chosen=chosen,
+        assignment=assignment,
+        distance_km=distance,
+        served_weight=float(weights[served].sum()),
+        total_weight=float(weights.sum()),
+        objective=float(pulp.value(problem.problem.objective)),
+        cost=cost,
+    )
+
+
+def allocate(
+    candidates: gpd.GeoDataFrame,
+    demand: gpd.GeoDataFrame,
+    *,
+    k: int,
+    model: str = "p-median",
+    service_km: float | None = None,
+    weight_column: str = "population",
+    fixed: list | None = None,
+    cost_km: pd.DataFrame | None = None,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Allocation]:
+    """Choose k candidate sites for the demand points (adapter around :func:`solve_allocation`).
+
+    Parameters
+    ----------
+    candidates : geopandas.GeoDataFrame
+        Candidate sites (points, or cells whose centre is used), any CRS.
+    demand : geopandas.GeoDataFrame
+        Demand points with a ``weight_column`` (default ``population``; 1 each when absent).
+    fixed : list, optional, keyword-only
+        Index labels of candidates already open.
+    cost_km : pandas.DataFrame, optional, keyword-only
+        Network distances (demand x candidates, km), e.g. from the road network; when absent,
+        geodesic distance is used and the result says so (``cost`` = ``geodesic``).
+
+    Returns
+    -------
+    (sites, lines, allocation)
+        The chosen candidates (``served_weight``, ``mean_km``, ``max_km`` per site), geodesic-free
+        straight assignment lines demand -> site with ``distance_km``, and the :class:`Allocation`.
+    """
+    centres = _centres(candidates)
+    demand_wgs = to_wgs84(demand, argument="demand")
+    if cost_km is None:
+        matrix = distance_matrix(demand_wgs, centres).to_numpy() / 1000.0
+        cost = "geodesic"
+    else:
+        matrix = cost_km.loc[demand.index, candidates.index].to_numpy(dtype=np.float64)
+        cost = "network"
+    weights = pd.to_numeric(demand_wgs[weight_column], errors="coerce").fillna(0).to_numpy() if weight_column in demand_wgs else np.ones(len(demand_wgs))
+    fixed_pos = [candidates.index.get_loc(f) for f in (fixed or [])]
+    result = solve_allocation(matrix, weights, k=k, model=model, service_km=service_km, fixed=fixed_pos, cost=cost)
+    sites = candidates.iloc[result.chosen].copy()
+    stats = []
+    for j in result.chosen:
+        mine = result.assignment == j
+        stats.append((weights[mine].sum(), np.nanmean(result.distance_km[mine]) if mine.any() else np.nan, np.nanmax(result.distance_km[mine]) if mine.any() else np.nan))
+    sites["served_weight"], sites["mean_km"], sites["max_km"] = zip(*stats, strict=True) if stats else ([], [], [])
+    sites["fixed"] = [j in fixed_pos for j in result.chosen]
+    served = np.flatnonzero(result.assignment >= 0)
+    demand_xy = shapely.get_coordinates(demand_wgs.geometry.values)
+    site_xy = shapely.get_coordinates(centres.geometry.values)
+    lines = gpd.GeoDataFrame(
+        {
+            "demand_id": demand.index.to_numpy()[served],
+            "site_id": candidates.index.to_numpy()[result.assignment[served]],
+            "distance_km": result.distance_km[served],
+            "cost": cost,
+        },
+        geometry=[shapely.LineString([demand_xy[i], site_xy[result.assignment[i]]]) for i in served],
+        crs=WGS84,
+    )
+    return sites, lines, result

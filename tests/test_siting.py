@@ -1,0 +1,142 @@
+import itertools
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+import layers
+from geo._errors import InputError
+from geo.siting import RAW_COLUMNS, allocate, candidate_grid, normalise, score, sensitivity, solve_allocation, suitability
+
+
+@pytest.fixture(scope="module")
+def india():
+    countries = layers.load("countries")
+    return countries.loc[countries["country"] == "IN", "geometry"].iloc[0]
+
+
+def test_grid_covers_the_region_only(india):
+    grid = candidate_grid(india, resolution=5)
+    assert 10_000 < len(grid) < 14_000  # India is ~3.3 million km2; a res-5 cell ~250 km2
+    assert shapely.contains_xy(india, grid["lon"], grid["lat"]).all()
+    assert grid["cell"].is_unique
+
+
+def test_grid_errors(india):
+    with pytest.raises(InputError, match="resolution: expected an H3 resolution from 5 to 8, got 9"):
+        candidate_grid(india, resolution=9)
+    with pytest.raises(InputError, match="region: expected a Polygon or MultiPolygon in lon/lat, got Point"):
+        candidate_grid(shapely.Point(0, 0), resolution=5)
+
+
+def _toy():
+    rng = np.random.default_rng(4)
+    raw = pd.DataFrame({c: rng.uniform(0, 100, 50) for c in RAW_COLUMNS.values()})
+    return raw
+
+
+def test_raising_a_weight_never_lowers_the_best_cell_on_that_criterion():
+    norm = normalise(_toy())
+    base = {"feedstock": 1, "lithium_blocks": 1, "port": 1, "competition": 1}
+    for criterion in RAW_COLUMNS:
+        best = norm[criterion].idxmax()
+        before = score(norm, base)
+        after = score(norm, {**base, criterion: 3})
+        # the best cell on the criterion scores 1 on it: its share can only grow
+        assert after[best] >= before[best] - 1e-12
+        assert after.rank(ascending=False)[best] <= before.rank(ascending=False)[best]
+
+
+def test_normalise_directions():
+    raw = pd.DataFrame({"feedstock_population": [0, 10], "lithium_block_km": [0, 10], "port_km": [5, 10], "facility_km": [0, 10]})
+    avoid = normalise(raw, competition="avoid")
+    cluster = normalise(raw, competition="cluster")
+    assert list(avoid["feedstock"]) == [0, 1] and list(avoid["lithium_blocks"]) == [1, 0]
+    assert list(avoid["competition"]) == [0, 1] and list(cluster["competition"]) == [1, 0]
+
+
+def test_sensitivity_is_seeded_and_bounded():
+    norm = normalise(_toy())
+    weights = {"feedstock": 0.4, "lithium_blocks": 0.2, "port": 0.2, "competition": 0.2}
+    a = sensitivity(norm, weights, top_n=5, draws=200, seed=1)
+    b = sensitivity(norm, weights, top_n=5, draws=200, seed=1)
+    pd.testing.assert_frame_equal(a, b)
+    assert list(a["baseline_rank"]) == [1, 2, 3, 4, 5]
+    assert a["share_in_top"].between(0, 1).all() and a["share_in_top"].iloc[0] > 0.5
+    assert (sensitivity(norm, weights, top_n=5, spread=0.0)["share_in_top"] == 1).all()
+
+
+def test_constraint_excludes_cells_near_facilities(india):
+    grid = candidate_grid(india, resolution=5).iloc[::20]
+    fac = layers.load("facilities")
+    kw = dict(demand=layers.load("demand"), blocks=layers.load("lithium_blocks"), ports=layers.load("ports"), facilities=fac, weights={"feedstock": 1, "port": 1})
+    all_cells = suitability(grid, **kw)
+    kept = suitability(grid, exclude_within_km=300, **kw)
+    assert len(kept) < len(all_cells)
+    assert (kept["facility_km"] >= 300).all()
+    assert list(all_cells["rank"]) == list(range(1, len(all_cells) + 1))
+    assert all_cells["score"].is_monotonic_decreasing
+
+
+def _brute_p_median(cost, weights, k):
+    best = None
+    for combo in itertools.combinations(range(cost.shape[1]), k):
+        value = float((weights * cost[:, combo].min(axis=1)).sum())
+        if best is None or value < best[0] - 1e-9:
+            best = (value, list(combo))
+    return best
+
+
+def test_p_median_matches_brute_force():
+    rng = np.random.default_rng(11)
+    cost = rng.uniform(1, 100, (25, 8))
+    weights = rng.integers(1, 50, 25).astype(float)
+    for k in (1, 2, 3):
+        result = solve_allocation(cost, weights, k=k)
+        value, combo = _brute_p_median(cost, weights, k)
+        assert result.objective == pytest.approx(value)
+        assert float((weights * cost[:, result.chosen].min(axis=1)).sum()) == pytest.approx(value)
+        assert result.served_weight == weights.sum()
+
+
+def test_coverage_matches_brute_force():
+    rng = np.random.default_rng(12)
+    cost = rng.uniform(1, 100, (30, 7))
+    weights = rng.integers(1, 50, 30).astype(float)
+    best = max(float(weights[(cost[:, list(c)] <= 30).any(axis=1)].sum()) for c in itertools.combinations(range(7), 2))
+    result = solve_allocation(cost, weights, k=2, model="coverage", service_km=30)
+    assert result.served_weight == pytest.approx(best)
+    assert np.all(np.isnan(result.distance_km[result.assignment < 0]))
+
+
+def test_fixed_facilities_stay_open():
+    rng = np.random.default_rng(13)
+    cost = rng.uniform(1, 100, (20, 6))
+    result = solve_allocation(cost, np.ones(20), k=3, fixed=[5])
+    assert 5 in result.chosen and len(result.chosen) == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"k": 0}, r"k: expected 1 to 4 facilities, got 0"),
+        ({"k": 2, "model": "coverage"}, r"service_km: expected a service distance in km > 0 for the coverage model"),
+        ({"k": 2, "model": "lp"}, r"model: expected 'p-median' or 'coverage', got 'lp'"),
+        ({"k": 1, "fixed": [0, 1]}, r"fixed: expected at most k=1 candidate positions"),
+    ],
+)
+def test_allocation_errors(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        solve_allocation(np.ones((3, 4)), np.ones(3), **kwargs)
+
+
+def test_allocate_adapter_on_real_layers():
+    demand = layers.load_by_id("demand").head(60)
+    candidates = layers.load_by_id("facilities")
+    candidates = candidates[candidates["country"] == "IN"]
+    sites, lines, result = allocate(candidates, demand, k=2)
+    assert len(sites) == 2 and result.cost == "geodesic"
+    assert len(lines) == len(demand) and set(lines["site_id"]) <= set(sites.index)
+    assert sites["served_weight"].sum() == pytest.approx(demand["population"].sum())
