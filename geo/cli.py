@@ -8,6 +8,8 @@ nearest SOURCE TARGET --k N [-o F]  k nearest targets of every source, as geodes
 import FILE [--name N]              read a user file into the workspace (GeoPackage)
 workspace [--delete NAME]           list the workspace's layers, or delete one
 export NAME --format gpkg -o FILE   also gpkg, parquet, csv, kml; NAME may be a workspace layer
+site-select --region IN --res 7 --weights ... -o F   scored H3 grid (every cell unless --top N)
+allocate --candidates L --k 3 [--model coverage --service-km S] -o F   p-median / coverage
 
 Errors print one line on standard error and exit with status 2.
 """
@@ -130,6 +132,94 @@ def _cmd_nearest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_weights(text: str) -> dict[str, float]:
+    weights = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            msg = f"--weights: expected criterion=number pairs separated by commas, got {part!r}"
+            raise InputError(msg)
+    return weights
+
+
+def _region(code: str):
+    """A country (ISO 3166-1 alpha-2, from the countries layer) or a workspace polygon layer."""
+    import layers
+
+    countries = layers.load("countries")
+    match = countries[countries["country"] == code.upper()]
+    if len(match):
+        return match
+    try:
+        return _load(code)
+    except LayerError:
+        msg = f"--region: {code!r} is neither an ISO country code of the countries layer nor a layer name"
+        raise InputError(msg) from None
+
+
+def _site_inputs():
+    import layers
+
+    facilities = layers.load("facilities")
+    return {
+        "demand": layers.load("demand"),
+        "blocks": layers.load("lithium_blocks"),
+        "ports": layers.load("ports"),
+        "facilities": facilities[facilities["kind"].isin(["recycling", "refining"])],
+    }
+
+
+def _cmd_site_select(args: argparse.Namespace) -> int:
+    from geo.siting import candidate_grid, check_weights, suitability
+
+    weights = _parse_weights(args.weights)
+    check_weights(weights)  # before the (long) grid work
+    cells = candidate_grid(_region(args.region), resolution=args.res)
+    scored = suitability(
+        cells, **_site_inputs(), weights=weights, demand_radius_km=args.demand_radius_km,
+        competition=args.competition, exclude_within_km=args.exclude_within_km,
+    )
+    if args.top:
+        scored = scored.head(args.top)
+    _write(scored.drop(columns=["lon", "lat"]), args.output, what=f"site selection {args.region}")
+    return 0
+
+
+def _cmd_allocate(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    import layers
+    from geo.siting import allocate
+
+    candidates = layers.by_id(_load(args.candidates))
+    demand = layers.by_id(_load(args.demand))
+    fixed = [f for f in (args.fixed or "").split(",") if f]
+    unknown = sorted(set(fixed) - set(candidates.index))
+    if unknown:
+        msg = f"--fixed: {', '.join(unknown)} not among the candidates' ids"
+        raise InputError(msg)
+    sites, lines, result = allocate(candidates, demand, k=args.k, model=args.model, service_km=args.service_km, fixed=fixed)
+    sites = sites.assign(feature="site", site_id=sites.index)
+    lines = lines.assign(feature="assignment")
+    out = _concat([sites[["feature", "site_id", "served_weight", "mean_km", "max_km", "fixed", "geometry"]], lines])
+    out["cost"] = result.cost
+    _write(out, args.output, what=f"{args.model} k={args.k}")
+    share = result.served_weight / result.total_weight if result.total_weight else 0.0
+    sys.stderr.write(f"{PROG}: {args.model}: {len(sites)} sites, {share:.1%} of demand served, mean {pd.Series(result.distance_km).mean():.1f} km ({result.cost} distances)\n")
+    return 0
+
+
+def _concat(frames):
+    import geopandas as gpd
+    import pandas as pd
+
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry", crs=frames[0].crs)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``mineral-atlas``."""
     parser = _Parser(prog=PROG, description="Mineral Atlas: battery and critical-minerals facilities, blocks, ports and demand.")
@@ -158,6 +248,25 @@ def build_parser() -> argparse.ArgumentParser:
     p_ws = sub.add_parser("workspace", help="list the workspace's layers, or delete one")
     p_ws.add_argument("--delete", metavar="NAME", help="delete this layer")
     p_ws.set_defaults(func=_cmd_workspace)
+    p_site = sub.add_parser("site-select", help="score an H3 grid over a region by weighted criteria")
+    p_site.add_argument("--region", default="IN", help="ISO country code (countries layer) or a workspace polygon layer (default IN)")
+    p_site.add_argument("--res", type=int, default=6, help="H3 resolution 5-8 (default 6)")
+    p_site.add_argument("--weights", default="feedstock=0.4,lithium_blocks=0.2,port=0.2,competition=0.2", help="criterion=weight pairs")
+    p_site.add_argument("--competition", choices=["avoid", "cluster"], default="avoid", help="avoid or seek existing recyclers/refiners")
+    p_site.add_argument("--exclude-within-km", type=float, default=None, help="drop cells closer than this to a facility")
+    p_site.add_argument("--demand-radius-km", type=float, default=200.0, help="feedstock radius (default 200 km)")
+    p_site.add_argument("--top", type=int, default=None, help="write only the N best cells")
+    p_site.add_argument("-o", "--output", required=True, help="GeoJSON of scored cells (- for stdout)")
+    p_site.set_defaults(func=_cmd_site_select)
+    p_alloc = sub.add_parser("allocate", help="choose k sites for the demand (p-median or maximal coverage)")
+    p_alloc.add_argument("--candidates", required=True, help="layer of candidate sites")
+    p_alloc.add_argument("--demand", default="demand", help="layer of demand points (default demand)")
+    p_alloc.add_argument("--k", type=int, required=True, help="sites to open")
+    p_alloc.add_argument("--model", choices=["p-median", "coverage"], default="p-median")
+    p_alloc.add_argument("--service-km", type=float, default=None, help="coverage distance (coverage model)")
+    p_alloc.add_argument("--fixed", help="comma-separated candidate ids already open")
+    p_alloc.add_argument("-o", "--output", required=True, help="GeoJSON of sites and assignment lines (- for stdout)")
+    p_alloc.set_defaults(func=_cmd_allocate)
     return parser
 
 

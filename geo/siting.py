@@ -136,7 +136,7 @@ def normalise(raw: pd.DataFrame, *, competition: str = "avoid") -> pd.DataFrame:
     return out
 
 
-def _weights(weights: Mapping[str, float]) -> np.ndarray:
+def check_weights(weights: Mapping[str, float]) -> np.ndarray:
     unknown = sorted(set(weights) - set(RAW_COLUMNS))
     if unknown:
         msg = f"weights: unknown criterion {', '.join(unknown)}; expected some of {', '.join(RAW_COLUMNS)}"
@@ -150,7 +150,7 @@ def _weights(weights: Mapping[str, float]) -> np.ndarray:
 
 def score(normalised: pd.DataFrame, weights: Mapping[str, float]) -> pd.Series:
     """Weighted sum of the normalised criteria (weights are rescaled to sum to 1)."""
-    return pd.Series(normalised[list(RAW_COLUMNS)].to_numpy() @ _weights(weights), index=normalised.index, name="score")
+    return pd.Series(normalised[list(RAW_COLUMNS)].to_numpy() @ check_weights(weights), index=normalised.index, name="score")
 
 
 def suitability(
@@ -198,7 +198,7 @@ def sensitivity(
         Index: the baseline top ``top_n`` candidates in order; columns ``baseline_rank`` and
         ``share_in_top`` (0..1).
     """
-    base = _weights(weights)
+    base = check_weights(weights)
     matrix = normalised[list(RAW_COLUMNS)].to_numpy()
     baseline = np.argsort(-(matrix @ base), kind="stable")[:top_n]
     rng = np.random.default_rng(seed)

@@ -119,3 +119,42 @@ def test_export_csv_to_stdout(capsysbinary):
     assert main(["export", "ports", "--format", "csv", "-o", "-"]) == 0
     out = capsysbinary.readouterr().out.decode()
     assert out.splitlines()[0].startswith("id,name,") and "POINT (" in out
+
+
+def test_site_select_writes_every_cell_or_top(tmp_path):
+    out = tmp_path / "cells.geojson"
+    assert main(["site-select", "--region", "IN", "--res", "5", "--weights", "feedstock=1,port=1", "-o", str(out)]) == 0
+    cells = json.loads(out.read_text())["features"]
+    assert len(cells) > 10_000 and all(isinstance(f["properties"]["score"], float) for f in cells)
+    scores = [f["properties"]["score"] for f in cells]
+    assert scores == sorted(scores, reverse=True)
+    assert main(["site-select", "--res", "5", "--top", "3", "-o", str(out)]) == 0
+    assert [f["properties"]["rank"] for f in json.loads(out.read_text())["features"]] == [1, 2, 3]
+
+
+def test_allocate_p_median_and_coverage(tmp_path, capsys):
+    out = tmp_path / "alloc.geojson"
+    assert main(["allocate", "--candidates", "facilities", "--k", "2", "--fixed", "lohum-greater-noida-li", "-o", str(out)]) == 0
+    feats = json.loads(out.read_text())["features"]
+    sites = [f for f in feats if f["properties"]["feature"] == "site"]
+    assert len(sites) == 2 and "lohum-greater-noida-li" in {f["properties"]["site_id"] for f in sites}
+    assert "100.0% of demand served" in capsys.readouterr().err
+    assert main(["allocate", "--candidates", "facilities", "--k", "1", "--model", "coverage", "--service-km", "300", "-o", str(out)]) == 0
+    assert "(geodesic distances)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["site-select", "--weights", "feedstock:1", "-o", "-"], "--weights: expected criterion=number pairs"),
+        (["site-select", "--weights", "beauty=1", "-o", "-"], "weights: unknown criterion beauty"),
+        (["site-select", "--region", "XX", "-o", "-"], "--region: 'XX' is neither an ISO country code"),
+        (["site-select", "--res", "9", "-o", "-"], "resolution: expected an H3 resolution from 5 to 8, got 9"),
+        (["allocate", "--candidates", "facilities", "--k", "2", "--fixed", "nope", "-o", "-"], "--fixed: nope not among the candidates' ids"),
+        (["allocate", "--candidates", "facilities", "--k", "1", "--model", "coverage", "-o", "-"], "service_km: expected a service distance"),
+    ],
+)
+def test_siting_errors_are_one_line(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err
