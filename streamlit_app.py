@@ -13,7 +13,8 @@ from geo.io import FORMATS, read_layer, split_by_geometry_type
 from geo.workspace import Workspace
 from geo.proximity import nearest, nearest_lines
 from layers._map import BASEMAPS, build_map
-from layers.results import nearest_lines_group, point_group, range_rings_group
+from geo.siting import RAW_COLUMNS, allocate, candidate_grid, sensitivity, suitability
+from layers.results import SCORE_RAMP, allocation_group, nearest_lines_group, point_group, range_rings_group, scored_cells_group
 
 st.set_page_config(page_title="Mineral Atlas", page_icon=":world_map:", layout="wide")
 
@@ -300,6 +301,102 @@ def proximity_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     )
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def scored_grid(region_code: str, resolution: int, weights: tuple, competition: str, exclude_km: float, radius_km: float) -> gpd.GeoDataFrame:
+    """The scored H3 grid of a country (cached by its parameters)."""
+    frames = load_layers()
+    region = frames["countries"][frames["countries"]["country"] == region_code]
+    facilities = frames["facilities"][frames["facilities"]["kind"].isin(["recycling", "refining"])]
+    cells = candidate_grid(region, resolution=resolution)
+    return suitability(
+        cells, demand=frames["demand"], blocks=frames["lithium_blocks"], ports=frames["ports"], facilities=facilities,
+        weights=dict(weights), demand_radius_km=radius_km, competition=competition, exclude_within_km=exclude_km or None,
+    )
+
+
+def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
+    """Suitability grid with weights and sensitivity, then p-median or maximal coverage among the best cells."""
+    codes = sorted(c for c in frames["countries"]["country"].unique() if c)
+    c1, c2, c3, c4 = st.columns(4)
+    region = c1.selectbox("Region", codes, index=codes.index("IN"), key="site_region")
+    resolution = c2.selectbox("H3 resolution", [5, 6, 7], index=0, key="site_res", help="Res 7 over India is ~650,000 cells: slow on a laptop")
+    competition = c3.radio("Existing recyclers/refiners", ["avoid", "cluster"], key="site_competition", horizontal=True)
+    exclude_km = c4.number_input("Exclude within km of a facility (0 = none)", 0.0, 2000.0, 0.0, step=25.0, key="site_exclude")
+    w = st.columns(5)
+    weights = tuple(
+        (criterion, w[i].slider(f"Weight: {criterion.replace('_', ' ')}", 0.0, 1.0, default, 0.05, key=f"site_w_{criterion}"))
+        for i, (criterion, default) in enumerate(zip(RAW_COLUMNS, (0.4, 0.2, 0.2, 0.2), strict=True))
+    )
+    radius_km = w[4].number_input("Feedstock radius (km)", 10.0, 1000.0, 200.0, step=10.0, key="site_radius")
+    top_n = st.slider("Show the best N cells", 10, 1000, 200, 10, key="site_top")
+    if sum(v for _, v in weights) <= 0:
+        st.warning("Give at least one criterion a weight above zero.")
+        return
+    params = (region, resolution, weights, competition, exclude_km, radius_km)
+    if st.button("Score the grid", key="site_run", type="primary"):
+        st.session_state["site_params"] = params
+        st.session_state.pop("allocation", None)
+    if "site_params" not in st.session_state:
+        st.info("Set the region, weights and constraints, then press **Score the grid**.")
+        return
+    if st.session_state["site_params"] != params:
+        st.caption("The settings changed: press **Score the grid** to update the results below.")
+    try:
+        with st.status("Scoring the grid…", expanded=False) as status:
+            scored = scored_grid(*st.session_state["site_params"])
+            status.update(label=f"Scored {len(scored):,} cells", state="complete")
+    except InputError as exc:
+        st.error(f"Cannot score the grid: {exc}")
+        return
+    top = scored.head(top_n)
+    norm = scored[[f"n_{c}" for c in RAW_COLUMNS]].rename(columns=lambda c: c[2:])
+    stability = sensitivity(norm, dict(st.session_state["site_params"][2]), top_n=10, draws=300, seed=0)
+
+    a1, a2, a3, a4 = st.columns(4)
+    model = a1.radio("Location-allocation", ["p-median", "coverage"], key="alloc_model", horizontal=True)
+    k = int(a2.number_input("Sites k", 1, 20, 3, key="alloc_k"))
+    service_km = a3.number_input("Coverage distance (km)", 10.0, 2000.0, 250.0, step=10.0, key="alloc_service", disabled=model != "coverage")
+    pool = int(a4.number_input("Among the best N cells", 5, 300, 50, key="alloc_pool"))
+    overlays = [scored_cells_group(top, name=f"Best {len(top)} cells")]
+    allocation = None
+    if st.button("Choose sites", key="alloc_run"):
+        demand = frames["demand"].set_axis(frames["demand"]["id"].to_numpy())
+        candidates = scored.head(pool).set_axis(scored.head(pool)["cell"].to_numpy())
+        try:
+            with st.spinner("Solving…"):
+                allocation = allocate(candidates, demand, k=k, model=model, service_km=service_km if model == "coverage" else None)
+        except InputError as exc:
+            st.error(f"Location-allocation failed: {exc}")
+        else:
+            st.session_state["allocation"] = allocation
+    allocation = allocation or st.session_state.get("allocation")
+    if allocation is not None:
+        overlays.append(allocation_group(allocation[0], allocation[1]))
+    legend = " ".join(f"<span style='background:{c};padding:0 10px'>&nbsp;</span>" for c in SCORE_RAMP)
+    st.markdown(f"Score: low {legend} high", unsafe_allow_html=True)
+    st_folium(build_map({}, basemap=basemap, overlays=overlays), height=560, use_container_width=True, returned_objects=[], key="site_map")
+
+    left, right = st.columns([3, 2])
+    left.subheader(f"Best {len(top)} cells")
+    left.dataframe(gpd.pd.DataFrame(top.drop(columns="geometry")).round(3), hide_index=True, width="stretch", key="site_table")
+    right.subheader("Ranking stability (weights ±20 %, 300 draws)")
+    right.bar_chart(stability.assign(cell=top["cell"].head(len(stability)).to_numpy()).set_index("cell")["share_in_top"], height=260)
+    right.caption("Share of draws in which each of today's top 10 cells stays in the top 10.")
+    if allocation is not None:
+        sites, lines, result = allocation
+        served = result.served_weight / result.total_weight if result.total_weight else 0.0
+        st.subheader("Chosen sites")
+        st.caption(f"{result.cost.capitalize()} distances (the road network is not used yet). Demand served: {served:.1%}; mean {gpd.pd.Series(result.distance_km).mean():,.1f} km, max {gpd.pd.Series(result.distance_km).max():,.1f} km.")
+        st.dataframe(gpd.pd.DataFrame(sites.drop(columns="geometry")).round(3), hide_index=True, width="stretch", key="alloc_table")
+    fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=str.upper, key="site_download_format")
+    d1, d2, d3 = st.columns(3)
+    key = tuple(str(p) for p in st.session_state["site_params"])
+    d1.download_button(f"All {len(scored):,} scored cells", export_bytes(scored, ("scored-cells", *key), fmt), file_name=f"scored-cells{EXPORT_FORMATS[fmt]}", mime=MIME_TYPES[fmt], key="download_cells")
+    d2.download_button(f"Best {len(top)} cells", export_bytes(top, ("best-cells", str(top_n), *key), fmt), file_name=f"best-cells{EXPORT_FORMATS[fmt]}", mime=MIME_TYPES[fmt], key="download_top")
+    if allocation is not None:
+        d3.download_button("Chosen sites", export_bytes(allocation[0], ("chosen-sites", *allocation[0].index.astype(str)), fmt), file_name=f"chosen-sites{EXPORT_FORMATS[fmt]}", mime=MIME_TYPES[fmt], key="download_sites")
+
+
 def about_tab(frames: dict[str, gpd.GeoDataFrame]) -> None:
     """The story, its figures and the attribution of every dataset."""
     st.markdown(ABOUT)
@@ -323,11 +420,13 @@ def main() -> None:
     frames = {**frames, **workspace_layers()}
     visible, selected, basemap = sidebar(frames, panel)
     shown = {name: layers.filter_layer(frames[name], **selected) for name in visible}
-    tab_map, tab_proximity, tab_about = st.tabs(["Map", "Proximity", "About"])
+    tab_map, tab_proximity, tab_siting, tab_about = st.tabs(["Map", "Proximity", "Site selection", "About"])
     with tab_map:
         map_tab(shown, basemap)
     with tab_proximity:
         proximity_tab(shown, basemap)
+    with tab_siting:
+        siting_tab(frames, basemap)
     with tab_about:
         about_tab(frames)
 

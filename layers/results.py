@@ -52,3 +52,41 @@ def point_group(lon: float, lat: float, *, label: str, name: str = "Clicked poin
     feature_collection([shapely.Point(lon, lat)], [text], [text], [style], permanent=False).add_to(group)
     return group
 
+
+
+#: Colour ramp of scores, low to high (colour-blind safe, viridis stops).
+SCORE_RAMP = ("#440154", "#3b528b", "#21918c", "#5ec962", "#fde725")
+
+
+def score_color(value: float, lo: float, hi: float) -> str:
+    """Ramp colour of a score between lo and hi."""
+    share = 0.0 if hi <= lo else (value - lo) / (hi - lo)
+    return SCORE_RAMP[min(len(SCORE_RAMP) - 1, max(0, int(share * len(SCORE_RAMP))))]
+
+
+def scored_cells_group(cells, *, name: str = "Suitability") -> folium.FeatureGroup:
+    """Hexagons coloured by ``score`` (rank and score in the tooltip)."""
+    group = folium.FeatureGroup(name=f"{name} ({len(cells)} cells)")
+    if len(cells) == 0:
+        return group
+    lo, hi = float(cells["score"].min()), float(cells["score"].max())
+    texts = [f"rank {int(r)} · score {s:.3f}" for r, s in zip(cells["rank"], cells["score"], strict=True)]
+    styles = [{"color": "#333333", "weight": 0.5, "fillColor": score_color(s, lo, hi), "fillOpacity": 0.75} for s in cells["score"]]
+    feature_collection(cells.geometry.values, texts, texts, styles).add_to(group)
+    return group
+
+
+def allocation_group(sites, lines, *, name: str = "Allocation") -> folium.FeatureGroup:
+    """Chosen sites (large markers) and the assignment lines from demand to them."""
+    group = folium.FeatureGroup(name=f"{name} ({len(sites)} sites)")
+    texts = [f"demand → site: {d:,.1f} km" for d in lines["distance_km"]]
+    styles = [{"color": "#6a1b9a", "weight": 1, "opacity": 0.6} for _ in texts]
+    feature_collection(lines.geometry.values, texts, texts, styles).add_to(group)
+    site_points = [g.representative_point() for g in sites.geometry.values]
+    labels = [
+        html.escape(f"site {i}: serves {w:,.0f}, mean {m:,.1f} km, max {x:,.1f} km" + (" (fixed)" if f else ""))
+        for i, w, m, x, f in zip(sites.index, sites["served_weight"], sites["mean_km"], sites["max_km"], sites["fixed"], strict=True)
+    ]
+    site_styles = [{"radius": 11, "color": "#000000", "weight": 3, "fillColor": "#e040fb", "fillOpacity": 1.0} for _ in labels]
+    feature_collection(site_points, labels, labels, site_styles).add_to(group)
+    return group

@@ -116,3 +116,23 @@ def test_workspace_layers_join_the_map_and_analyses(private_workspace):
     assert not at.exception
     assert "my sites: 2" in _caption(at)
     assert "my sites" in at.selectbox(key="prox_source").options
+
+
+def test_site_selection_scores_then_allocates(app):
+    assert any("press **Score the grid**" in m.value for m in app.info)
+    app.button(key="site_run").click().run()
+    assert not app.exception and not app.error
+    table = next(d.value for d in app.dataframe if "score" in d.value.columns and "cell" in d.value.columns)
+    assert len(table) == 200 and table["score"].is_monotonic_decreasing
+    app.button(key="alloc_run").click().run()
+    assert not app.exception
+    assert any("Demand served: 100.0%" in c.value and c.value.startswith("Geodesic distances") for c in app.caption)
+    sites = next(d.value for d in app.dataframe if "served_weight" in d.value.columns)
+    assert len(sites) == 3
+
+
+def test_site_selection_zero_weights_warns(app):
+    for criterion in ("feedstock", "lithium_blocks", "port", "competition"):
+        app.slider(key=f"site_w_{criterion}").set_value(0.0)
+    app.run()
+    assert any("at least one criterion" in w.value for w in app.warning)

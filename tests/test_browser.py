@@ -197,3 +197,21 @@ def test_imported_markup_is_text(page, app_url, tmp_path):
     assert XSS_NAME in popup.inner_text() and "<script>alert(5)</script>" in popup.inner_text()
     assert popup.locator("img, script").count() == 0
     assert dialogs == []
+
+
+def test_site_selection_tab(page, app_url):
+    _open(page, app_url)
+    page.get_by_role("tab", name="Site selection").click()
+    page.get_by_role("button", name="Score the grid").click()
+    page.get_by_text("Ranking stability").wait_for(timeout=120_000)
+    frame = page.frame_locator(MAP_FRAME).nth(2)
+    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    expect(frame.locator("path[stroke='#333333']")).to_have_count(200, timeout=60_000)  # the best 200 hexagons
+    page.get_by_role("button", name="Choose sites").click()
+    page.get_by_text("Demand served: 100.0%").wait_for(timeout=120_000)
+    expect(page.frame_locator(MAP_FRAME).nth(2).locator("path[fill='#e040fb']")).to_have_count(3, timeout=60_000)
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name=re.compile(r"^All [\d,]+ scored cells")).click()
+    doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    assert len(doc["features"]) > 10_000
+    assert all(isinstance(f["properties"]["score"], float) for f in doc["features"][:100])
