@@ -75,9 +75,9 @@ def geodesic_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.nd
     lon1, lat1, lon2, lat2 : array_like
         Degrees; broadcast against each other.
     """
-    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in (lon1, lat1, lon2, lat2)))
-    shape = arrays[0].shape
-    flat = [np.ascontiguousarray(a).ravel() for a in arrays]
+    arrays = [np.asarray(a, dtype=np.float64) for a in (lon1, lat1, lon2, lat2)]
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    flat = [np.ascontiguousarray(a if a.shape == shape else np.broadcast_to(a, shape)).ravel() for a in arrays]
     out = inverse_m(*flat)
     failed = np.flatnonzero(np.isnan(out))
     if failed.size:
@@ -135,3 +135,53 @@ def point_polygon_m(lon: float, lat: float, polygon: BaseGeometry) -> float:
         if spacing_m <= max(POLYGON_MIN_SPACING_M, POLYGON_SPACING_SHARE * refined) * 1.001:
             return refined
         best = refined
+
+
+def points_polygon_m(lon: np.ndarray, lat: np.ndarray, polygon: BaseGeometry) -> np.ndarray:
+    """Geodesic distances in metres from many points to one polygon (0 inside), vectorised.
+
+    The boundary is densified to a vertex spacing ``s`` (about 1/20,000 of its length, at least
+    10 m); each point's nearest boundary vertex (kd-tree on unit vectors) gives its distance, which
+    overestimates by at most ``s**2 / (8 d)``: under 0.1 % once ``d >= 3.5 s``. Points nearer than
+    that fall back to :func:`point_polygon_m`.
+    """
+    from scipy.spatial import cKDTree
+
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    out = np.zeros(len(lon))
+    inside = shapely.contains_xy(polygon, lon, lat)
+    todo = np.flatnonzero(~inside)
+    if todo.size == 0:
+        return out
+    boundary = polygon.boundary
+    length_m = float(np.sum(geodesic_m(*_segment_ends(boundary))))
+    spacing_m = max(10.0, length_m / 20_000.0)
+    dense = shapely.get_coordinates(shapely.segmentize(boundary, spacing_m / MAX_M_PER_DEGREE))
+    tree = cKDTree(unit_vectors(dense[:, 0], dense[:, 1]))
+    k = min(6, len(dense))
+    _, idx = tree.query(unit_vectors(lon[todo], lat[todo]), k, workers=-1)
+    idx = idx.reshape(todo.size, k)
+    # the nearest vertex on the ellipsoid is among the few nearest on the sphere (the two differ by
+    # under 0.6 %): take the smallest exact distance over them and their ring neighbours
+    best = np.full(todo.size, np.inf)
+    for column in range(k):
+        for shift in (-1, 0, 1):
+            j = np.clip(idx[:, column] + shift, 0, len(dense) - 1)
+            best = np.minimum(best, geodesic_m(lon[todo], lat[todo], dense[j, 0], dense[j, 1]))
+    out[todo] = best
+    close = todo[best < 3.5 * spacing_m]
+    for i in close:
+        out[i] = point_polygon_m(lon[i], lat[i], polygon)
+    return out
+
+
+def _segment_ends(boundary: BaseGeometry) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    parts = getattr(boundary, "geoms", [boundary])
+    starts, ends = [], []
+    for part in parts:
+        c = shapely.get_coordinates(part)
+        starts.append(c[:-1])
+        ends.append(c[1:])
+    a, b = np.vstack(starts), np.vstack(ends)
+    return a[:, 0], a[:, 1], b[:, 0], b[:, 1]

@@ -30,7 +30,8 @@ import shapely
 
 from geo._errors import InputError
 from geo.crs import to_wgs84
-from geo.proximity import distance_matrix, nearest, within
+from geo.distance import EARTH_RADIUS_M, SPHERE_LOWER, SPHERE_UPPER, geodesic_m, unit_vectors
+from geo.proximity import distance_matrix, nearest
 from geo.settings import WGS84
 
 logger = logging.getLogger(__name__)
@@ -112,13 +113,36 @@ def measure(
         raise InputError(msg)
     centres = _centres(candidates)
     raw = pd.DataFrame(index=candidates.index)
-    pairs = within(centres, demand.reset_index(drop=True), radius_m=demand_radius_km * 1000.0)
     population = pd.to_numeric(demand["population"], errors="coerce").fillna(0).to_numpy() if "population" in demand else np.ones(len(demand))
-    raw[RAW_COLUMNS["feedstock"]] = pd.Series(population[pairs["target_id"].to_numpy(dtype=np.int64)], index=pairs["source_id"]).groupby(level=0).sum().reindex(candidates.index, fill_value=0.0)
+    xy = shapely.get_coordinates(centres.geometry.values)
+    demand_xy = shapely.get_coordinates(to_wgs84(demand, argument="demand").geometry.values)
+    raw[RAW_COLUMNS["feedstock"]] = population_within(xy[:, 0], xy[:, 1], demand_xy[:, 0], demand_xy[:, 1], population, radius_km=demand_radius_km)
     for criterion, layer in (("lithium_blocks", blocks), ("port", ports), ("competition", facilities)):
         result = nearest(centres, layer.reset_index(drop=True))
         raw[RAW_COLUMNS[criterion]] = pd.Series(result["distance_m"].to_numpy() / 1000.0, index=result["source_id"]).reindex(candidates.index)
     return raw
+
+
+def population_within(
+    lon: np.ndarray, lat: np.ndarray, demand_lon: np.ndarray, demand_lat: np.ndarray, population: np.ndarray, *, radius_km: float
+) -> np.ndarray:
+    """Sum of the population of demand points within ``radius_km`` (geodesic) of each point.
+
+    One pass per demand point over all points on the unit sphere; only the points in the narrow band
+    where the spherical bracket (:mod:`geo.distance`) cannot decide get an exact ellipsoidal distance.
+    """
+    points = unit_vectors(lon, lat)
+    total = np.zeros(len(lon))
+    sure = np.cos(radius_km * 1000.0 / (EARTH_RADIUS_M * SPHERE_UPPER))  # certainly within
+    maybe = np.cos(min(np.pi, radius_km * 1000.0 / (EARTH_RADIUS_M * SPHERE_LOWER)))  # possibly within
+    for x, y, weight, centre in zip(demand_lon, demand_lat, population, unit_vectors(demand_lon, demand_lat), strict=True):
+        cos_angle = points @ centre
+        inside = cos_angle >= sure
+        band = np.flatnonzero((cos_angle >= maybe) & ~inside)
+        if band.size:
+            inside[band] = geodesic_m(lon[band], lat[band], x, y) <= radius_km * 1000.0
+        total[inside] += weight
+    return total
 
 
 def normalise(raw: pd.DataFrame, *, competition: str = "avoid") -> pd.DataFrame:

@@ -96,3 +96,18 @@ def test_multipolygon_takes_the_nearest_part():
     multi = shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(10, 0, 11, 1)])
     near_second = point_polygon_m(11.5, 0.5, multi)
     assert near_second == pytest.approx(GEOD.inv(11.5, 0.5, 11.0, 0.5)[2], rel=1e-3)
+
+
+def test_points_polygon_matches_the_single_point_method():
+    from geo.distance import points_polygon_m
+
+    rng = np.random.default_rng(9)
+    # a concave polygon (an L shape) and points all around it, near and far
+    poly = shapely.Polygon([(82.0, 22.0), (83.0, 22.0), (83.0, 22.3), (82.3, 22.3), (82.3, 23.0), (82.0, 23.0)])
+    lon = rng.uniform(80.0, 85.0, 400)
+    lat = rng.uniform(20.0, 25.0, 400)
+    lon[:3], lat[:3] = [82.1, 83.0005, 82.5], [22.1, 22.1, 22.6]  # inside, just outside, in the notch
+    fast = points_polygon_m(lon, lat, poly)
+    slow = np.array([point_polygon_m(x, y, poly) for x, y in zip(lon, lat, strict=True)])
+    assert fast[0] == 0.0
+    assert np.allclose(fast, slow, rtol=1e-3, atol=0.05)
