@@ -14,7 +14,11 @@ from geo.workspace import Workspace
 from geo.proximity import nearest, nearest_lines
 from layers._map import BASEMAPS, build_map
 from geo.siting import RAW_COLUMNS, allocate, candidate_grid, sensitivity, suitability
-from layers.results import SCORE_RAMP, allocation_group, nearest_lines_group, point_group, range_rings_group, scored_cells_group
+from layers.results import SCORE_RAMP, allocation_group, corridor_group, nearest_lines_group, point_group, range_rings_group, route_group, scored_cells_group
+from layers.routes import endpoints
+from geo.corridor import corridor_polygon, corridor_summary, features_in_corridor
+from geo.network import MODES, join_legs, route, route_totals
+from geo.settings import MODE_CO2E_SOURCE, MODE_SPEED_SOURCES, NETWORK_ATTRIBUTION
 
 st.set_page_config(page_title="Mineral Atlas", page_icon=":world_map:", layout="wide")
 
@@ -397,11 +401,126 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
         d3.download_button("Chosen sites", export_bytes(allocation[0], ("chosen-sites", *allocation[0].index.astype(str)), fmt), file_name=f"chosen-sites{EXPORT_FORMATS[fmt]}", mime=MIME_TYPES[fmt], key="download_sites")
 
 
+@st.cache_data(show_spinner="Routing over the network…", max_entries=64)
+def routed(origin: tuple[float, float], destination: tuple[float, float], mode: str, tonnes: float, objective: str, names: tuple[str, str]) -> gpd.GeoDataFrame:
+    """One route (cached by its parameters); the networks themselves are loaded once per process."""
+    return route(gpd.points_from_xy([origin[0]], [origin[1]])[0], gpd.points_from_xy([destination[0]], [destination[1]])[0], mode=mode, tonnes=tonnes, objective=objective, names=names)
+
+
+@st.cache_data(show_spinner=False)
+def endpoint_choices() -> dict[str, tuple[float, float]]:
+    """Features a route can start or end at: label -> (lon, lat)."""
+    ends = endpoints()
+    return {f"{n} ({layer})": (p.x, p.y) for n, layer, p in zip(ends["name"], ends["layer"], ends.geometry, strict=True)}
+
+
+def routes_tab(basemap: str) -> None:
+    """Route between any two features (or a clicked point) by several modes, compared side by side."""
+    choices = dict(endpoint_choices())
+    last = (st.session_state.get("route_map") or {}).get("last_clicked")
+    if last:
+        choices = {f"Clicked point ({last['lat']:.4f}, {last['lng']:.4f})": (last["lng"], last["lat"]), **choices}
+    labels = list(choices)
+    c1, c2, c3, c4 = st.columns([3, 3, 3, 1])
+    origin = c1.selectbox("Origin", labels, index=next((i for i, n in enumerate(labels) if n.startswith("Salal-Haimana")), 0), key="route_origin")
+    destination = c2.selectbox("Destination", labels, index=next((i for i, n in enumerate(labels) if n.startswith("Lohum lithium refinery")), 0), key="route_destination")
+    modes = c3.multiselect("Modes", list(MODES), default=["road", "rail", "multimodal"], key="route_modes")
+    tonnes = c4.number_input("Tonnes", 0.1, 1e6, 20.0, key="route_tonnes")
+    objective = st.radio("Multimodal ports chosen by least", ["co2e", "hours", "km"], horizontal=True, key="route_objective")
+    results, errors = {}, []
+    for mode in modes:
+        try:
+            results[mode] = routed(choices[origin], choices[destination], mode, float(tonnes), objective, (origin, destination))
+        except InputError as exc:
+            errors.append(f"{mode}: {exc}")
+    for message in errors:
+        st.warning(message)
+    st.session_state["routes_result"] = {f"{origin} → {destination} ({m})": legs for m, legs in results.items()}
+    overlays = [route_group(legs, name=mode) for mode, legs in results.items()]
+    overlays += [point_group(*choices[origin], label=origin, name="Origin"), point_group(*choices[destination], label=destination, name="Destination")]
+    st.caption("Click the map to route from or to that point (it appears first in the lists).")
+    st_folium(build_map({}, basemap=basemap, overlays=overlays), height=520, use_container_width=True, returned_objects=["last_clicked"], key="route_map")
+    if not results:
+        st.info("Pick at least one mode that connects the two places.")
+        return
+    totals = gpd.pd.DataFrame({m: route_totals(legs) for m, legs in results.items()}).T.rename_axis("mode")
+    totals["access_km"] = [legs["access_km"].sum() for legs in results.values()]
+    st.subheader("Modes side by side")
+    st.dataframe(totals.round(2), width="stretch", key="route_totals")
+    b1, b2, b3 = st.columns(3)
+    for column, metric, title in ((b1, "length_km", "km"), (b2, "hours", "hours"), (b3, "co2e_t", "t CO2e")):
+        column.caption(title)
+        column.bar_chart(totals[metric], height=200, horizontal=True)
+    legs = gpd.pd.concat([legs.assign(route_mode=m) for m, legs in results.items()], ignore_index=True)
+    legs = gpd.GeoDataFrame(legs, geometry="geometry", crs="EPSG:4326")
+    st.subheader("Legs")
+    st.dataframe(gpd.pd.DataFrame(legs.drop(columns="geometry")).round(2), hide_index=True, width="stretch", key="route_legs")
+    st.caption(f"Hours from average speeds: {'; '.join(MODE_SPEED_SOURCES.values())}. CO2e: {MODE_CO2E_SOURCE}.")
+    st.download_button("Routes (GeoJSON)", export_bytes(legs, ("routes", origin, destination, objective, str(tonnes), *modes), "geojson"), file_name="routes.geojson", mime=MIME_TYPES["geojson"], key="download_route_legs")
+
+
+CORRIDOR_LAYERS = ("facilities", "demand", "ports", "lithium_blocks")
+
+
+@st.cache_data(show_spinner="Finding features in the corridor…", max_entries=32)
+def corridor_result(_line, key: tuple, width_km: float, _other) -> tuple:
+    """Corridor polygon, features inside (by chainage) and the summary."""
+    frames = load_layers()
+    chosen = {n: frames[n] for n in CORRIDOR_LAYERS}
+    inside = [features_in_corridor(_line, gdf, width_km=width_km).assign(layer=n) for n, gdf in chosen.items()]
+    inside = gpd.GeoDataFrame(gpd.pd.concat(inside, ignore_index=True), geometry="geometry", crs="EPSG:4326").sort_values("chainage_km")
+    return corridor_polygon(_line, width_km=width_km), inside, corridor_summary(_line, chosen, width_km=width_km, other_route=_other)
+
+
+def corridors_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
+    """What lies within X km of one route (and its overlap with a second), ordered along the way."""
+    routes = {f"{rid}: {legs['purpose'].iloc[0][:70]}": legs for rid, legs in frames["routes"].groupby("route_id", sort=False)}
+    routes.update(st.session_state.get("routes_result", {}))
+    names = list(routes)
+    c1, c2, c3 = st.columns([3, 3, 2])
+    first = c1.selectbox("Route", names, key="corridor_route")
+    second = c2.selectbox("Second route (overlap)", ["(none)", *names], key="corridor_route_2")
+    width_km = c3.slider("Half-width (km)", 5, 200, 50, 5, key="corridor_width")
+    try:
+        line = join_legs(routes[first])
+        other = join_legs(routes[second]) if second != "(none)" else None
+        polygon, inside, summary = corridor_result(line, (first, second, tuple(routes[first]["id"] if "id" in routes[first] else [])), float(width_km), other)
+    except (InputError, CRSError) as exc:
+        st.error(f"Cannot build the corridor: {exc}")
+        return
+    m1, m2, m3, m4 = st.columns(4)
+    m1.metric("Route length", f"{summary['route_km']:,.0f} km")
+    m2.metric("Corridor area", f"{summary['area_km2']:,.0f} km²")
+    m3.metric("Features inside", f"{len(inside):,}")
+    m4.metric("Feedstock population", f"{summary['population']:,.0f}")
+    if other is not None:
+        st.caption(f"Overlap with the second route: {summary['shared_km']:,.0f} km of shared route, {summary['overlap_km2']:,.0f} km² of shared corridor.")
+    overlays = [corridor_group(polygon, label=f"{first} ± {width_km} km"), route_group(routes[first], name="Route")]
+    if other is not None:
+        overlays.insert(1, corridor_group(corridor_polygon(other, width_km=width_km), label=f"{second} ± {width_km} km"))
+    shown = {n: layers.by_id(inside[inside["layer"] == n].drop(columns=["layer"])) for n in CORRIDOR_LAYERS if (inside["layer"] == n).any()}
+    st_folium(build_map(shown, basemap=basemap, overlays=overlays), height=520, use_container_width=True, returned_objects=[], key="corridor_map")
+    table = gpd.pd.DataFrame(inside.drop(columns="geometry"))[["chainage_km", "distance_to_route_km", "side", "layer", "id", "name", "kind"]]
+    st.subheader("Along the route")
+    st.scatter_chart(table, x="chainage_km", y="distance_to_route_km", color="layer", height=240)
+    st.dataframe(table.round(1), hide_index=True, width="stretch", key="corridor_table")
+    st.dataframe(summary["counts"], hide_index=True, key="corridor_counts")
+    polygon_frame = gpd.GeoDataFrame({"route": [first], "width_km": [width_km], "area_km2": [summary["area_km2"]]}, geometry=[polygon], crs="EPSG:4326")
+    d1, d2 = st.columns(2)
+    key = (first, second, str(width_km))
+    d1.download_button("Corridor polygon (GeoJSON)", export_bytes(polygon_frame, ("corridor", *key), "geojson"), file_name="corridor.geojson", mime=MIME_TYPES["geojson"], key="download_corridor")
+    d2.download_button(f"Features inside ({len(inside)}, GeoJSON)", export_bytes(inside, ("corridor-features", *key), "geojson"), file_name="corridor-features.geojson", mime=MIME_TYPES["geojson"], key="download_corridor_features")
+
+
 def about_tab(frames: dict[str, gpd.GeoDataFrame]) -> None:
     """The story, its figures and the attribution of every dataset."""
     st.markdown(ABOUT)
     st.subheader("Data and attribution")
     st.markdown("- Basemap tiles (online): © OpenStreetMap contributors, ODbL")
+    for credit in NETWORK_ATTRIBUTION.values():
+        st.markdown(f"- {credit}")
+    st.markdown(f"- Transit hours: {'; '.join(MODE_SPEED_SOURCES.values())}")
+    st.markdown(f"- CO2e per tonne-km: {MODE_CO2E_SOURCE}")
     for name in frames:
         layer = layers.spec(name)
         st.markdown(f"- **{layer.title}**: {layer.description} — {layer.attribution}")
@@ -420,11 +539,15 @@ def main() -> None:
     frames = {**frames, **workspace_layers()}
     visible, selected, basemap = sidebar(frames, panel)
     shown = {name: layers.filter_layer(frames[name], **selected) for name in visible}
-    tab_map, tab_proximity, tab_siting, tab_about = st.tabs(["Map", "Proximity", "Site selection", "About"])
+    tab_map, tab_proximity, tab_routes, tab_corridors, tab_siting, tab_about = st.tabs(["Map", "Proximity", "Routes", "Corridors", "Site selection", "About"])
     with tab_map:
         map_tab(shown, basemap)
     with tab_proximity:
         proximity_tab(shown, basemap)
+    with tab_routes:
+        routes_tab(basemap)
+    with tab_corridors:
+        corridors_tab(frames, basemap)
     with tab_siting:
         siting_tab(frames, basemap)
     with tab_about:

@@ -10,6 +10,8 @@ workspace [--delete NAME]           list the workspace's layers, or delete one
 export NAME --format gpkg -o FILE   also gpkg, parquet, csv, kml; NAME may be a workspace layer
 site-select --region IN --res 7 --weights ... -o F   scored H3 grid (every cell unless --top N)
 allocate --candidates L --k 3 [--model coverage --service-km S] -o F   p-median / coverage
+route ORIGIN DEST --mode road -o F  route over the road/rail/sea network (ids or lon,lat); legs
+corridor ROUTE_ID --width-km 50 -o F   corridor polygon and the features within it, by chainage
 
 Errors print one line on standard error and exit with status 2.
 """
@@ -213,6 +215,57 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _place(value: str, ends, argument: str):
+    """A feature id of the endpoint layers, or ``lon,lat``: (Point, label)."""
+    import shapely
+
+    if value in ends.index:
+        return ends.geometry.loc[value], str(ends.loc[value, "name"])
+    try:
+        lon, lat = (float(v) for v in value.split(","))
+    except ValueError:
+        msg = f"{argument}: {value!r} is neither a feature id of the facilities, lithium_blocks or ports layers nor lon,lat"
+        raise InputError(msg) from None
+    return shapely.Point(lon, lat), value
+
+
+def _cmd_route(args: argparse.Namespace) -> int:
+    from geo.network import route, route_totals
+    from layers.routes import endpoints
+
+    ends = endpoints()
+    (a, a_name), (b, b_name) = _place(args.origin, ends, "ORIGIN"), _place(args.destination, ends, "DEST")
+    legs = route(a, b, mode=args.mode, tonnes=args.tonnes, objective=args.objective, names=(a_name, b_name))
+    _write(legs, args.output, what=f"route {args.origin} -> {args.destination}")
+    t = route_totals(legs)
+    sys.stderr.write(f"{PROG}: {args.mode}: {t['length_km']:,.1f} km, {t['hours']:,.1f} h, {t['co2e_t']:,.3f} t CO2e for {args.tonnes:g} t ({len(legs)} legs)\n")
+    return 0
+
+
+def _cmd_corridor(args: argparse.Namespace) -> int:
+    import geopandas as gpd
+
+    import layers
+    from geo.corridor import corridor_polygon, corridor_summary, features_in_corridor
+    from geo.network import join_legs
+
+    routes = layers.load("routes")
+    legs = routes[routes["route_id"] == args.route_id]
+    if legs.empty:
+        msg = f"ROUTE_ID: {args.route_id!r} is not a route; routes: {', '.join(routes['route_id'].unique())}"
+        raise InputError(msg)
+    line = join_legs(legs)
+    chosen = {name: _load(name) for name in args.layers.split(",")}
+    polygon = corridor_polygon(line, width_km=args.width_km)
+    summary = corridor_summary(line, chosen, width_km=args.width_km)
+    inside = [features_in_corridor(line, gdf, width_km=args.width_km).to_crs("EPSG:4326").assign(layer=name, feature="inside") for name, gdf in chosen.items()]
+    area = gpd.GeoDataFrame({"feature": ["corridor"], "route_id": [args.route_id], "width_km": [args.width_km], "area_km2": [summary["area_km2"]]}, geometry=[polygon], crs="EPSG:4326")
+    _write(_concat([area, *inside]), args.output, what=f"corridor {args.route_id}")
+    count = sum(len(f) for f in inside)
+    sys.stderr.write(f"{PROG}: {args.route_id}: {summary['route_km']:,.0f} km route, {summary['area_km2']:,.0f} km2 corridor, {count} features inside, population {summary['population']:,.0f}\n")
+    return 0
+
+
 def _concat(frames):
     import geopandas as gpd
     import pandas as pd
@@ -267,6 +320,20 @@ def build_parser() -> argparse.ArgumentParser:
     p_alloc.add_argument("--fixed", help="comma-separated candidate ids already open")
     p_alloc.add_argument("-o", "--output", required=True, help="GeoJSON of sites and assignment lines (- for stdout)")
     p_alloc.set_defaults(func=_cmd_allocate)
+    p_route = sub.add_parser("route", help="route over the road, rail or sea network, or road-sea-road")
+    p_route.add_argument("origin", help="feature id (facilities, lithium_blocks, ports) or lon,lat")
+    p_route.add_argument("destination", help="feature id or lon,lat")
+    p_route.add_argument("--mode", choices=["road", "rail", "sea", "multimodal"], default="road")
+    p_route.add_argument("--tonnes", type=float, default=1.0, help="cargo for tonne-km and CO2e (default 1)")
+    p_route.add_argument("--objective", choices=["co2e", "hours", "km"], default="co2e", help="what multimodal port choice minimises")
+    p_route.add_argument("-o", "--output", required=True, help="GeoJSON of the legs (- for stdout)")
+    p_route.set_defaults(func=_cmd_route)
+    p_corr = sub.add_parser("corridor", help="corridor polygon of a route and the features within it")
+    p_corr.add_argument("route_id", help="route id of the routes layer")
+    p_corr.add_argument("--width-km", type=float, required=True, help="half-width of the corridor, km")
+    p_corr.add_argument("--layers", default="facilities,demand,ports,lithium_blocks", help="comma-separated layers to search")
+    p_corr.add_argument("-o", "--output", required=True, help="GeoJSON of the corridor and the features inside (- for stdout)")
+    p_corr.set_defaults(func=_cmd_corridor)
     return parser
 
 

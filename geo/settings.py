@@ -81,3 +81,39 @@ DEFAULT_WORKSPACE: Final[Path] = Path.home() / ".local" / "share" / "mineral-atl
 def workspace_path() -> Path:
     """The workspace GeoPackage: ``MINERAL_ATLAS_WORKSPACE`` if set, else :data:`DEFAULT_WORKSPACE`."""
     return Path(os.environ.get("MINERAL_ATLAS_WORKSPACE", DEFAULT_WORKSPACE))
+
+
+# ----------------------------------------------------------------------------- transport networks
+#: Average door-to-door speed of each mode, km/h, with its source. Used for transit hours only.
+MODE_SPEED_KMH: Final[dict[str, float]] = {
+    "road": 350.0 / 24.0,  # trucks cover 350 km a day on average
+    "rail": 24.0,
+    "sea": 13.72 * 1.852,  # 13.72 knots
+}
+MODE_SPEED_SOURCES: Final[dict[str, str]] = {
+    "road": "carandbike.com, 'Speed-Limit for Vehicles on Highways Might Be Increased', 2014-08-22: "
+    "commercial vehicles in India cover 350 km a day on average",
+    "rail": "namastecar.com, 'Indian Railways to increase speed of Golden Quadrilateral to 160 kmph': "
+    "average speed of goods trains 24 km/h in 2019-20 (Ministry of Railways)",
+    "sea": "TradeWinds, 'Container giants hit the brakes as go-slow trend gathers pace', 2023-03-06: "
+    "average boxship operating speed 13.72 knots in February 2023 (Clarksons Research)",
+}
+#: Direct (tank-to-wheel) greenhouse-gas intensity of each mode, kg CO2e per tonne-km.
+MODE_KG_CO2E_PER_TKM: Final[dict[str, float]] = {"road": 0.12631, "rail": 0.03159, "sea": 0.01536}
+MODE_CO2E_SOURCE: Final[str] = (
+    "Defra greenhouse-gas conversion factors (direct emissions, kg CO2e per tonne-km) as listed by "
+    "the Mode Shift Centre, 'Water freight: environment' (modeshiftcentre.org.uk): HGVs 0.12631, "
+    "rail 0.03159, deep-sea container ship (3000 TEU upwards) 0.01536"
+)
+#: Largest off-network access leg accepted when snapping a point to a mode's network, km. Road and
+#: rail sites are rarely farther from the graph than this; searoute's sea lanes keep off the coast.
+MAX_ACCESS_KM: Final[dict[str, float]] = {"road": 60.0, "rail": 120.0, "sea": 250.0}
+#: Smallest connected component a point may snap to: smaller pieces of the world graphs are
+#: fragments (a ferry island, a cut-off spur) that would strand a route.
+MIN_COMPONENT_NODES: Final[dict[str, int]] = {"road": 1000, "rail": 1000, "sea": 500}
+#: Attribution of each network, shown in the app.
+NETWORK_ATTRIBUTION: Final[dict[str, str]] = {
+    "road": "Road network: OpenStreetMap contributors (ODbL), via scgraph-data world_highways",
+    "rail": "Rail network: OpenStreetMap contributors (ODbL), via scgraph-data world_railways",
+    "sea": "Sea lanes: searoute (Eurostat MARNET derived)",
+}

@@ -16,14 +16,14 @@ from functools import lru_cache
 import geopandas as gpd
 
 from geo._errors import LayerError
-from layers import countries, demand, facilities, lithium_blocks, ports
+from layers import countries, demand, facilities, lithium_blocks, ports, routes
 from layers._schema import validate
 from layers._spec import LayerSpec
 
 __all__ = ["FILTER_COLUMNS", "TABLE_COLUMNS", "LayerError", "attribute_table", "by_id", "combine", "filter_layer", "load", "load_by_id", "names", "register_user_layer", "spec"]
 
 _SPECS: dict[str, LayerSpec] = {
-    m.SPEC.name: m.SPEC for m in (countries, lithium_blocks, demand, ports, facilities)
+    m.SPEC.name: m.SPEC for m in (countries, lithium_blocks, routes, demand, ports, facilities)
 }
 
 #: Columns the sidebar filters act on; ``materials`` matches any entry of the ``;`` list.
@@ -104,7 +104,8 @@ def filter_layer(gdf: gpd.GeoDataFrame, **selected: Iterable[str] | None) -> gpd
         A record layer.
     **selected : iterable of str or None
         Keyword per column of :data:`FILTER_COLUMNS`; ``None`` or empty means no filter on it.
-        ``materials`` keeps a feature when any of its ``;``-separated materials is selected.
+        ``materials`` keeps a feature when any of its ``;``-separated materials is selected; a
+        layer without the column keeps nothing once a value is chosen.
 
     Raises
     ------
@@ -117,7 +118,10 @@ def filter_layer(gdf: gpd.GeoDataFrame, **selected: Iterable[str] | None) -> gpd
         raise LayerError(msg)
     keep = gpd.pd.Series(True, index=gdf.index)
     for column, values in selected.items():
-        if not values or column not in gdf.columns:
+        if not values:
+            continue
+        if column not in gdf.columns:  # a layer without the column has no feature of the chosen values
+            keep &= False
             continue
         wanted = set(values)
         if column == "materials":

@@ -90,3 +90,26 @@ def allocation_group(sites, lines, *, name: str = "Allocation") -> folium.Featur
     site_styles = [{"radius": 11, "color": "#000000", "weight": 3, "fillColor": "#e040fb", "fillOpacity": 1.0} for _ in labels]
     feature_collection(site_points, labels, labels, site_styles).add_to(group)
     return group
+
+
+def route_group(legs, *, name: str) -> folium.FeatureGroup:
+    """A route's legs coloured by mode, each labelled with its mode, ends, km, hours and t CO2e."""
+    from layers.routes import style as route_style
+
+    group = folium.FeatureGroup(name=f"{name} ({len(legs)} legs)")
+    texts = [
+        html.escape(f"{m}: {a} → {b}: {km:,.0f} km, {h:,.0f} h, {c:,.3f} t CO2e")
+        for m, a, b, km, h, c in zip(legs["mode"], legs["from_name"], legs["to_name"], legs["length_km"], legs["hours"], legs["co2e_t"], strict=True)
+    ]
+    styles = [{**route_style({"mode": m}), "weight": 4} for m in legs["mode"]]
+    feature_collection(legs.geometry.values, texts, texts, styles, permanent=False).add_to(group)
+    return group
+
+
+def corridor_group(polygon, *, label: str) -> folium.FeatureGroup:
+    """The corridor area, translucent."""
+    group = folium.FeatureGroup(name=f"Corridor: {label}")
+    text = html.escape(label)
+    style = {"color": "#00695c", "weight": 1, "fillColor": "#4db6ac", "fillOpacity": 0.25}
+    feature_collection([polygon], [text], [text], [style], permanent=False).add_to(group)
+    return group

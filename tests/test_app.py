@@ -136,3 +136,32 @@ def test_site_selection_zero_weights_warns(app):
         app.slider(key=f"site_w_{criterion}").set_value(0.0)
     app.run()
     assert any("at least one criterion" in w.value for w in app.warning)
+
+
+def _frame_with(at, *columns: str):
+    return next(d.value for d in at.dataframe if set(columns) <= set(d.value.columns))
+
+
+def test_routes_tab_compares_modes(app):
+    totals = _frame_with(app, "length_km", "hours", "co2e_t", "access_km")
+    assert list(totals.index) == ["road", "rail", "multimodal"]
+    assert (totals["length_km"] > 600).all()
+    assert totals.loc["rail", "co2e_t"] < totals.loc["road", "co2e_t"]
+    legs = _frame_with(app, "route_mode", "from_name")
+    assert legs.loc[legs["route_mode"] == "multimodal", "mode"].tolist() == ["road", "sea", "road"]
+
+
+def test_routes_tab_reports_an_impossible_mode(app):
+    app.multiselect(key="route_modes").set_value(["sea"]).run()
+    assert not app.exception
+    assert any("no sea network" in w.value and "inland" in w.value for w in app.warning)
+
+
+def test_corridors_tab_orders_features_by_chainage(app):
+    assert not app.exception
+    table = _frame_with(app, "chainage_km", "side")
+    assert table["chainage_km"].is_monotonic_increasing
+    assert (table["distance_to_route_km"] <= 50).all()
+    app.slider(key="corridor_width").set_value(10).run()
+    narrow = _frame_with(app, "chainage_km", "side")
+    assert len(narrow) < len(table)

@@ -204,14 +204,47 @@ def test_site_selection_tab(page, app_url):
     page.get_by_role("tab", name="Site selection").click()
     page.get_by_role("button", name="Score the grid").click()
     page.get_by_text("Ranking stability").wait_for(timeout=120_000)
-    frame = page.frame_locator(MAP_FRAME).nth(2)
+    frame = page.frame_locator(MAP_FRAME).nth(4)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     expect(frame.locator("path[stroke='#333333']")).to_have_count(200, timeout=60_000)  # the best 200 hexagons
     page.get_by_role("button", name="Choose sites").click()
     page.get_by_text("Demand served: 100.0%").wait_for(timeout=120_000)
-    expect(page.frame_locator(MAP_FRAME).nth(2).locator("path[fill='#e040fb']")).to_have_count(3, timeout=60_000)
+    expect(page.frame_locator(MAP_FRAME).nth(4).locator("path[fill='#e040fb']")).to_have_count(3, timeout=60_000)
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name=re.compile(r"^All [\d,]+ scored cells")).click()
     doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
     assert len(doc["features"]) > 10_000
     assert all(isinstance(f["properties"]["score"], float) for f in doc["features"][:100])
+
+
+def test_routes_tab(page, app_url):
+    _open(page, app_url)
+    page.get_by_role("tab", name="Routes").click()
+    page.get_by_text("Modes side by side").wait_for(timeout=120_000)
+    frame = page.frame_locator(MAP_FRAME).nth(2)
+    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    for colour in ("#6d4c41", "#7b1fa2", "#0277bd"):  # road, rail and the multimodal sea leg
+        expect(frame.locator(f"path[stroke='{colour}']").first).to_be_attached(timeout=60_000)
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Routes (GeoJSON)").click()
+    doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    legs = [f["properties"] for f in doc["features"]]
+    assert {p["route_mode"] for p in legs} == {"road", "rail", "multimodal"}
+    assert [p["mode"] for p in legs if p["route_mode"] == "multimodal"] == ["road", "sea", "road"]
+    assert all(p["length_km"] > 0 and p["co2e_t"] > 0 for p in legs)
+
+
+def test_corridors_tab(page, app_url):
+    _open(page, app_url)
+    page.get_by_role("tab", name="Corridors").click()
+    page.get_by_text("Along the route").wait_for(timeout=120_000)
+    frame = page.frame_locator(MAP_FRAME).nth(3)
+    frame.locator(".leaflet-container").wait_for(timeout=60_000)
+    expect(frame.locator("path[stroke='#00695c']")).to_have_count(1, timeout=60_000)  # the corridor
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name=re.compile(r"^Features inside \(\d+, GeoJSON")).click()
+    inside = [f["properties"] for f in json.loads(Path(info.value.path()).read_text(encoding="utf-8"))["features"]]
+    assert inside and all(p["distance_to_route_km"] <= 50 for p in inside)
+    chainage = [p["chainage_km"] for p in inside]
+    assert chainage == sorted(chainage)
+    assert "lohum-greater-noida-li" in {p["id"] for p in inside}

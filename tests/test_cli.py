@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 
@@ -12,7 +13,7 @@ def test_layers_lists_counts(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["layer", "features", "geometry", "title"]
     rows = {line.split()[0]: line.split()[1] for line in out[1:]}
-    assert set(rows) == {"countries", "lithium_blocks", "demand", "ports", "facilities"}
+    assert set(rows) == {"countries", "lithium_blocks", "routes", "demand", "ports", "facilities"}
     assert int(rows["facilities"]) >= 15
 
 
@@ -35,7 +36,7 @@ def test_bad_layer_is_one_line_and_non_zero(capsys):
     assert main(["export", "mines", "-o", "-"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert "unknown layer 'mines'; valid layers: countries, lithium_blocks, demand, ports, facilities" in err
+    assert "unknown layer 'mines'; valid layers: countries, lithium_blocks, routes, demand, ports, facilities" in err
 
 
 def test_usage_error_is_one_line(capsys):
@@ -158,3 +159,47 @@ def test_siting_errors_are_one_line(capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
+
+
+def test_route_writes_legs_and_a_summary(tmp_path, capsys):
+    out = tmp_path / "route.geojson"
+    assert main(["route", "li-block-reasi-salal-haimana", "lohum-greater-noida-li", "--mode", "road", "--tonnes", "20", "-o", str(out)]) == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    (leg,) = doc["features"]
+    assert leg["properties"]["mode"] == "road" and 600 < leg["properties"]["length_km"] < 1000
+    assert leg["properties"]["tonne_km"] == pytest.approx(20 * leg["properties"]["length_km"])
+    assert "t CO2e for 20 t" in capsys.readouterr().err
+
+
+def test_route_multimodal_from_coordinates(tmp_path):
+    out = tmp_path / "mm.geojson"
+    assert main(["route", "77.504,28.474", "port-aeshj", "--mode", "multimodal", "-o", str(out)]) == 0
+    modes = [f["properties"]["mode"] for f in json.loads(out.read_text(encoding="utf-8"))["features"]]
+    assert modes == ["road", "sea", "road"]
+
+
+def test_corridor_writes_polygon_and_features_by_chainage(tmp_path, capsys):
+    out = tmp_path / "corridor.geojson"
+    assert main(["corridor", "reasi-noida-road", "--width-km", "50", "-o", str(out)]) == 0
+    features = json.loads(out.read_text(encoding="utf-8"))["features"]
+    assert features[0]["properties"]["feature"] == "corridor" and features[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    inside = [f["properties"] for f in features[1:]]
+    assert inside and all(p["distance_to_route_km"] <= 50 for p in inside)
+    assert "lohum-greater-noida-li" in {p["id"] for p in inside}
+    assert "features inside" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["route", "nowhere", "lohum-gujarat", "-o", "-"], "ORIGIN: 'nowhere' is neither a feature id"),
+        (["route", "lohum-gujarat", "65,15", "-o", "-"], "65,15 .*no road network within .* at sea"),
+        (["route", "lohum-gujarat", "gigafactory-1-nevada", "-o", "-"], "no road connection between"),
+        (["corridor", "nope", "--width-km", "5", "-o", "-"], "ROUTE_ID: 'nope' is not a route"),
+        (["corridor", "reasi-noida-road", "--width-km", "0", "-o", "-"], "width_km: expected a width in km > 0"),
+    ],
+)
+def test_route_and_corridor_errors_are_one_line(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and re.search(message, err)

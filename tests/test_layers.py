@@ -8,7 +8,7 @@ RECORD_LAYERS = ["facilities", "lithium_blocks", "ports", "demand"]
 
 
 def test_names_lists_every_layer():
-    assert layers.names() == ["countries", "lithium_blocks", "demand", "ports", "facilities"]
+    assert layers.names() == ["countries", "lithium_blocks", "routes", "demand", "ports", "facilities"]
 
 
 @pytest.mark.parametrize("name", ["countries", *RECORD_LAYERS])
@@ -71,7 +71,7 @@ def test_load_returns_independent_copies():
 
 
 def test_unknown_layer_lists_valid_names():
-    with pytest.raises(LayerError, match="unknown layer 'mines'; valid layers: countries, lithium_blocks, demand, ports, facilities"):
+    with pytest.raises(LayerError, match="unknown layer 'mines'; valid layers: countries, lithium_blocks, routes, demand, ports, facilities"):
         layers.load("mines")
 
 

@@ -1,0 +1,222 @@
+"""Routing on the real road, rail and sea networks, and the path kernels on hand-built graphs."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+import layers
+from geo import _graphs
+from geo._errors import CRSError, InputError
+from geo._paths import astar, many_to_many
+from geo.distance import geodesic_m, unit_vectors
+from geo.network import BOUND_RADIUS_KM, _land_crossing_km, network, network_distance_matrix, route, route_totals
+from geo.settings import MODE_KG_CO2E_PER_TKM, MODE_SPEED_KMH
+
+NOIDA = shapely.Point(77.5040, 28.4744)
+CHENNAI_PORT = shapely.Point(80.30, 13.10)
+ARABIAN_SEA = shapely.Point(65.0, 15.0)
+CENTRAL_INDIA = shapely.Point(79.0, 22.0)
+
+
+# ----------------------------------------------------------------------------- kernels
+def _csr(n: int, edges: list[tuple[int, int, float]]):
+    rows, cols, w = zip(*[(a, b, d) for a, b, d in edges] + [(b, a, d) for a, b, d in edges], strict=True)
+    m = csr_matrix((w, (rows, cols)), shape=(n, n))
+    m.sort_indices()
+    return m
+
+
+def test_astar_known_answer_on_a_small_graph():
+    # three sides of a square and a detouring diagonal; nodes on the equator 1 degree apart, weights the exact geodesics
+    lon = np.array([0.0, 1.0, 1.0, 0.0, 2.0])
+    lat = np.array([0.0, 0.0, 1.0, 1.0, 0.0])
+    km = lambda a, b: float(geodesic_m(lon[a], lat[a], lon[b], lat[b])) / 1000  # noqa: E731
+    m = _csr(5, [(0, 1, km(0, 1)), (1, 2, km(1, 2)), (3, 0, km(3, 0)), (0, 2, km(0, 2) * 1.5), (1, 4, km(1, 4))])
+    xyz = np.ascontiguousarray(unit_vectors(lon, lat))
+    length, path = astar(m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data, xyz, 0, 2, BOUND_RADIUS_KM)
+    assert list(path) == [0, 1, 2]  # the diagonal is a detour (1.5 x)
+    assert length == pytest.approx(km(0, 1) + km(1, 2))
+    length, path = astar(m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data, xyz, 3, 4, BOUND_RADIUS_KM)
+    assert list(path) == [3, 0, 1, 4]
+
+
+def test_kernels_match_scipy_on_a_random_graph():
+    rng = np.random.default_rng(3)
+    n = 400
+    lon, lat = rng.uniform(70, 90, n), rng.uniform(10, 30, n)
+    xyz = np.ascontiguousarray(unit_vectors(lon, lat))
+    _, nearest = __import__("scipy.spatial", fromlist=["cKDTree"]).cKDTree(xyz).query(xyz, 4)
+    edges = {(min(i, j), max(i, j)) for i in range(n) for j in nearest[i, 1:]}
+    edges |= {(i, n - 1 - i) for i in range(0, 20)}  # a few long links
+    weighted = [(a, b, float(geodesic_m(lon[a], lat[a], lon[b], lat[b])) / 1000 * rng.uniform(1, 1.3)) for a, b in edges]
+    m = _csr(n, weighted)
+    expected = dijkstra(m, indices=np.arange(10))
+    indptr, indices = m.indptr.astype(np.int64), m.indices.astype(np.int64)
+    component = __import__("scipy.sparse.csgraph", fromlist=["x"]).connected_components(m)[1].astype(np.int64)
+    got = many_to_many(indptr, indices, m.data, np.arange(10), np.arange(n), component)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    for t in (57, 123, 399):
+        length, path = astar(indptr, indices, m.data, xyz, 0, t, BOUND_RADIUS_KM)
+        assert length == pytest.approx(expected[0, t], rel=1e-12)
+        assert path[0] == 0 and path[-1] == t
+
+
+def test_scgraph_text_is_parsed_without_importing_it(tmp_path):
+    path = tmp_path / "tiny.py"
+    path.write_text(
+        "\nfrom scgraph.core import GeoGraph\ngraph=[{1: 1.5, 2: 0.5}, {0: 1.5}, {0: 0.5}, {}]\n"
+        "nodes=[[10.0, 20.0], [10.5, 20.0], [10.0, 20.5], [0.0, 0.0]]\nx = GeoGraph(graph=graph, nodes=nodes)\n"
+    )
+    row, col, lonlat = _graphs._parse_scgraph(path)
+    assert row.tolist() == [0, 0, 1, 2] and col.tolist() == [1, 2, 0, 0]
+    assert lonlat[1].tolist() == [20.0, 10.5]  # stored lat, lon; returned lon, lat
+
+
+def test_network_cache_is_written_and_reused(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINERAL_ATLAS_CACHE_DIR", str(tmp_path))
+    built = _graphs.load_graph("sea")
+    files = list(tmp_path.glob("network-sea-searoute-*.npz"))
+    assert len(files) == 1
+    again = _graphs.load_graph("sea")
+    np.testing.assert_array_equal(again.indptr, built.indptr)
+    np.testing.assert_array_equal(again.weight_km, built.weight_km)
+    files[0].write_bytes(b"not an npz")  # a broken cache is rebuilt, not fatal
+    assert _graphs.load_graph("sea").n_nodes == built.n_nodes
+
+
+def test_graphs_are_symmetric_with_geodesic_weights():
+    g = network("rail").graph
+    m = csr_matrix((g.weight_km, g.indices, g.indptr))
+    assert (m != m.T).nnz == 0
+    sample = np.random.default_rng(1).integers(0, len(g.indices), 500)
+    rows = np.searchsorted(g.indptr, sample, side="right") - 1
+    exact = geodesic_m(g.lon[rows], g.lat[rows], g.lon[g.indices[sample]], g.lat[g.indices[sample]]) / 1000
+    np.testing.assert_allclose(g.weight_km[sample], np.maximum(exact, _graphs.MIN_EDGE_KM), rtol=1e-9)  # Vincenty, either direction
+
+
+# ----------------------------------------------------------------------------- routes
+@pytest.fixture(scope="module")
+def default_routes() -> gpd.GeoDataFrame:
+    return layers.load("routes")
+
+
+def test_default_routes_cover_the_story(default_routes):
+    assert {"reasi-noida-road", "reasi-noida-rail", "korba-noida-road", "korba-gujarat-road", "noida-sharjah-multimodal",
+            "south-india-niihama-multimodal", "osaka-niihama-multimodal", "redwood-gigafactory-road"} <= set(default_routes["route_id"])
+    assert default_routes["purpose"].str.len().min() > 20
+
+
+def test_land_routes_are_longer_than_the_geodesic_and_plausibly_circuitous(default_routes):
+    land = default_routes[default_routes["mode"].isin(["road", "rail"]) & (default_routes["network_km"] > 50)]
+    assert len(land) >= 5
+    for leg in land.itertuples():
+        start, end = shapely.get_coordinates(leg.geometry)[[0, -1]]
+        direct_km = float(geodesic_m(start[0], start[1], end[0], end[1])) / 1000
+        assert 1.0 <= leg.length_km / direct_km <= 2.0, (leg.id, leg.length_km, direct_km)
+
+
+def test_sea_legs_start_and_end_at_ports_and_stay_off_land(default_routes):
+    ports = layers.load("ports")
+    sea = default_routes[default_routes["mode"] == "sea"]
+    assert len(sea) >= 4
+    for leg in sea.itertuples():
+        assert {leg.from_name, leg.to_name} <= set(ports["name"])
+        coords = shapely.get_coordinates(leg.geometry)
+        for name, point in ((leg.from_name, coords[0]), (leg.to_name, coords[-1])):
+            port = ports.loc[ports["name"] == name].geometry.iloc[0]
+            assert (port.x, port.y) == pytest.approx(tuple(point))
+        assert leg.land_crossing_km < 5.0, leg.id
+
+
+def test_multimodal_legs_chain_and_metrics_add_up(default_routes):
+    legs = default_routes[default_routes["route_id"] == "noida-sharjah-multimodal"].sort_values("leg")
+    assert legs["mode"].tolist() == ["road", "sea", "road"]
+    assert legs["to_name"].iloc[0] == legs["from_name"].iloc[1] and legs["to_name"].iloc[1] == legs["from_name"].iloc[2]
+    for leg in legs.itertuples():
+        assert leg.hours == pytest.approx(leg.length_km / MODE_SPEED_KMH[leg.mode])
+        assert leg.co2e_t == pytest.approx(leg.length_km * MODE_KG_CO2E_PER_TKM[leg.mode] / 1000)
+    totals = route_totals(legs)
+    assert totals["length_km"] == pytest.approx(legs["length_km"].sum())
+
+
+def test_rail_emits_less_than_road_for_the_same_trip():
+    road = route(NOIDA, CENTRAL_INDIA, mode="road", tonnes=20)
+    rail = route(NOIDA, CENTRAL_INDIA, mode="rail", tonnes=20)
+    assert rail["co2e_t"].sum() < road["co2e_t"].sum()
+    assert road["tonne_km"].iloc[0] == pytest.approx(20 * road["length_km"].iloc[0])
+
+
+def test_every_mainland_india_facility_is_reachable_by_road_from_greater_noida():
+    facilities = layers.load("facilities")
+    india = facilities[facilities["country"] == "IN"]
+    noida = facilities[facilities["id"] == "lohum-greater-noida-li"]
+    km = network_distance_matrix(noida, india, mode="road")
+    assert np.isfinite(km.to_numpy()).all()
+    assert (km.to_numpy() < 3500).all()
+
+
+def test_distance_matrix_matches_single_routes():
+    pts = gpd.GeoDataFrame(geometry=[NOIDA, CENTRAL_INDIA, CHENNAI_PORT], crs="EPSG:4326")
+    km = network_distance_matrix(pts, pts, mode="road")
+    assert (np.diag(km.to_numpy()) <= 2 * 60).all()  # only the access legs, there and back
+    single = route(NOIDA, CHENNAI_PORT, mode="road")["length_km"].iloc[0]
+    assert km.iloc[0, 2] == pytest.approx(single, rel=1e-9)
+    np.testing.assert_allclose(km.to_numpy(), km.to_numpy().T, rtol=1e-9)
+
+
+def test_distance_matrix_reports_other_continents_as_unreachable():
+    a = gpd.GeoDataFrame(geometry=[NOIDA], crs="EPSG:4326")
+    b = gpd.GeoDataFrame(geometry=[shapely.Point(-119.44, 39.54)], crs="EPSG:4326").to_crs("EPSG:3857")
+    assert np.isinf(network_distance_matrix(a, b, mode="road").iloc[0, 0])
+
+
+def test_land_crossing_is_measured():
+    across_india = np.array([[70.0, 21.0], [87.0, 21.0]])
+    assert _land_crossing_km(across_india) > 1400
+    at_sea = np.array([[62.0, 12.0], [68.0, 10.0]])
+    assert _land_crossing_km(at_sea) == 0.0
+
+
+# ----------------------------------------------------------------------------- errors
+def test_point_at_sea_has_no_road():
+    with pytest.raises(InputError, match=r"destination .*no road network within .* at sea"):
+        route(NOIDA, ARABIAN_SEA, mode="road")
+
+
+def test_inland_point_has_no_sea_route():
+    with pytest.raises(InputError, match=r"origin .*no sea network within .*inland.*multimodal"):
+        route(NOIDA, CHENNAI_PORT, mode="sea")
+
+
+def test_different_continents_by_road_is_an_error():
+    with pytest.raises(InputError, match="no road connection between origin and destination"):
+        route(NOIDA, shapely.Point(-119.44, 39.54), mode="road")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"mode": "air"}, "mode: expected one of road, rail, sea, multimodal"),
+        ({"mode": "road", "tonnes": 0}, "tonnes: expected a positive number"),
+        ({"mode": "multimodal", "objective": "cost"}, "objective: expected one of co2e, hours, km"),
+    ],
+)
+def test_bad_arguments_are_named(kwargs, pattern):
+    with pytest.raises(InputError, match=pattern):
+        route(NOIDA, CENTRAL_INDIA, **kwargs)
+
+
+def test_bad_points_are_named():
+    with pytest.raises(InputError, match="origin: expected a shapely Point"):
+        route(shapely.LineString([(0, 0), (1, 1)]), NOIDA, mode="road")
+    with pytest.raises(InputError, match=r"destination: \(200.0, 10.0\) is not a lon/lat position"):
+        route(NOIDA, shapely.Point(200, 10), mode="road")
+    with pytest.raises(CRSError, match="origins: GeoDataFrame has no CRS"):
+        network_distance_matrix(gpd.GeoDataFrame(geometry=[NOIDA]), gpd.GeoDataFrame(geometry=[NOIDA], crs=4326), mode="road")
+    with pytest.raises(InputError, match="mode: expected one of road, rail, sea, got 'multimodal'"):
+        network_distance_matrix(gpd.GeoDataFrame(geometry=[NOIDA], crs=4326), gpd.GeoDataFrame(geometry=[NOIDA], crs=4326), mode="multimodal")
