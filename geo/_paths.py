@@ -54,17 +54,29 @@ def _pop(keys, vals, size):
     return key, val, size
 
 
+def workspace(n_nodes: int, n_edges: int) -> tuple[np.ndarray, ...]:
+    """Scratch arrays for :func:`astar`, reused across queries (one set per thread)."""
+    return (
+        np.full(n_nodes, np.inf),
+        np.full(n_nodes, -1, dtype=np.int64),
+        np.zeros(n_nodes, dtype=np.bool_),
+        np.empty(n_edges + 1),
+        np.empty(n_edges + 1, dtype=np.int64),
+        np.empty(n_nodes, dtype=np.int64),
+    )
+
+
 @numba.njit(cache=True)
-def astar(indptr, indices, weight, xyz, source, target, bound_radius_km):
-    """Shortest path ``source`` -> ``target``: (length in km or inf, node sequence)."""
-    n = len(indptr) - 1
-    dist = np.full(n, np.inf)
-    pred = np.full(n, -1, dtype=np.int64)
-    done = np.zeros(n, dtype=np.bool_)
-    keys = np.empty(len(indices) + 1)
-    vals = np.empty(len(indices) + 1, dtype=np.int64)
+def astar(indptr, indices, weight, xyz, source, target, bound_radius_km, dist, pred, done, keys, vals, touched):
+    """Shortest path ``source`` -> ``target``: (length in km or inf, node sequence).
+
+    ``dist``, ``pred``, ``done``, ``keys``, ``vals``, ``touched`` come from :func:`workspace`; the
+    nodes reached are reset before returning, so one allocation serves every query.
+    """
     tx, ty, tz = xyz[target, 0], xyz[target, 1], xyz[target, 2]
     dist[source] = 0.0
+    touched[0] = source
+    n_touched = 1
     size = _push(keys, vals, 0, 0.0, source)
     while size > 0:
         _, u, size = _pop(keys, vals, size)
@@ -79,24 +91,33 @@ def astar(indptr, indices, weight, xyz, source, target, bound_radius_km):
                 continue
             candidate = dist[u] + weight[e]
             if candidate < dist[v]:
+                if dist[v] == np.inf:
+                    touched[n_touched] = v
+                    n_touched += 1
                 dist[v] = candidate
                 pred[v] = u
                 chord = math.sqrt((xyz[v, 0] - tx) ** 2 + (xyz[v, 1] - ty) ** 2 + (xyz[v, 2] - tz) ** 2)
                 bound = 2.0 * bound_radius_km * math.asin(min(chord / 2.0, 1.0))
                 size = _push(keys, vals, size, candidate + bound, v)
-    if not done[target]:
-        return np.inf, np.empty(0, dtype=np.int64)
-    count = 1
-    node = target
-    while node != source:
-        node = pred[node]
-        count += 1
+    length = dist[target] if done[target] else np.inf
+    count = 0
+    if done[target]:
+        count = 1
+        node = target
+        while node != source:
+            node = pred[node]
+            count += 1
     path = np.empty(count, dtype=np.int64)
     node = target
     for i in range(count - 1, -1, -1):
         path[i] = node
         node = pred[node]
-    return dist[target], path
+    for i in range(n_touched):
+        node = touched[i]
+        dist[node] = np.inf
+        pred[node] = -1
+        done[node] = False
+    return length, path
 
 
 @numba.njit(cache=True)

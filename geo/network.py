@@ -16,18 +16,20 @@ few corners; canals such as Suez count too).
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from functools import cache
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyproj
 import shapely
 from scipy.spatial import cKDTree
 
 from geo._errors import InputError
 from geo._graphs import Graph, load_graph
-from geo._paths import astar, many_to_many
+from geo._paths import astar, many_to_many, workspace
 from geo.crs import to_wgs84
 from geo.distance import EARTH_RADIUS_M, GEOD, SPHERE_LOWER, geodesic_m, unit_vectors
 from geo.settings import MAX_ACCESS_KM, MIN_COMPONENT_NODES, MODE_KG_CO2E_PER_TKM, MODE_SPEED_KMH, WGS84
@@ -42,6 +44,10 @@ OBJECTIVES: tuple[str, ...] = ("co2e", "hours", "km")
 BOUND_RADIUS_KM = EARTH_RADIUS_M * SPHERE_LOWER / 1000.0
 #: Nodes considered when snapping: the nearest on the sphere, then the exact geodesic decides.
 SNAP_CANDIDATES = 8
+#: The output CRS, built once (making a pyproj CRS costs more than a warm A* query).
+_CRS = pyproj.CRS(WGS84)
+#: Per-thread A* scratch arrays, by mode (Streamlit serves sessions from several threads).
+_SCRATCH = threading.local()
 LEG_COLUMNS = ["leg", "mode", "from_name", "to_name", "network_km", "access_km", "length_km", "hours", "tonne_km", "co2e_t", "land_crossing_km", "geometry"]
 
 
@@ -56,6 +62,15 @@ class Network:
     @property
     def mode(self) -> str:
         return self.graph.mode
+
+    def shortest(self, source: int, target: int) -> tuple[float, np.ndarray]:
+        """A* between two nodes with this thread's reusable scratch arrays: (km, node ids)."""
+        g = self.graph
+        scratch = getattr(_SCRATCH, g.mode, None)
+        if scratch is None:
+            scratch = workspace(g.n_nodes, len(g.indices))
+            setattr(_SCRATCH, g.mode, scratch)
+        return astar(g.indptr, g.indices, g.weight_km, g.xyz, source, target, BOUND_RADIUS_KM, *scratch)
 
     def snap(self, lon: np.ndarray, lat: np.ndarray, labels: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Nearest usable node of each point and the geodesic access distance (km).
@@ -154,7 +169,7 @@ def _path(net: Network, a: tuple[float, float], b: tuple[float, float], na: int,
     g = net.graph
     if g.component[na] != g.component[nb]:
         return np.inf, np.empty((0, 2))
-    km, nodes = astar(g.indptr, g.indices, g.weight_km, g.xyz, na, nb, BOUND_RADIUS_KM)
+    km, nodes = net.shortest(na, nb)
     coords = np.vstack([[a], np.column_stack([g.lon[nodes], g.lat[nodes]]), [b]])
     return float(km), coords
 
@@ -252,7 +267,8 @@ def route(
         rows = [_leg(mode, a, b, names, tonnes=tonnes)]
     else:
         rows = _multimodal(a, b, names, tonnes=tonnes, ports=ports, objective=objective)
-    return gpd.GeoDataFrame(rows, columns=LEG_COLUMNS, geometry="geometry", crs=WGS84)
+    columns = {c: [r[c] for r in rows] for c in LEG_COLUMNS if c != "geometry"}
+    return gpd.GeoDataFrame(columns, geometry=gpd.array.from_shapely([r["geometry"] for r in rows], crs=_CRS))
 
 
 # ----------------------------------------------------------------------------- multimodal

@@ -12,7 +12,7 @@ from scipy.sparse.csgraph import dijkstra
 import layers
 from geo import _graphs
 from geo._errors import CRSError, InputError
-from geo._paths import astar, many_to_many
+from geo._paths import astar, many_to_many, workspace
 from geo.distance import geodesic_m, unit_vectors
 from geo.network import BOUND_RADIUS_KM, _land_crossing_km, network, network_distance_matrix, route, route_totals
 from geo.settings import MODE_KG_CO2E_PER_TKM, MODE_SPEED_KMH
@@ -38,10 +38,11 @@ def test_astar_known_answer_on_a_small_graph():
     km = lambda a, b: float(geodesic_m(lon[a], lat[a], lon[b], lat[b])) / 1000  # noqa: E731
     m = _csr(5, [(0, 1, km(0, 1)), (1, 2, km(1, 2)), (3, 0, km(3, 0)), (0, 2, km(0, 2) * 1.5), (1, 4, km(1, 4))])
     xyz = np.ascontiguousarray(unit_vectors(lon, lat))
-    length, path = astar(m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data, xyz, 0, 2, BOUND_RADIUS_KM)
+    scratch = workspace(5, m.nnz)
+    length, path = astar(m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data, xyz, 0, 2, BOUND_RADIUS_KM, *scratch)
     assert list(path) == [0, 1, 2]  # the diagonal is a detour (1.5 x)
     assert length == pytest.approx(km(0, 1) + km(1, 2))
-    length, path = astar(m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data, xyz, 3, 4, BOUND_RADIUS_KM)
+    length, path = astar(m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data, xyz, 3, 4, BOUND_RADIUS_KM, *scratch)
     assert list(path) == [3, 0, 1, 4]
 
 
@@ -60,8 +61,9 @@ def test_kernels_match_scipy_on_a_random_graph():
     component = __import__("scipy.sparse.csgraph", fromlist=["x"]).connected_components(m)[1].astype(np.int64)
     got = many_to_many(indptr, indices, m.data, np.arange(10), np.arange(n), component)
     np.testing.assert_allclose(got, expected, rtol=1e-12)
-    for t in (57, 123, 399):
-        length, path = astar(indptr, indices, m.data, xyz, 0, t, BOUND_RADIUS_KM)
+    scratch = workspace(n, m.nnz)
+    for t in (57, 123, 399):  # the scratch arrays are reset between queries
+        length, path = astar(indptr, indices, m.data, xyz, 0, t, BOUND_RADIUS_KM, *scratch)
         assert length == pytest.approx(expected[0, t], rel=1e-12)
         assert path[0] == 0 and path[-1] == t
 
