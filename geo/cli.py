@@ -219,12 +219,14 @@ def _place(value: str, ends, argument: str):
     """A feature id of the endpoint layers, or ``lon,lat``: (Point, label)."""
     import shapely
 
+    from layers.routes import ENDPOINT_LAYERS
+
     if value in ends.index:
         return ends.geometry.loc[value], str(ends.loc[value, "name"])
     try:
         lon, lat = (float(v) for v in value.split(","))
     except ValueError:
-        msg = f"{argument}: {value!r} is neither a feature id of the facilities, lithium_blocks or ports layers nor lon,lat"
+        msg = f"{argument}: {value!r} is neither a feature id of the {', '.join(ENDPOINT_LAYERS)} layers nor lon,lat"
         raise InputError(msg) from None
     return shapely.Point(lon, lat), value
 
@@ -321,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_alloc.add_argument("-o", "--output", required=True, help="GeoJSON of sites and assignment lines (- for stdout)")
     p_alloc.set_defaults(func=_cmd_allocate)
     p_route = sub.add_parser("route", help="route over the road, rail or sea network, or road-sea-road")
-    p_route.add_argument("origin", help="feature id (facilities, lithium_blocks, ports) or lon,lat")
+    p_route.add_argument("origin", help="feature id (facilities, lithium_blocks, ports, demand) or lon,lat")
     p_route.add_argument("destination", help="feature id or lon,lat")
     p_route.add_argument("--mode", choices=["road", "rail", "sea", "multimodal"], default="road")
     p_route.add_argument("--tonnes", type=float, default=1.0, help="cargo for tonne-km and CO2e (default 1)")

@@ -23,7 +23,7 @@ from layers._spec import LayerSpec, LegendEntry, Style
 
 FILE = DATA_DIR / "routes.csv"
 #: Layers whose feature ids a route may start or end at.
-ENDPOINT_LAYERS: tuple[str, ...] = ("facilities", "lithium_blocks", "ports")
+ENDPOINT_LAYERS: tuple[str, ...] = ("facilities", "lithium_blocks", "ports", "demand")
 MODE_COLORS: dict[str, str] = {"road": "#6d4c41", "rail": "#7b1fa2", "sea": "#0277bd"}
 REQUIRED = ("id", "route_id", "name", "mode", "purpose", "source", "source_date", "location_precision")
 
