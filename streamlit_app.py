@@ -13,7 +13,7 @@ from geo.io import FORMATS, read_layer, split_by_geometry_type
 from geo.workspace import Workspace
 from geo.proximity import nearest, nearest_lines
 from layers._map import BASEMAPS, build_map
-from geo.siting import RAW_COLUMNS, allocate, candidate_grid, sensitivity, suitability
+from geo.siting import RAW_COLUMNS, allocate, candidate_grid, network_cost_km, sensitivity, suitability
 from layers.results import SCORE_RAMP, allocation_group, corridor_group, nearest_lines_group, point_group, range_rings_group, route_group, scored_cells_group
 from layers.routes import endpoints
 from geo.corridor import corridor_polygon, corridor_summary, features_in_corridor
@@ -356,7 +356,8 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     norm = scored[[f"n_{c}" for c in RAW_COLUMNS]].rename(columns=lambda c: c[2:])
     stability = sensitivity(norm, dict(st.session_state["site_params"][2]), top_n=10, draws=300, seed=0)
 
-    a1, a2, a3, a4 = st.columns(4)
+    a0, a1, a2, a3, a4 = st.columns(5)
+    distances = a0.radio("Distances", ["road network", "geodesic"], key="alloc_cost", help="Road: shortest paths on the OpenStreetMap road graph; geodesic: straight WGS84 distance")
     model = a1.radio("Location-allocation", ["p-median", "coverage"], key="alloc_model", horizontal=True)
     k = int(a2.number_input("Sites k", 1, 20, 3, key="alloc_k"))
     service_km = a3.number_input("Coverage distance (km)", 10.0, 2000.0, 250.0, step=10.0, key="alloc_service", disabled=model != "coverage")
@@ -367,8 +368,14 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
         demand = frames["demand"].set_axis(frames["demand"]["id"].to_numpy())
         candidates = scored.head(pool).set_axis(scored.head(pool)["cell"].to_numpy())
         try:
-            with st.spinner("Solving…"):
-                allocation = allocate(candidates, demand, k=k, model=model, service_km=service_km if model == "coverage" else None)
+            with st.spinner("Routing and solving…"):
+                cost_km = None
+                if distances == "road network":
+                    cost_km, dropped = network_cost_km(demand, candidates, mode="road")
+                    if dropped:
+                        st.warning(f"Left out, no road route to any candidate: {', '.join(demand.loc[dropped, 'name'].astype(str))}")
+                    demand = demand.drop(index=dropped)
+                allocation = allocate(candidates, demand, k=k, model=model, service_km=service_km if model == "coverage" else None, cost_km=cost_km)
         except InputError as exc:
             st.error(f"Location-allocation failed: {exc}")
         else:
@@ -390,7 +397,7 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
         sites, lines, result = allocation
         served = result.served_weight / result.total_weight if result.total_weight else 0.0
         st.subheader("Chosen sites")
-        st.caption(f"{result.cost.capitalize()} distances (the road network is not used yet). Demand served: {served:.1%}; mean {gpd.pd.Series(result.distance_km).mean():,.1f} km, max {gpd.pd.Series(result.distance_km).max():,.1f} km.")
+        st.caption(f"{'Road-network' if result.cost == 'network' else 'Geodesic'} distances. Demand served: {served:.1%}; mean {gpd.pd.Series(result.distance_km).mean():,.1f} km, max {gpd.pd.Series(result.distance_km).max():,.1f} km.")
         st.dataframe(gpd.pd.DataFrame(sites.drop(columns="geometry")).round(3), hide_index=True, width="stretch", key="alloc_table")
     fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=str.upper, key="site_download_format")
     d1, d2, d3 = st.columns(3)

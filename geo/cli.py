@@ -195,7 +195,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     import pandas as pd
 
     import layers
-    from geo.siting import allocate
+    from geo.siting import allocate, network_cost_km
 
     candidates = layers.by_id(_load(args.candidates))
     demand = layers.by_id(_load(args.demand))
@@ -204,7 +204,13 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     if unknown:
         msg = f"--fixed: {', '.join(unknown)} not among the candidates' ids"
         raise InputError(msg)
-    sites, lines, result = allocate(candidates, demand, k=args.k, model=args.model, service_km=args.service_km, fixed=fixed)
+    cost_km = None
+    if args.cost != "geodesic":
+        cost_km, dropped = network_cost_km(demand, candidates, mode=args.cost)
+        if dropped:
+            sys.stderr.write(f"{PROG}: left out, no {args.cost} route to any candidate: {', '.join(map(str, dropped))}\n")
+        demand = demand.drop(index=dropped)
+    sites, lines, result = allocate(candidates, demand, k=args.k, model=args.model, service_km=args.service_km, fixed=fixed, cost_km=cost_km)
     sites = sites.assign(feature="site", site_id=sites.index)
     lines = lines.assign(feature="assignment")
     out = _concat([sites[["feature", "site_id", "served_weight", "mean_km", "max_km", "fixed", "geometry"]], lines])
@@ -320,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_alloc.add_argument("--model", choices=["p-median", "coverage"], default="p-median")
     p_alloc.add_argument("--service-km", type=float, default=None, help="coverage distance (coverage model)")
     p_alloc.add_argument("--fixed", help="comma-separated candidate ids already open")
+    p_alloc.add_argument("--cost", choices=["road", "rail", "geodesic"], default="road", help="distances: shortest paths on the road (default) or rail network, or geodesic")
     p_alloc.add_argument("-o", "--output", required=True, help="GeoJSON of sites and assignment lines (- for stdout)")
     p_alloc.set_defaults(func=_cmd_allocate)
     p_route = sub.add_parser("route", help="route over the road, rail or sea network, or road-sea-road")

@@ -329,7 +329,9 @@ def _multimodal(a, b, names, *, tonnes: float, ports, objective: str) -> list[di
 
 
 # ----------------------------------------------------------------------------- matrices, totals
-def network_distance_matrix(origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, *, mode: str) -> pd.DataFrame:
+def network_distance_matrix(
+    origins: gpd.GeoDataFrame, destinations: gpd.GeoDataFrame, *, mode: str, off_network: str = "error"
+) -> pd.DataFrame:
     """Shortest network distance in km between every origin and destination.
 
     Each feature is represented by its point (a point inside polygons and lines); its access leg
@@ -341,6 +343,9 @@ def network_distance_matrix(origins: gpd.GeoDataFrame, destinations: gpd.GeoData
     origins, destinations : GeoDataFrame
         Any CRS (required).
     mode : {"road", "rail", "sea"}, keyword-only
+    off_network : {"error", "inf"}, keyword-only
+        A feature farther from the network than ``MAX_ACCESS_KM[mode]`` raises (default), or gets
+        ``inf`` in every cell of its row or column.
 
     Returns
     -------
@@ -356,11 +361,17 @@ def network_distance_matrix(origins: gpd.GeoDataFrame, destinations: gpd.GeoData
         A frame without a CRS.
     """
     _check_mode(mode, ("road", "rail", "sea"))
+    if off_network not in ("error", "inf"):
+        msg = f"off_network: expected 'error' or 'inf', got {off_network!r}"
+        raise InputError(msg)
     net = network(mode)
     olon, olat = _frame_points(origins, "origins")
     dlon, dlat = _frame_points(destinations, "destinations")
-    onodes, oacc = net.snap(olon, olat, [f"origins[{i!r}]" for i in origins.index])
-    dnodes, dacc = net.snap(dlon, dlat, [f"destinations[{i!r}]" for i in destinations.index])
+    if off_network == "error":
+        onodes, oacc = net.snap(olon, olat, [f"origins[{i!r}]" for i in origins.index])
+        dnodes, dacc = net.snap(dlon, dlat, [f"destinations[{i!r}]" for i in destinations.index])
+    else:
+        (onodes, oacc), (dnodes, dacc) = _usable(net, olon, olat), _usable(net, dlon, dlat)
     g = net.graph
     km = many_to_many(g.indptr, g.indices, g.weight_km, onodes, dnodes, g.component)
     km = km + oacc[:, None] + dacc[None, :]

@@ -47,6 +47,11 @@ RAW_COLUMNS: dict[str, str] = {
 }
 
 
+#: Cost given to a candidate a demand point cannot reach by the network (km): never chosen over a
+#: reachable one.
+UNREACHABLE_KM = 1.0e6
+
+
 # ----------------------------------------------------------------------------- candidates
 def candidate_grid(region, *, resolution: int) -> gpd.GeoDataFrame:
     """H3 cells (centre inside the region) covering ``region``.
@@ -418,3 +423,21 @@ def allocate(
         crs=WGS84,
     )
     return sites, lines, result
+
+
+def network_cost_km(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, mode: str = "road") -> tuple[pd.DataFrame, list]:
+    """Demand x candidates network distances (km) for :func:`allocate`, and the demand left out.
+
+    Demand points with no network route to any candidate (an island city off the road graph) are
+    dropped and returned, so the caller can say so; a candidate a demand point cannot reach gets
+    :data:`UNREACHABLE_KM`, so it is never the cheaper assignment.
+    """
+    from geo.network import network_distance_matrix
+
+    km = network_distance_matrix(demand, _centres(candidates), mode=mode, off_network="inf")
+    km.columns = candidates.index
+    reachable = np.isfinite(km.to_numpy()).any(axis=1)
+    dropped = list(km.index[~reachable])
+    if dropped:
+        logger.warning("%d demand point(s) have no %s route to any candidate: %s", len(dropped), mode, dropped[:5])
+    return km[reachable].replace(np.inf, UNREACHABLE_KM), dropped

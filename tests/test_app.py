@@ -126,9 +126,18 @@ def test_site_selection_scores_then_allocates(app):
     assert len(table) == 200 and table["score"].is_monotonic_decreasing
     app.button(key="alloc_run").click().run()
     assert not app.exception
-    assert any("Demand served: 100.0%" in c.value and c.value.startswith("Geodesic distances") for c in app.caption)
+    assert any("Demand served: 100.0%" in c.value and c.value.startswith("Road-network distances") for c in app.caption)
+    assert any("Left out, no road route to any candidate" in w.value and "Port Blair" in w.value for w in app.warning)
     sites = next(d.value for d in app.dataframe if "served_weight" in d.value.columns)
     assert len(sites) == 3
+
+
+def test_site_selection_geodesic_allocation(app):
+    app.button(key="site_run").click().run()
+    app.radio(key="alloc_cost").set_value("geodesic")
+    app.button(key="alloc_run").click().run()
+    assert not app.exception
+    assert any("Demand served: 100.0%" in c.value and c.value.startswith("Geodesic distances") for c in app.caption)
 
 
 def test_site_selection_zero_weights_warns(app):

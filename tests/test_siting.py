@@ -140,3 +140,20 @@ def test_allocate_adapter_on_real_layers():
     assert len(sites) == 2 and result.cost == "geodesic"
     assert len(lines) == len(demand) and set(lines["site_id"]) <= set(sites.index)
     assert sites["served_weight"].sum() == pytest.approx(demand["population"].sum())
+
+
+def test_network_cost_is_road_distance_and_drops_islands():
+    from geo.proximity import distance_matrix
+    from geo.siting import UNREACHABLE_KM, network_cost_km
+
+    demand = layers.by_id(layers.load("demand"))
+    demand = demand[demand["name"].isin(["Port Blair", "Lucknow", "Pune", "Kolkata"])]
+    facilities = layers.by_id(layers.load("facilities"))
+    candidates = facilities.loc[["lohum-greater-noida-li", "lohum-gujarat", "redwood-materials-nevada"]]
+    cost, dropped = network_cost_km(demand, candidates, mode="road")
+    assert demand.loc[dropped, "name"].tolist() == ["Port Blair"]
+    assert (cost["redwood-materials-nevada"] == UNREACHABLE_KM).all()  # another continent
+    geodesic = distance_matrix(demand.drop(index=dropped), candidates.iloc[:2]).to_numpy() / 1000
+    assert (cost.iloc[:, :2].to_numpy() >= geodesic).all()
+    sites, _, result = allocate(candidates, demand.drop(index=dropped), k=1, cost_km=cost)
+    assert result.cost == "network" and sites.index[0] != "redwood-materials-nevada"
