@@ -82,9 +82,22 @@ def candidate_grid(region, *, resolution: int) -> gpd.GeoDataFrame:
         msg = f"region: no H3 cell of resolution {resolution} has its centre inside the region"
         raise InputError(msg)
     centres = np.array([h3.cell_to_latlng(c) for c in cells])
-    hexagons = [shapely.Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in cells]
+    hexagons = _cell_polygons(cells)
     logger.info("candidate grid: %d cells at resolution %d", len(cells), resolution)
     return gpd.GeoDataFrame({"cell": cells, "lon": centres[:, 1], "lat": centres[:, 0]}, geometry=hexagons, crs=WGS84)
+
+
+def _cell_polygons(cells: list[str]) -> np.ndarray:
+    """Cell boundaries as shapely polygons, built in bulk per vertex count (6, or 7-8 across faces)."""
+    boundaries = [h3.cell_to_boundary(c) for c in cells]
+    counts = np.fromiter((len(b) for b in boundaries), dtype=np.int64, count=len(boundaries))
+    out = np.empty(len(cells), dtype=object)
+    for count in np.unique(counts):
+        where = np.flatnonzero(counts == count)
+        latlng = np.array([boundaries[i] for i in where], dtype=np.float64)  # (m, count, 2) lat, lng
+        ring = np.concatenate([latlng, latlng[:, :1]], axis=1)[:, :, ::-1]
+        out[where] = shapely.polygons(np.ascontiguousarray(ring))
+    return out
 
 
 def _centres(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
