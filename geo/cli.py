@@ -208,7 +208,8 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     if args.cost != "geodesic":
         cost_km, dropped = network_cost_km(demand, candidates, mode=args.cost)
         if dropped:
-            sys.stderr.write(f"{PROG}: left out, no {args.cost} route to any candidate: {', '.join(map(str, dropped))}\n")
+            names = demand.loc[dropped, "name"] if "name" in demand else dropped
+            sys.stderr.write(f"{PROG}: left out, no {args.cost} route to any candidate: {', '.join(map(str, names))}\n")
         demand = demand.drop(index=dropped)
     sites, lines, result = allocate(candidates, demand, k=args.k, model=args.model, service_km=args.service_km, fixed=fixed, cost_km=cost_km)
     sites = sites.assign(feature="site", site_id=sites.index)

@@ -452,5 +452,5 @@ def network_cost_km(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, m
     reachable = np.isfinite(km.to_numpy()).any(axis=1)
     dropped = list(km.index[~reachable])
     if dropped:
-        logger.warning("%d demand point(s) have no %s route to any candidate: %s", len(dropped), mode, dropped[:5])
+        logger.info("%d demand point(s) have no %s route to any candidate: %s", len(dropped), mode, dropped[:5])
     return km[reachable].replace(np.inf, UNREACHABLE_KM), dropped
