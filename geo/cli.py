@@ -204,14 +204,15 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     if unknown:
         msg = f"--fixed: {', '.join(unknown)} not among the candidates' ids"
         raise InputError(msg)
-    cost_km = None
+    cost_km, left_out = None, ""
     if args.cost != "geodesic":
         cost_km, dropped = network_cost_km(demand, candidates, mode=args.cost)
         if dropped:
             names = demand.loc[dropped, "name"] if "name" in demand else dropped
-            sys.stderr.write(f"{PROG}: left out, no {args.cost} route to any candidate: {', '.join(map(str, names))}\n")
+            left_out = f"{PROG}: left out, no {args.cost} route to any candidate: {', '.join(map(str, names))}\n"
         demand = demand.drop(index=dropped)
     sites, lines, result = allocate(candidates, demand, k=args.k, model=args.model, service_km=args.service_km, fixed=fixed, cost_km=cost_km)
+    sys.stderr.write(left_out)  # only once the model solved: an error stays one line
     sites = sites.assign(feature="site", site_id=sites.index)
     lines = lines.assign(feature="assignment")
     out = _concat([sites[["feature", "site_id", "served_weight", "mean_km", "max_km", "fixed", "geometry"]], lines])
