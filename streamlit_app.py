@@ -156,15 +156,15 @@ def sidebar(frames: dict[str, gpd.GeoDataFrame], panel) -> tuple[list[str], dict
         kept = [n for n in st.session_state["visible_layers"] if n in record_layers]
         st.session_state["visible_layers"] = kept + [n for n in new if n not in kept]
     visible = panel.multiselect(
-        "Layers", record_layers, default=record_layers, format_func=lambda n: layers.spec(n).title, key="visible_layers"
+        "Layers", record_layers, default=record_layers, format_func=lambda n: layers.spec(n).title, key="visible_layers", bind="query-params"
     )
     panel.subheader("Filters")
     options = filter_options({n: frames[n] for n in record_layers})
     selected = {
-        column: panel.multiselect(column.capitalize(), options[column], key=f"filter_{column}")
+        column: panel.multiselect(column.capitalize(), options[column], key=f"filter_{column}", bind="query-params")
         for column in layers.FILTER_COLUMNS
     }
-    basemap = panel.radio("Basemap", BASEMAPS, key="basemap", help="The offline basemap needs no tile server.")
+    basemap = panel.radio("Basemap", BASEMAPS, key="basemap", bind="query-params", help="The offline basemap needs no tile server.")
     return visible, selected, basemap
 
 
@@ -245,11 +245,11 @@ def proximity_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
         st.info("Show at least one point layer (sidebar) to compute distances.")
         return
     c1, c2, c3, c4 = st.columns(4)
-    source = c1.selectbox("Sources", point_layers, index=point_layers.index("demand") if "demand" in point_layers else 0, format_func=lambda n: layers.spec(n).title, key="prox_source")
+    source = c1.selectbox("Sources", point_layers, index=point_layers.index("demand") if "demand" in point_layers else 0, format_func=lambda n: layers.spec(n).title, key="prox_source", bind="query-params")
     target_layers = list(indexed)
-    target = c2.selectbox("Targets", target_layers, index=target_layers.index("facilities") if "facilities" in target_layers else 0, format_func=lambda n: layers.spec(n).title, key="prox_target")
-    k = int(c3.number_input("Nearest k", min_value=1, max_value=min(10, len(indexed[target])), value=1, key="prox_k"))
-    max_km = c4.number_input("Max distance (km, 0 = none)", min_value=0.0, max_value=20_000.0, value=0.0, step=50.0, key="prox_max_km")
+    target = c2.selectbox("Targets", target_layers, index=target_layers.index("facilities") if "facilities" in target_layers else 0, format_func=lambda n: layers.spec(n).title, key="prox_target", bind="query-params")
+    k = int(c3.number_input("Nearest k", min_value=1, max_value=min(10, len(indexed[target])), value=1, key="prox_k", bind="query-params"))
+    max_km = c4.number_input("Max distance (km, 0 = none)", min_value=0.0, max_value=20_000.0, value=0.0, step=50.0, key="prox_max_km", bind="query-params")
     sources, targets = indexed[source], indexed[target]
     try:
         lines = nearest_result(sources, targets, (source, target, _ids(sources), _ids(targets)), k, max_km * 1000.0 or None)
@@ -259,8 +259,8 @@ def proximity_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
 
     r1, r2 = st.columns([2, 1])
     features = {f"{layers.spec(n).title}: {name}": (n, i) for n, g in indexed.items() for i, name in zip(g.index, g["name"] if "name" in g else g.index, strict=True)}
-    ring_choice = r1.selectbox("Range rings around", ["(none)", *features], key="prox_ring_feature")
-    radii_text = r2.text_input("Ring radii (km, comma-separated)", "100, 250, 500", key="prox_ring_radii")
+    ring_choice = r1.selectbox("Range rings around", ["(none)", *features], key="prox_ring_feature", bind="query-params")
+    radii_text = r2.text_input("Ring radii (km, comma-separated)", "100, 250, 500", key="prox_ring_radii", bind="query-params")
     overlays = [nearest_lines_group(lines, name=f"Nearest {layers.spec(target).title}")]
     if ring_choice != "(none)":
         try:
@@ -322,17 +322,17 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     """Suitability grid with weights and sensitivity, then p-median or maximal coverage among the best cells."""
     codes = sorted(c for c in frames["countries"]["country"].unique() if c)
     c1, c2, c3, c4 = st.columns(4)
-    region = c1.selectbox("Region", codes, index=codes.index("IN"), key="site_region")
-    resolution = c2.selectbox("H3 resolution", [5, 6, 7], index=0, key="site_res", help="Res 7 over India is ~650,000 cells: slow on a laptop")
-    competition = c3.radio("Existing recyclers/refiners", ["avoid", "cluster"], key="site_competition", horizontal=True)
-    exclude_km = c4.number_input("Exclude within km of a facility (0 = none)", 0.0, 2000.0, 0.0, step=25.0, key="site_exclude")
+    region = c1.selectbox("Region", codes, index=codes.index("IN"), key="site_region", bind="query-params")
+    resolution = c2.selectbox("H3 resolution", [5, 6, 7], index=0, key="site_res", bind="query-params", help="Res 7 over India is ~650,000 cells: slow on a laptop")
+    competition = c3.radio("Existing recyclers/refiners", ["avoid", "cluster"], key="site_competition", bind="query-params", horizontal=True)
+    exclude_km = c4.number_input("Exclude within km of a facility (0 = none)", 0.0, 2000.0, 0.0, step=25.0, key="site_exclude", bind="query-params")
     w = st.columns(5)
     weights = tuple(
-        (criterion, w[i].slider(f"Weight: {criterion.replace('_', ' ')}", 0.0, 1.0, default, 0.05, key=f"site_w_{criterion}"))
+        (criterion, w[i].slider(f"Weight: {criterion.replace('_', ' ')}", 0.0, 1.0, default, 0.05, key=f"site_w_{criterion}", bind="query-params"))
         for i, (criterion, default) in enumerate(zip(RAW_COLUMNS, (0.4, 0.2, 0.2, 0.2), strict=True))
     )
-    radius_km = w[4].number_input("Feedstock radius (km)", 10.0, 1000.0, 200.0, step=10.0, key="site_radius")
-    top_n = st.slider("Show the best N cells", 10, 1000, 200, 10, key="site_top")
+    radius_km = w[4].number_input("Feedstock radius (km)", 10.0, 1000.0, 200.0, step=10.0, key="site_radius", bind="query-params")
+    top_n = st.slider("Show the best N cells", 10, 1000, 200, 10, key="site_top", bind="query-params")
     if sum(v for _, v in weights) <= 0:
         st.warning("Give at least one criterion a weight above zero.")
         return
@@ -340,6 +340,11 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     if st.button("Score the grid", key="site_run", type="primary"):
         st.session_state["site_params"] = params
         st.session_state.pop("allocation", None)
+        st.query_params["scored"] = "1"
+        if "allocated" in st.query_params:
+            del st.query_params["allocated"]
+    elif st.query_params.get("scored") == "1" and "site_params" not in st.session_state:
+        st.session_state["site_params"] = params  # a shared link: score with its parameters
     if "site_params" not in st.session_state:
         st.info("Set the region, weights and constraints, then press **Score the grid**.")
         return
@@ -357,14 +362,16 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     stability = sensitivity(norm, dict(st.session_state["site_params"][2]), top_n=10, draws=300, seed=0)
 
     a0, a1, a2, a3, a4 = st.columns(5)
-    distances = a0.radio("Distances", ["road network", "geodesic"], key="alloc_cost", help="Road: shortest paths on the OpenStreetMap road graph; geodesic: straight WGS84 distance")
-    model = a1.radio("Location-allocation", ["p-median", "coverage"], key="alloc_model", horizontal=True)
-    k = int(a2.number_input("Sites k", 1, 20, 3, key="alloc_k"))
-    service_km = a3.number_input("Coverage distance (km)", 10.0, 2000.0, 250.0, step=10.0, key="alloc_service", disabled=model != "coverage")
-    pool = int(a4.number_input("Among the best N cells", 5, 300, 50, key="alloc_pool"))
+    distances = a0.radio("Distances", ["road network", "geodesic"], key="alloc_cost", bind="query-params", help="Road: shortest paths on the OpenStreetMap road graph; geodesic: straight WGS84 distance")
+    model = a1.radio("Location-allocation", ["p-median", "coverage"], key="alloc_model", bind="query-params", horizontal=True)
+    k = int(a2.number_input("Sites k", 1, 20, 3, key="alloc_k", bind="query-params"))
+    service_km = a3.number_input("Coverage distance (km)", 10.0, 2000.0, 250.0, step=10.0, key="alloc_service", bind="query-params", disabled=model != "coverage")
+    pool = int(a4.number_input("Among the best N cells", 5, 300, 50, key="alloc_pool", bind="query-params"))
     overlays = [scored_cells_group(top, name=f"Best {len(top)} cells")]
     allocation = None
-    if st.button("Choose sites", key="alloc_run"):
+    restore = st.query_params.get("allocated") == "1" and "allocation" not in st.session_state
+    if st.button("Choose sites", key="alloc_run") or restore:
+        st.query_params["allocated"] = "1"
         demand = frames["demand"].set_axis(frames["demand"]["id"].to_numpy())
         candidates = scored.head(pool).set_axis(scored.head(pool)["cell"].to_numpy())
         try:
@@ -429,11 +436,11 @@ def routes_tab(basemap: str) -> None:
         choices = {f"Clicked point ({last['lat']:.4f}, {last['lng']:.4f})": (last["lng"], last["lat"]), **choices}
     labels = list(choices)
     c1, c2, c3, c4 = st.columns([3, 3, 3, 1])
-    origin = c1.selectbox("Origin", labels, index=next((i for i, n in enumerate(labels) if n.startswith("Salal-Haimana")), 0), key="route_origin")
-    destination = c2.selectbox("Destination", labels, index=next((i for i, n in enumerate(labels) if n.startswith("Lohum lithium refinery")), 0), key="route_destination")
-    modes = c3.multiselect("Modes", list(MODES), default=["road", "rail", "multimodal"], key="route_modes")
-    tonnes = c4.number_input("Tonnes", 0.1, 1e6, 20.0, key="route_tonnes")
-    objective = st.radio("Multimodal ports chosen by least", ["co2e", "hours", "km"], horizontal=True, key="route_objective")
+    origin = c1.selectbox("Origin", labels, index=next((i for i, n in enumerate(labels) if n.startswith("Salal-Haimana")), 0), key="route_origin", bind="query-params")
+    destination = c2.selectbox("Destination", labels, index=next((i for i, n in enumerate(labels) if n.startswith("Lohum lithium refinery")), 0), key="route_destination", bind="query-params")
+    modes = c3.multiselect("Modes", list(MODES), default=["road", "rail", "multimodal"], key="route_modes", bind="query-params")
+    tonnes = c4.number_input("Tonnes", 0.1, 1e6, 20.0, key="route_tonnes", bind="query-params")
+    objective = st.radio("Multimodal ports chosen by least", ["co2e", "hours", "km"], horizontal=True, key="route_objective", bind="query-params")
     results, errors = {}, []
     for mode in modes:
         try:
@@ -485,9 +492,9 @@ def corridors_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     routes.update(st.session_state.get("routes_result", {}))
     names = list(routes)
     c1, c2, c3 = st.columns([3, 3, 2])
-    first = c1.selectbox("Route", names, key="corridor_route")
-    second = c2.selectbox("Second route (overlap)", ["(none)", *names], key="corridor_route_2")
-    width_km = c3.slider("Half-width (km)", 5, 200, 50, 5, key="corridor_width")
+    first = c1.selectbox("Route", names, key="corridor_route", bind="query-params")
+    second = c2.selectbox("Second route (overlap)", ["(none)", *names], key="corridor_route_2", bind="query-params")
+    width_km = c3.slider("Half-width (km)", 5, 200, 50, 5, key="corridor_width", bind="query-params")
     try:
         line = join_legs(routes[first])
         other = join_legs(routes[second]) if second != "(none)" else None
@@ -546,19 +553,22 @@ def main() -> None:
     frames = {**frames, **workspace_layers()}
     visible, selected, basemap = sidebar(frames, panel)
     shown = {name: layers.filter_layer(frames[name], **selected) for name in visible}
-    tab_map, tab_proximity, tab_routes, tab_corridors, tab_siting, tab_about = st.tabs(["Map", "Proximity", "Routes", "Corridors", "Site selection", "About"])
-    with tab_map:
-        map_tab(shown, basemap)
-    with tab_proximity:
-        proximity_tab(shown, basemap)
-    with tab_routes:
-        routes_tab(basemap)
-    with tab_corridors:
-        corridors_tab(frames, basemap)
-    with tab_siting:
-        siting_tab(frames, basemap)
-    with tab_about:
-        about_tab(frames)
+    # the active tab lives in the URL (?tab=Routes) with every bound widget: a link restores the view;
+    # only the open tab runs, so a widget change re-runs one tab, not six
+    tabs = dict(zip(TABS, st.tabs(list(TABS), key="tab", bind="query-params"), strict=True))
+    for label, tab in tabs.items():
+        if tab.open:
+            with tab:
+                TABS[label](frames, shown, basemap)
 
+
+TABS = {
+    "Map": lambda frames, shown, basemap: map_tab(shown, basemap),
+    "Proximity": lambda frames, shown, basemap: proximity_tab(shown, basemap),
+    "Routes": lambda frames, shown, basemap: routes_tab(basemap),
+    "Corridors": lambda frames, shown, basemap: corridors_tab(frames, basemap),
+    "Site selection": lambda frames, shown, basemap: siting_tab(frames, basemap),
+    "About": lambda frames, shown, basemap: about_tab(frames),
+}
 
 main()

@@ -18,6 +18,12 @@ def app():
     return AppTest.from_file(APP, default_timeout=90).run()
 
 
+def _tab(at, label: str):
+    """Open a tab (only the open tab runs) and re-run."""
+    at.session_state["tab"] = label
+    return at.run()
+
+
 def _caption(at) -> str:
     return next(c.value for c in at.caption if c.value.startswith("Showing"))
 
@@ -47,6 +53,7 @@ def test_layer_choice_hides_layers(app):
 
 
 def test_about_tab_cites_the_key_figures(app):
+    _tab(app, "About")
     text = " ".join(m.value for m in app.markdown)
     for figure in ("300,000 t", "₹34,000 crore", "20 % by 2030"):
         assert figure in text
@@ -68,6 +75,7 @@ def _prox_table(app):
 
 
 def test_proximity_tab_lists_nearest_facility_of_every_city(app):
+    _tab(app, "Proximity")
     table = _prox_table(app)
     demand = layers.load("demand")
     assert len(table) == len(demand)
@@ -76,6 +84,7 @@ def test_proximity_tab_lists_nearest_facility_of_every_city(app):
 
 
 def test_proximity_k_and_radius(app):
+    _tab(app, "Proximity")
     app.number_input(key="prox_k").set_value(3).run()
     app.number_input(key="prox_max_km").set_value(200.0).run()
     table = _prox_table(app)
@@ -83,6 +92,7 @@ def test_proximity_k_and_radius(app):
 
 
 def test_bad_ring_radii_show_a_message(app):
+    _tab(app, "Proximity")
     app.selectbox(key="prox_ring_feature").set_value(app.selectbox(key="prox_ring_feature").options[1]).run()
     app.text_input(key="prox_ring_radii").set_value("ten, -5").run()
     assert not app.exception
@@ -115,10 +125,11 @@ def test_workspace_layers_join_the_map_and_analyses(private_workspace):
     at = AppTest.from_file(APP, default_timeout=90).run()
     assert not at.exception
     assert "my sites: 2" in _caption(at)
-    assert "my sites" in at.selectbox(key="prox_source").options
+    assert "my sites" in _tab(at, "Proximity").selectbox(key="prox_source").options
 
 
 def test_site_selection_scores_then_allocates(app):
+    _tab(app, "Site selection")
     assert any("press **Score the grid**" in m.value for m in app.info)
     app.button(key="site_run").click().run()
     assert not app.exception and not app.error
@@ -133,6 +144,7 @@ def test_site_selection_scores_then_allocates(app):
 
 
 def test_site_selection_geodesic_allocation(app):
+    _tab(app, "Site selection")
     app.button(key="site_run").click().run()
     app.radio(key="alloc_cost").set_value("geodesic")
     app.button(key="alloc_run").click().run()
@@ -141,6 +153,7 @@ def test_site_selection_geodesic_allocation(app):
 
 
 def test_site_selection_zero_weights_warns(app):
+    _tab(app, "Site selection")
     for criterion in ("feedstock", "lithium_blocks", "port", "competition"):
         app.slider(key=f"site_w_{criterion}").set_value(0.0)
     app.run()
@@ -152,6 +165,7 @@ def _frame_with(at, *columns: str):
 
 
 def test_routes_tab_compares_modes(app):
+    _tab(app, "Routes")
     totals = _frame_with(app, "length_km", "hours", "co2e_t", "access_km")
     assert list(totals.index) == ["road", "rail", "multimodal"]
     assert (totals["length_km"] > 600).all()
@@ -161,12 +175,14 @@ def test_routes_tab_compares_modes(app):
 
 
 def test_routes_tab_reports_an_impossible_mode(app):
+    _tab(app, "Routes")
     app.multiselect(key="route_modes").set_value(["sea"]).run()
     assert not app.exception
     assert any("no sea network" in w.value and "inland" in w.value for w in app.warning)
 
 
 def test_corridors_tab_orders_features_by_chainage(app):
+    _tab(app, "Corridors")
     assert not app.exception
     table = _frame_with(app, "chainage_km", "side")
     assert table["chainage_km"].is_monotonic_increasing
@@ -174,3 +190,26 @@ def test_corridors_tab_orders_features_by_chainage(app):
     app.slider(key="corridor_width").set_value(10).run()
     narrow = _frame_with(app, "chainage_km", "side")
     assert len(narrow) < len(table)
+
+
+def test_url_restores_tab_and_parameters():
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update({"tab": "Routes", "route_modes": ["road", "rail"], "route_tonnes": "5.0"})
+    at.run()
+    assert not at.exception
+    totals = _frame_with(at, "length_km", "hours", "co2e_t", "access_km")
+    assert list(totals.index) == ["road", "rail"]
+    assert at.number_input(key="route_tonnes").value == 5.0
+
+
+def test_url_restores_a_scored_grid_and_allocation():
+    st.cache_data.clear()
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params.update({"tab": "Site selection", "site_top": "20", "alloc_k": "2", "alloc_cost": "geodesic", "scored": "1", "allocated": "1"})
+    at.run()
+    assert not at.exception
+    table = next(d.value for d in at.dataframe if "score" in d.value.columns and "cell" in d.value.columns)
+    assert len(table) == 20
+    sites = next(d.value for d in at.dataframe if "served_weight" in d.value.columns)
+    assert len(sites) == 2

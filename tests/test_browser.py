@@ -16,6 +16,12 @@ pytestmark = pytest.mark.browser
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
 
 
+def _map(page):
+    """The st_folium map of the open tab: only the open tab runs, and the Map tab's stale map (the
+    first panel) is removed once the run ends; locators re-resolve on every retry."""
+    return page.frame_locator(MAP_FRAME).last
+
+
 def _open(page, url: str):
     page.goto(url)
     page.wait_for_selector(MAP_FRAME, timeout=90_000)
@@ -123,7 +129,7 @@ def test_markup_in_properties_is_shown_as_text(page, hostile_app_url):
 def test_proximity_tab(page, app_url):
     _open(page, app_url)
     page.get_by_role("tab", name="Proximity").click()
-    frame = page.frame_locator(MAP_FRAME).nth(1)
+    frame = _map(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     # one geodesic line per city to its nearest facility
     n_cities = 537
@@ -139,7 +145,7 @@ def test_proximity_tab(page, app_url):
     box = frame.locator(".leaflet-container").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.7)  # Arabian Sea: no feature there
     page.get_by_text("Nearest to the clicked point").wait_for(timeout=60_000)
-    expect(page.frame_locator(MAP_FRAME).nth(1).locator("path[fill='#ffeb3b']")).to_have_count(1, timeout=30_000)
+    expect(_map(page).locator("path[fill='#ffeb3b']")).to_have_count(1, timeout=30_000)
     clicked_table = page.locator("[data-testid='stDataFrame']").filter(has=page.locator("[aria-rowcount='6']"))
     expect(clicked_table).to_have_count(1, timeout=30_000)  # 5 nearest facilities + header
     # the result downloads as GeoJSON lines with distances in km
@@ -204,12 +210,12 @@ def test_site_selection_tab(page, app_url):
     page.get_by_role("tab", name="Site selection").click()
     page.get_by_role("button", name="Score the grid").click()
     page.get_by_text("Ranking stability").wait_for(timeout=120_000)
-    frame = page.frame_locator(MAP_FRAME).nth(4)
+    frame = _map(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     expect(frame.locator("path[stroke='#333333']")).to_have_count(200, timeout=60_000)  # the best 200 hexagons
     page.get_by_role("button", name="Choose sites").click()
     page.get_by_text("Demand served: 100.0%").wait_for(timeout=120_000)
-    expect(page.frame_locator(MAP_FRAME).nth(4).locator("path[fill='#e040fb']")).to_have_count(3, timeout=60_000)
+    expect(_map(page).locator("path[fill='#e040fb']")).to_have_count(3, timeout=60_000)
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name=re.compile(r"^All [\d,]+ scored cells")).click()
     doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
@@ -221,7 +227,7 @@ def test_routes_tab(page, app_url):
     _open(page, app_url)
     page.get_by_role("tab", name="Routes").click()
     page.get_by_text("Modes side by side").wait_for(timeout=120_000)
-    frame = page.frame_locator(MAP_FRAME).nth(2)
+    frame = _map(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     for colour in ("#6d4c41", "#7b1fa2", "#0277bd"):  # road, rail and the multimodal sea leg
         expect(frame.locator(f"path[stroke='{colour}']").first).to_be_attached(timeout=60_000)
@@ -238,7 +244,7 @@ def test_corridors_tab(page, app_url):
     _open(page, app_url)
     page.get_by_role("tab", name="Corridors").click()
     page.get_by_text("Along the route").wait_for(timeout=120_000)
-    frame = page.frame_locator(MAP_FRAME).nth(3)
+    frame = _map(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     expect(frame.locator("path[stroke='#00695c']")).to_have_count(1, timeout=60_000)  # the corridor
     with page.expect_download(timeout=60_000) as info:
@@ -248,3 +254,22 @@ def test_corridors_tab(page, app_url):
     chainage = [p["chainage_km"] for p in inside]
     assert chainage == sorted(chainage)
     assert "lohum-greater-noida-li" in {p["id"] for p in inside}
+
+
+def test_crafted_url_restores_the_view(page, app_url):
+    page.goto(f"{app_url}/?tab=Routes&route_modes=road&route_modes=rail&route_tonnes=5.0&basemap=Offline+%28Natural+Earth%29")
+    page.get_by_text("Modes side by side").wait_for(timeout=120_000)
+    expect(page.get_by_role("tab", name="Routes")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_role("radio", name="Offline (Natural Earth)")).to_be_checked()
+    frame = _map(page)
+    expect(frame.locator("path[stroke='#7b1fa2']").first).to_be_attached(timeout=60_000)  # rail
+    expect(frame.locator("path[stroke='#0277bd']")).to_have_count(0)  # no multimodal sea leg
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Routes (GeoJSON)").click()
+    legs = [f["properties"] for f in json.loads(Path(info.value.path()).read_text(encoding="utf-8"))["features"]]
+    assert {p["route_mode"] for p in legs} == {"road", "rail"}
+    assert all(p["tonne_km"] == pytest.approx(5.0 * p["length_km"]) for p in legs)
+    # and a change made on the page goes into the URL, ready to share
+    page.get_by_role("tab", name="Corridors").click()
+    page.get_by_text("Along the route").wait_for(timeout=120_000)
+    assert "tab=Corridors" in page.url
