@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-from functools import lru_cache
 from collections.abc import Mapping, Sequence
 
 import folium
@@ -20,7 +19,8 @@ from jinja2 import Template
 
 from layers import countries, spec
 from layers._assets import localize
-from layers._render import display_collection, geojson_layer, layer_group
+from geo.settings import STATIC_DIR, STATIC_URL
+from layers._render import display_collection, layer_group
 from layers._spec import LegendEntry
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -71,6 +71,20 @@ legend.onAdd = function () {
 legend.addTo(map);
 params.attribution.forEach(function (a) { map.attributionControl.addAttribution(a); });
 var osm = window[params.osm], offline = window[params.offline];
+// the offline basemap is a static file of the app, fetched the first time it is shown
+function loadBasemap() {
+  if (offline._maLoaded) { return; }
+  offline._maLoaded = true;
+  fetch(params.basemap_url).then(function (r) { return r.json(); }).then(function (data) {
+    var countries = L.geoJSON(data, {style: function (f) { return f.properties._style; }, interactive: false});
+    countries.addTo(offline);
+    countries.bringToBack();
+  });
+}
+if (offline) {
+  offline.on('add', loadBasemap);
+  if (map.hasLayer(offline)) { loadBasemap(); }
+}
 if (osm && offline) {
   osm.once('tileerror', function () {
     if (map.hasLayer(osm)) { map.removeLayer(osm); map.addLayer(offline); offline.bringToBack && offline.bringToBack(); }
@@ -79,12 +93,23 @@ if (osm && offline) {
 """
 
 
-@lru_cache(maxsize=1)
-def _basemap_collection() -> dict:
-    """The simplified countries for the offline basemap, built once per process."""
+#: The offline basemap (simplified countries), served by the app and fetched by the page when shown.
+BASEMAP_FILE = STATIC_DIR / "basemap" / "countries.geojson"
+BASEMAP_URL = f"{STATIC_URL}/basemap/countries.geojson"
+
+
+def basemap_geojson() -> str:
+    """The offline basemap's GeoJSON text: the simplified countries with their style."""
     from layers import load
 
-    return display_collection(countries.SPEC, countries.display_geometries(load("countries")), interactive=False)
+    collection = display_collection(countries.SPEC, countries.display_geometries(load("countries")), interactive=False)
+    return json.dumps(collection, separators=(",", ":"), ensure_ascii=False)
+
+
+def write_basemap_asset(path=BASEMAP_FILE) -> None:
+    """Regenerate :data:`BASEMAP_FILE` (after the countries data or their display style change)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(basemap_geojson(), encoding="utf-8")
 
 
 def build_map(
@@ -117,7 +142,6 @@ def build_map(
     m = folium.Map(location=location, zoom_start=zoom_start, tiles=None, control_scale=True, prefer_canvas=False)
     osm = folium.TileLayer(OSM_TILES, name="OpenStreetMap", attr=OSM_ATTRIBUTION, overlay=False, show=basemap == BASEMAPS[0])
     offline = folium.FeatureGroup(name=BASEMAPS[1], overlay=False, show=basemap == BASEMAPS[1])
-    geojson_layer(_basemap_collection(), interactive=False, name=BASEMAPS[1]).add_to(offline)
     osm.add_to(m)
     offline.add_to(m)
 
@@ -138,6 +162,6 @@ def build_map(
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     _Script(
         _LEGEND_AND_FALLBACK,
-        {"legend": legend_html(legend), "attribution": attributions, "osm": osm.get_name(), "offline": offline.get_name()},
+        {"legend": legend_html(legend), "attribution": attributions, "osm": osm.get_name(), "offline": offline.get_name(), "basemap_url": BASEMAP_URL},
     ).add_to(m)
     return localize(m)

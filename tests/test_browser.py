@@ -46,6 +46,8 @@ def test_map_renders_offline_with_every_layer(page, app_url):
         assert title in control
     # tiles cannot load here, so the page has switched to the tile-free basemap by itself
     frame.locator(".leaflet-control-layers-base input:checked + span", has_text="Offline").wait_for(timeout=20_000)
+    expect(frame.locator("path[fill='#f3efe6']").first).to_be_attached(timeout=20_000)  # the countries, fetched from the app
+    assert frame.locator("path[fill='#f3efe6']").count() > 200
     assert frame.locator(".ma-legend").inner_text().count("\n") >= 5
     # nothing the map needs came from outside: the only blocked requests are basemap tiles
     assert page.blocked, "expected the OpenStreetMap tile requests to be blocked"
