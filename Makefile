@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test bench chromium clean
+.PHONY: install run test bench screenshot chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: $(STAMP) chromium
 bench: $(STAMP)
 	@ls bench/[!_]*.py >/dev/null 2>&1 || { echo "make: no benchmarks in bench/" >&2; exit 1; }
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# the README's screenshot, taken by the browser test of the Routes tab
+screenshot: $(STAMP) chromium
+	MINERAL_ATLAS_SCREENSHOT=static/screenshot.png $(BIN)/python -m pytest -q tests/test_browser.py -k test_routes_tab
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

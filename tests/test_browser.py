@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -240,6 +241,9 @@ def test_routes_tab(page, app_url):
     assert {p["route_mode"] for p in legs} == {"road", "rail", "multimodal"}
     assert [p["mode"] for p in legs if p["route_mode"] == "multimodal"] == ["road", "sea", "road"]
     assert all(p["length_km"] > 0 and p["co2e_t"] > 0 for p in legs)
+    if os.environ.get("MINERAL_ATLAS_SCREENSHOT"):  # `make screenshot`: the README's picture
+        page.get_by_role("tab", name="Routes").scroll_into_view_if_needed()
+        page.screenshot(path=os.environ["MINERAL_ATLAS_SCREENSHOT"])
 
 
 def test_corridors_tab(page, app_url):
