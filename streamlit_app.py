@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -220,6 +221,16 @@ def _ids(gdf: gpd.GeoDataFrame) -> tuple[str, ...]:
     return tuple(gdf.index.astype(str))
 
 
+def histogram(values, name: str, *, bins: int = 30) -> gpd.pd.DataFrame:
+    """Counts per bin, labelled by the bin's centre, for a bar chart."""
+    finite = np.asarray(values, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return gpd.pd.DataFrame({name: [], "features": []})
+    counts, edges = np.histogram(finite, bins=bins)
+    return gpd.pd.DataFrame({name: (edges[:-1] + edges[1:]) / 2, "features": counts})
+
+
 def _parse_radii(text: str) -> list[float]:
     values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
     if not values or any(v <= 0 for v in values):
@@ -291,7 +302,10 @@ def proximity_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
 
     st.subheader(f"Nearest {layers.spec(target).title.lower()} of each {layers.spec(source).title.lower()}")
     table = gpd.pd.DataFrame(lines.drop(columns="geometry"))
-    st.dataframe(table.round({"distance_km": 1, "distance_m": 0}), hide_index=True, width="stretch", key="prox_table")
+    left, right = st.columns([3, 2])
+    left.dataframe(table.round({"distance_km": 1, "distance_m": 0}), hide_index=True, width="stretch", key="prox_table")
+    right.caption("Distribution of the distances (km)")
+    right.bar_chart(histogram(table["distance_km"], "distance_km"), x="distance_km", y="features", height=260)
     if st.button("Save this result to the workspace", key="save_nearest"):
         name = f"nearest {target} of {source}"
         _save(lambda: Workspace().save(name, lines, kind="analysis", source="Proximity tab"), name)
@@ -397,6 +411,8 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     left, right = st.columns([3, 2])
     left.subheader(f"Best {len(top)} cells")
     left.dataframe(gpd.pd.DataFrame(top.drop(columns="geometry")).round(3), hide_index=True, width="stretch", key="site_table")
+    right.caption(f"Scores of all {len(scored):,} cells")
+    right.bar_chart(histogram(scored["score"], "score"), x="score", y="features", height=200)
     right.subheader("Ranking stability (weights ±20 %, 300 draws)")
     right.bar_chart(stability.assign(cell=top["cell"].head(len(stability)).to_numpy()).set_index("cell")["share_in_top"], height=260)
     right.caption("Share of draws in which each of today's top 10 cells stays in the top 10.")
