@@ -8,7 +8,8 @@ nearest SOURCE TARGET --k N [-o F]  k nearest targets of every source, as geodes
 import FILE [--name N]              read a user file into the workspace (GeoPackage)
 workspace [--delete NAME]           list the workspace's layers, or delete one
 export NAME --format gpkg -o FILE   also gpkg, parquet, csv, kml; NAME may be a workspace layer
-site-select --region IN --res 7 --weights ... -o F   scored H3 grid (every cell unless --top N)
+site-select --region IN --res 7 --weights ... -o F   scored H3 grid (every cell unless --top N);
+                                    --engine dask [--scheduler tcp://HOST:8786 | local]
 allocate --candidates L --k 3 [--model coverage --service-km S] -o F   p-median / coverage
 route ORIGIN DEST --mode road -o F  route over the road/rail/sea network (ids or lon,lat); legs
 corridor ROUTE_ID --width-km 50 -o F   corridor polygon and the features within it, by chainage
@@ -19,6 +20,7 @@ Errors print one line on standard error and exit with status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -175,16 +177,38 @@ def _site_inputs():
     }
 
 
+@contextlib.contextmanager
+def _dask_client(scheduler: str | None):
+    """A dask.distributed client for ``--scheduler`` (``local``: two local worker processes), or none."""
+    if not scheduler:
+        yield None
+        return
+    from distributed import Client, LocalCluster
+
+    if scheduler == "local":
+        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = Client(scheduler, timeout="10s")
+    except OSError as exc:
+        msg = f"--scheduler: cannot reach the dask scheduler at {scheduler!r} ({exc})"
+        raise InputError(msg) from None
+    with client:
+        yield client
+
+
 def _cmd_site_select(args: argparse.Namespace) -> int:
     from geo.siting import candidate_grid, check_weights, suitability
 
     weights = _parse_weights(args.weights)
     check_weights(weights)  # before the (long) grid work
     cells = candidate_grid(_region(args.region), resolution=args.res)
-    scored = suitability(
-        cells, **_site_inputs(), weights=weights, demand_radius_km=args.demand_radius_km,
-        competition=args.competition, exclude_within_km=args.exclude_within_km,
-    )
+    with _dask_client(args.scheduler):
+        scored = suitability(
+            cells, **_site_inputs(), weights=weights, demand_radius_km=args.demand_radius_km,
+            competition=args.competition, exclude_within_km=args.exclude_within_km, engine=args.engine,
+        )
     if args.top:
         scored = scored.head(args.top)
     _write(scored.drop(columns=["lon", "lat"]), args.output, what=f"site selection {args.region}")
@@ -319,6 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_site.add_argument("--exclude-within-km", type=float, default=None, help="drop cells closer than this to a facility")
     p_site.add_argument("--demand-radius-km", type=float, default=200.0, help="feedstock radius (default 200 km)")
     p_site.add_argument("--top", type=int, default=None, help="write only the N best cells")
+    p_site.add_argument("--engine", choices=["pandas", "dask"], default="pandas", help="measure the criteria in memory or on dask partitions")
+    p_site.add_argument("--scheduler", help="dask scheduler address (tcp://HOST:8786), or 'local' for two local workers (with --engine dask)")
     p_site.add_argument("-o", "--output", required=True, help="GeoJSON of scored cells (- for stdout)")
     p_site.set_defaults(func=_cmd_site_select)
     p_alloc = sub.add_parser("allocate", help="choose k sites for the demand (p-median or maximal coverage)")

@@ -206,13 +206,30 @@ def suitability(
     demand_radius_km: float = 200.0,
     competition: str = "avoid",
     exclude_within_km: float | None = None,
+    engine: str = "pandas",
+    npartitions: int | None = None,
 ) -> gpd.GeoDataFrame:
     """Score every candidate; returns the candidates with raw criteria (units in the column names),
     normalised criteria (``n_<criterion>``), ``score`` and ``rank`` (1 = best), best first.
 
     ``exclude_within_km`` drops candidates closer than that to an existing facility (a constraint).
+    ``engine="dask"`` measures the criteria on dask-geopandas partitions (``npartitions``), on the
+    active dask.distributed client if any (see :mod:`geo._siting_dask` for a multi-machine cluster);
+    normalisation and scores are computed over all candidates either way, so they are equal.
     """
-    raw = measure(candidates, demand=demand, blocks=blocks, ports=ports, facilities=facilities, demand_radius_km=demand_radius_km)
+    targets = dict(demand=demand, blocks=blocks, ports=ports, facilities=facilities, demand_radius_km=demand_radius_km)
+    if engine == "pandas":
+        raw = measure(candidates, **targets)
+    elif engine == "dask":
+        if demand_radius_km <= 0:  # checked here too: a worker's error would arrive wrapped
+            msg = f"demand_radius_km: expected a radius in km > 0, got {demand_radius_km!r}"
+            raise InputError(msg)
+        from geo._siting_dask import measure_partitioned
+
+        raw = measure_partitioned(candidates, npartitions=npartitions, **targets)
+    else:
+        msg = f"engine: expected 'pandas' or 'dask', got {engine!r}"
+        raise InputError(msg)
     keep = np.ones(len(candidates), dtype=bool)
     if exclude_within_km is not None:
         keep = raw[RAW_COLUMNS["competition"]].to_numpy() >= exclude_within_km

@@ -204,3 +204,17 @@ def test_route_and_corridor_errors_are_one_line(capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and re.search(message, err)
+
+
+def test_site_select_dask_engine_matches_pandas(tmp_path):
+    a, b = tmp_path / "pandas.geojson", tmp_path / "dask.geojson"
+    assert main(["site-select", "--res", "5", "--top", "30", "-o", str(a)]) == 0
+    assert main(["site-select", "--res", "5", "--top", "30", "--engine", "dask", "-o", str(b)]) == 0
+    scores = [[f["properties"]["score"] for f in json.loads(p.read_text())["features"]] for p in (a, b)]
+    assert scores[0] == scores[1]
+
+
+def test_unreachable_scheduler_is_one_line(capsys):
+    assert main(["site-select", "--res", "5", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9", "-o", "-"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--scheduler: cannot reach the dask scheduler at 'tcp://127.0.0.1:9'" in err

@@ -157,3 +157,35 @@ def test_network_cost_is_road_distance_and_drops_islands():
     assert (cost.iloc[:, :2].to_numpy() >= geodesic).all()
     sites, _, result = allocate(candidates, demand.drop(index=dropped), k=1, cost_km=cost)
     assert result.cost == "network" and sites.index[0] != "redwood-materials-nevada"
+
+
+def _site_inputs():
+    return dict(demand=layers.load("demand"), blocks=layers.load("lithium_blocks"), ports=layers.load("ports"), facilities=layers.load("facilities"))
+
+
+def test_dask_engine_gives_the_pandas_scores(india):
+    grid = candidate_grid(india, resolution=5).iloc[::7]
+    weights = {"feedstock": 0.4, "lithium_blocks": 0.2, "port": 0.2, "competition": 0.2}
+    pandas_scored = suitability(grid, **_site_inputs(), weights=weights)
+    dask_scored = suitability(grid, **_site_inputs(), weights=weights, engine="dask", npartitions=5)
+    pd.testing.assert_frame_equal(dask_scored.drop(columns="geometry"), pandas_scored.drop(columns="geometry"))
+
+
+def test_dask_engine_on_a_local_cluster(india):
+    from distributed import Client, LocalCluster
+
+    grid = candidate_grid(india, resolution=5).iloc[::25]
+    weights = {"feedstock": 1.0, "port": 1.0}
+    expected = suitability(grid, **_site_inputs(), weights=weights)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, Client(cluster):
+        got = suitability(grid, **_site_inputs(), weights=weights, engine="dask")
+    np.testing.assert_allclose(got["score"].to_numpy(), expected["score"].to_numpy(), rtol=0, atol=0)
+    assert list(got["cell"]) == list(expected["cell"])
+
+
+def test_unknown_engine_is_named(india):
+    grid = candidate_grid(india, resolution=5).iloc[:3]
+    with pytest.raises(InputError, match="engine: expected 'pandas' or 'dask', got 'spark'"):
+        suitability(grid, **_site_inputs(), weights={"port": 1}, engine="spark")
+    with pytest.raises(InputError, match="demand_radius_km: expected a radius in km > 0"):
+        suitability(grid, **_site_inputs(), weights={"port": 1}, engine="dask", demand_radius_km=0)
