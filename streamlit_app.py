@@ -14,12 +14,12 @@ from geo.io import FORMATS, read_layer, split_by_geometry_type
 from geo.workspace import Workspace
 from geo.proximity import nearest, nearest_lines
 from layers._map import BASEMAPS, build_map
-from geo.siting import RAW_COLUMNS, allocate, candidate_grid, network_cost_km, sensitivity, suitability
+from geo.siting import RAW_COLUMNS, allocate, candidate_grid, hexagons, network_cost_km, sensitivity, suitability
 from layers.results import SCORE_RAMP, allocation_group, corridor_group, nearest_lines_group, point_group, range_rings_group, route_group, scored_cells_group
 from layers.routes import endpoints
 from geo.corridor import corridor_polygon, corridor_summary, features_in_corridor
 from geo.network import MODES, join_legs, route, route_totals
-from geo.settings import MODE_CO2E_SOURCE, MODE_SPEED_SOURCES, NETWORK_ATTRIBUTION
+from geo.settings import DEFAULT_WEIGHTS, MODE_CO2E_SOURCE, MODE_SPEED_SOURCES, NETWORK_ATTRIBUTION
 
 st.set_page_config(page_title="Mineral Atlas", page_icon=":world_map:", layout="wide")
 
@@ -325,7 +325,7 @@ def scored_grid(region_code: str, resolution: int, weights: tuple, competition: 
     frames = load_layers()
     region = frames["countries"][frames["countries"]["country"] == region_code]
     facilities = frames["facilities"][frames["facilities"]["kind"].isin(["recycling", "refining"])]
-    cells = candidate_grid(region, resolution=resolution)
+    cells = candidate_grid(region, resolution=resolution, geometry="centre")  # hexagons for what is shown
     return suitability(
         cells, demand=frames["demand"], blocks=frames["lithium_blocks"], ports=frames["ports"], facilities=facilities,
         weights=dict(weights), demand_radius_km=radius_km, competition=competition, exclude_within_km=exclude_km or None,
@@ -340,12 +340,12 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     resolution = c2.selectbox("H3 resolution", [5, 6, 7], index=0, key="site_res", bind="query-params", help="Res 7 over India is ~650,000 cells: slow on a laptop")
     competition = c3.radio("Existing recyclers/refiners", ["avoid", "cluster"], key="site_competition", bind="query-params", horizontal=True)
     exclude_km = c4.number_input("Exclude within km of a facility (0 = none)", 0.0, 2000.0, 0.0, step=25.0, key="site_exclude", bind="query-params")
-    w = st.columns(5)
+    w = st.columns(len(RAW_COLUMNS) + 1)
     weights = tuple(
         (criterion, w[i].slider(f"Weight: {criterion.replace('_', ' ')}", 0.0, 1.0, default, 0.05, key=f"site_w_{criterion}", bind="query-params"))
-        for i, (criterion, default) in enumerate(zip(RAW_COLUMNS, (0.4, 0.2, 0.2, 0.2), strict=True))
+        for i, (criterion, default) in enumerate(DEFAULT_WEIGHTS.items())
     )
-    radius_km = w[4].number_input("Feedstock radius (km)", 10.0, 1000.0, 200.0, step=10.0, key="site_radius", bind="query-params")
+    radius_km = w[-1].number_input("Feedstock radius (km)", 10.0, 1000.0, 200.0, step=10.0, key="site_radius", bind="query-params")
     top_n = st.slider("Show the best N cells", 10, 1000, 200, 10, key="site_top", bind="query-params")
     if sum(v for _, v in weights) <= 0:
         st.warning("Give at least one criterion a weight above zero.")
@@ -371,7 +371,7 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     except InputError as exc:
         st.error(f"Cannot score the grid: {exc}")
         return
-    top = scored.head(top_n)
+    top = hexagons(scored.head(top_n))
     norm = scored[[f"n_{c}" for c in RAW_COLUMNS]].rename(columns=lambda c: c[2:])
     stability = sensitivity(norm, dict(st.session_state["site_params"][2]), top_n=10, draws=300, seed=0)
 
@@ -425,7 +425,7 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=str.upper, key="site_download_format")
     d1, d2, d3 = st.columns(3)
     key = tuple(str(p) for p in st.session_state["site_params"])
-    d1.download_button(f"All {len(scored):,} scored cells", export_bytes(scored, ("scored-cells", *key), fmt), file_name=f"scored-cells{EXPORT_FORMATS[fmt]}", mime=MIME_TYPES[fmt], key="download_cells")
+    d1.download_button(f"All {len(scored):,} scored cells", lambda: export_bytes(hexagons(scored), ("scored-cells", *key), fmt), file_name=f"scored-cells{EXPORT_FORMATS[fmt]}", mime=MIME_TYPES[fmt], key="download_cells")
     d2.download_button(f"Best {len(top)} cells", export_bytes(top, ("best-cells", str(top_n), *key), fmt), file_name=f"best-cells{EXPORT_FORMATS[fmt]}", mime=MIME_TYPES[fmt], key="download_top")
     if allocation is not None:
         d3.download_button("Chosen sites", export_bytes(allocation[0], ("chosen-sites", *allocation[0].index.astype(str)), fmt), file_name=f"chosen-sites{EXPORT_FORMATS[fmt]}", mime=MIME_TYPES[fmt], key="download_sites")

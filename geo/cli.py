@@ -28,7 +28,7 @@ from typing import NoReturn
 
 from geo._errors import CRSError, ExportError, InputError, LayerError
 from geo.export import EXPORT_FORMATS, to_bytes, to_geojson, write_geojson, write_layer
-from geo.settings import GEOJSON_PRECISION
+from geo.settings import DEFAULT_WEIGHTS, GEOJSON_PRECISION
 
 PROG = "mineral-atlas"
 
@@ -199,11 +199,11 @@ def _dask_client(scheduler: str | None):
 
 
 def _cmd_site_select(args: argparse.Namespace) -> int:
-    from geo.siting import candidate_grid, check_weights, suitability
+    from geo.siting import candidate_grid, check_weights, hexagons, suitability
 
     weights = _parse_weights(args.weights)
     check_weights(weights)  # before the (long) grid work
-    cells = candidate_grid(_region(args.region), resolution=args.res)
+    cells = candidate_grid(_region(args.region), resolution=args.res, geometry="centre")
     with _dask_client(args.scheduler):
         scored = suitability(
             cells, **_site_inputs(), weights=weights, demand_radius_km=args.demand_radius_km,
@@ -211,7 +211,7 @@ def _cmd_site_select(args: argparse.Namespace) -> int:
         )
     if args.top:
         scored = scored.head(args.top)
-    _write(scored.drop(columns=["lon", "lat"]), args.output, what=f"site selection {args.region}")
+    _write(hexagons(scored).drop(columns=["lon", "lat"]), args.output, what=f"site selection {args.region}")
     return 0
 
 
@@ -338,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_site = sub.add_parser("site-select", help="score an H3 grid over a region by weighted criteria")
     p_site.add_argument("--region", default="IN", help="ISO country code (countries layer) or a workspace polygon layer (default IN)")
     p_site.add_argument("--res", type=int, default=6, help="H3 resolution 5-8 (default 6)")
-    p_site.add_argument("--weights", default="feedstock=0.4,lithium_blocks=0.2,port=0.2,competition=0.2", help="criterion=weight pairs")
+    p_site.add_argument("--weights", default=",".join(f"{c}={w}" for c, w in DEFAULT_WEIGHTS.items()), help=f"criterion=weight pairs; criteria: {', '.join(DEFAULT_WEIGHTS)}")
     p_site.add_argument("--competition", choices=["avoid", "cluster"], default="avoid", help="avoid or seek existing recyclers/refiners")
     p_site.add_argument("--exclude-within-km", type=float, default=None, help="drop cells closer than this to a facility")
     p_site.add_argument("--demand-radius-km", type=float, default=200.0, help="feedstock radius (default 200 km)")

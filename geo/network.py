@@ -134,6 +134,20 @@ def network(mode: str) -> Network:
     return Network(graph=graph, tree=cKDTree(graph.xyz[usable]), tree_nodes=usable)
 
 
+
+def access_km(lon: np.ndarray, lat: np.ndarray, *, mode: str = "road", workers: int = 1) -> np.ndarray:
+    """Geodesic km from each point (lon/lat arrays) to the nearest node of the mode's network.
+
+    Nodes of the components that routing uses (see :func:`network`), found by chord distance on the
+    unit sphere and measured on the ellipsoid. A node, not the nearest point of an edge: between
+    nodes far apart (a long straight highway) the figure is an upper bound.
+    """
+    net = network(mode)
+    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    _, idx = net.tree.query(unit_vectors(lon, lat), 1, workers=workers)
+    nodes = net.tree_nodes[idx]
+    return geodesic_m(lon, lat, net.graph.lon[nodes], net.graph.lat[nodes]) / 1000.0
+
 # ----------------------------------------------------------------------------- inputs
 def _point(value, argument: str) -> tuple[float, float]:
     if not isinstance(value, shapely.Point) or value.is_empty:

@@ -165,7 +165,8 @@ def _caps(polygons: list[shapely.Geometry]) -> tuple[np.ndarray, np.ndarray]:
         centre /= np.linalg.norm(centre)
         centres[j] = centre
         radii[j] = float(np.max(np.arccos(np.clip(vec @ centre, -1.0, 1.0))))
-    return centres, radii
+    # edges are lon/lat lines, not great circles: widen the cap a little to hold their bulge
+    return centres, radii * 1.01 + 1e-5
 
 
 def _polygon_lower_bounds(query: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
@@ -185,10 +186,28 @@ def nearest_polygons(
     if not polygons:
         return out_idx, out_d
     limit = np.inf if max_distance_m is None else max_distance_m
+    centres, radii = _caps(polygons)
     chunk = max(1, 2_000_000 // len(polygons))
     for start in range(0, n_src, chunk):
         sl = slice(start, start + chunk)
-        d = np.column_stack([points_polygon_m(src_lon[sl], src_lat[sl], poly) for poly in polygons])
+        lon, lat = src_lon[sl], src_lat[sl]
+        # each point measures its polygons nearest-cap first and skips those whose cap lower bound
+        # is beyond its k-th distance so far (or the limit): they cannot be among its k nearest
+        lower = _polygon_lower_bounds(unit_vectors(lon, lat), centres, radii)
+        visit = np.argsort(lower, axis=1, kind="stable")
+        d = np.full(lower.shape, np.inf)
+        kth = np.full(len(lon), limit)
+        rows = np.arange(len(lon))
+        for step in range(len(polygons)):
+            poly = visit[:, step]
+            active = np.flatnonzero(lower[rows, poly] <= kth)
+            if active.size == 0:
+                break
+            for j in np.unique(poly[active]):
+                these = active[poly[active] == j]
+                d[these, j] = points_polygon_m(lon[these], lat[these], polygons[j])
+            if step + 1 >= k:
+                kth = np.minimum(np.partition(d, k - 1, axis=1)[:, k - 1], limit)
         d[d > limit] = np.inf
         order = np.lexsort((np.broadcast_to(np.arange(len(polygons)), d.shape), d), axis=1)[:, :k]
         best = np.take_along_axis(d, order, axis=1)

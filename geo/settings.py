@@ -117,3 +117,7 @@ NETWORK_ATTRIBUTION: Final[dict[str, str]] = {
     "rail": "Rail network: OpenStreetMap contributors (ODbL), via scgraph-data world_railways",
     "sea": "Sea lanes: searoute (Eurostat MARNET derived)",
 }
+
+#: site-selection criterion weights of the app's sliders and the CLI's --weights when not given
+#: (criteria in geo.siting.RAW_COLUMNS)
+DEFAULT_WEIGHTS: dict[str, float] = {"feedstock": 0.35, "lithium_blocks": 0.2, "port": 0.15, "competition": 0.15, "road": 0.15}

@@ -6,8 +6,8 @@ from streamlit.testing.v1 import AppTest
 
 import layers
 from geo._errors import LayerError
-
 from geo.settings import PROJECT_DIR
+from geo.siting import RAW_COLUMNS
 
 APP = str(PROJECT_DIR / "streamlit_app.py")
 
@@ -154,7 +154,7 @@ def test_site_selection_geodesic_allocation(app):
 
 def test_site_selection_zero_weights_warns(app):
     _tab(app, "Site selection")
-    for criterion in ("feedstock", "lithium_blocks", "port", "competition"):
+    for criterion in RAW_COLUMNS:
         app.slider(key=f"site_w_{criterion}").set_value(0.0)
     app.run()
     assert any("at least one criterion" in w.value for w in app.warning)

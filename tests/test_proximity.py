@@ -104,6 +104,20 @@ def test_polygon_targets_inside_outside_edge():
     assert expected == pytest.approx(30_900, rel=0.01)  # 0.3 degrees of longitude at 22.5 N
 
 
+@pytest.mark.parametrize("k", [1, 2, 3])
+def test_nearest_polygons_equal_brute_force(k):
+    # many small blocks, near and far: skipping polygons by their cap bound must not change the answer
+    rng = np.random.default_rng(31)
+    x, y = rng.uniform(68, 97, 25), rng.uniform(8, 37, 25)
+    size = rng.uniform(0.02, 1.0, 25)
+    polygons = gpd.GeoDataFrame(geometry=shapely.box(x, y, x + size, y + size * 0.7), crs="EPSG:4326", index=[f"b{i}" for i in range(25)])
+    sources = _random(400, 32, lon=(66, 99), lat=(6, 39), prefix="s")
+    want_pos, want_d = _brute(sources, polygons, k)
+    got_pos, got_d = _as_arrays(nearest(sources, polygons, k=k), sources, polygons, k)
+    np.testing.assert_allclose(got_d, want_d, rtol=1e-12)
+    assert (got_pos == want_pos).all()
+
+
 def test_mixed_point_and_polygon_targets():
     targets = pd.concat([
         _points([80.0], [20.0], prefix="pt"),

@@ -8,7 +8,8 @@ import shapely
 
 import layers
 from geo._errors import InputError
-from geo.siting import RAW_COLUMNS, allocate, candidate_grid, normalise, score, sensitivity, solve_allocation, suitability
+from geo._pmedian import reduce_candidates
+from geo.siting import RAW_COLUMNS, allocate, candidate_grid, hexagons, normalise, score, sensitivity, solve_allocation, suitability
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +25,23 @@ def test_grid_covers_the_region_only(india):
     assert grid["cell"].is_unique
 
 
+def test_centre_grid_gives_the_same_hexagons_later(india):
+    cells = candidate_grid(india, resolution=5)
+    centres = candidate_grid(india, resolution=5, geometry="centre")
+    assert (centres.geom_type == "Point").all() and list(centres["cell"]) == list(cells["cell"])
+    assert hexagons(centres).geometry.geom_equals_exact(cells.geometry, 0).all()
+    assert hexagons(centres.iloc[[5]]).index.tolist() == [centres.index[5]]
+    with pytest.raises(InputError, match="cells: expected a 'cell' column"):
+        hexagons(centres.drop(columns="cell"))
+
+
 def test_grid_errors(india):
     with pytest.raises(InputError, match="resolution: expected an H3 resolution from 5 to 8, got 9"):
         candidate_grid(india, resolution=9)
     with pytest.raises(InputError, match="region: expected a Polygon or MultiPolygon in lon/lat, got Point"):
         candidate_grid(shapely.Point(0, 0), resolution=5)
+    with pytest.raises(InputError, match="geometry: expected 'hexagon' or 'centre', got 'point'"):
+        candidate_grid(india, resolution=5, geometry="point")
 
 
 def _toy():
@@ -39,7 +52,7 @@ def _toy():
 
 def test_raising_a_weight_never_lowers_the_best_cell_on_that_criterion():
     norm = normalise(_toy())
-    base = {"feedstock": 1, "lithium_blocks": 1, "port": 1, "competition": 1}
+    base = dict.fromkeys(RAW_COLUMNS, 1)
     for criterion in RAW_COLUMNS:
         best = norm[criterion].idxmax()
         before = score(norm, base)
@@ -50,11 +63,21 @@ def test_raising_a_weight_never_lowers_the_best_cell_on_that_criterion():
 
 
 def test_normalise_directions():
-    raw = pd.DataFrame({"feedstock_population": [0, 10], "lithium_block_km": [0, 10], "port_km": [5, 10], "facility_km": [0, 10]})
+    raw = pd.DataFrame({"feedstock_population": [0, 10], "lithium_block_km": [0, 10], "port_km": [5, 10], "facility_km": [0, 10], "road_network_km": [1, 40]})
     avoid = normalise(raw, competition="avoid")
     cluster = normalise(raw, competition="cluster")
     assert list(avoid["feedstock"]) == [0, 1] and list(avoid["lithium_blocks"]) == [1, 0]
+    assert list(avoid["road"]) == [1, 0]
     assert list(avoid["competition"]) == [0, 1] and list(cluster["competition"]) == [1, 0]
+
+
+def test_road_criterion_measures_km_to_the_road_network():
+    # Greater Noida sits on the road network; a point 150 km off the Odisha coast does not
+    cells = gpd.GeoDataFrame({"lon": [77.50, 87.9], "lat": [28.47, 19.0]}, geometry=gpd.points_from_xy([77.50, 87.9], [28.47, 19.0]), crs="EPSG:4326")
+    kw = dict(demand=layers.load("demand"), blocks=layers.load("lithium_blocks"), ports=layers.load("ports"), facilities=layers.load("facilities"))
+    scored = suitability(cells, **kw, weights={"road": 1}).sort_index()
+    assert scored["road_network_km"].iloc[0] < 5 < 100 < scored["road_network_km"].iloc[1]
+    assert scored["n_road"].tolist() == [1.0, 0.0] and scored.index[0] == scored["score"].idxmax()
 
 
 def test_sensitivity_is_seeded_and_bounded():
@@ -189,3 +212,56 @@ def test_unknown_engine_is_named(india):
         suitability(grid, **_site_inputs(), weights={"port": 1}, engine="spark")
     with pytest.raises(InputError, match="demand_radius_km: expected a radius in km > 0"):
         suitability(grid, **_site_inputs(), weights={"port": 1}, engine="dask", demand_radius_km=0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_p_median_with_candidate_elimination_matches_brute_force(seed):
+    # clustered demand (as in real data) so the bounds drop candidates; fixed sites in half the cases
+    rng = np.random.default_rng(seed)
+    centres = rng.uniform(0, 500, (4, 2))
+    demand = centres[rng.integers(0, 4, 40)] + rng.normal(0, 30, (40, 2))
+    sites = rng.uniform(0, 500, (12, 2))
+    cost = np.hypot(*(demand[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
+    weights = rng.integers(1, 100, 40).astype(float)
+    fixed = [int(rng.integers(0, 12))] if seed % 2 else []
+    for k in (2, 3, 4):
+        keep, lower, upper, _ = reduce_candidates(cost, weights, k=k, fixed=fixed)
+        value, combo = min(
+            (float((weights * cost[:, list(c)].min(axis=1)).sum()), list(c))
+            for c in itertools.combinations(range(12), k)
+            if set(fixed) <= set(c)
+        )
+        assert lower <= value * (1 + 1e-9) and upper >= value * (1 - 1e-9)
+        assert set(fixed) <= set(keep)
+        result = solve_allocation(cost, weights, k=k, fixed=fixed)
+        assert result.objective == pytest.approx(value)
+        assert set(fixed) <= set(result.chosen) and len(result.chosen) == k
+
+
+def test_candidate_elimination_drops_candidates_that_cannot_be_optimal():
+    rng = np.random.default_rng(3)
+    demand = rng.uniform(0, 1000, (300, 2))
+    sites = rng.uniform(0, 1000, (60, 2))
+    cost = np.hypot(*(demand[:, None, :] - sites[None, :, :]).transpose(2, 0, 1))
+    keep, lower, upper, _ = reduce_candidates(cost, np.ones(300), k=5, fixed=[])
+    assert len(keep) < 30
+    assert upper - lower <= 0.01 * upper
+    assert solve_allocation(cost, np.ones(300), k=5).objective == pytest.approx(upper, rel=1e-4)
+
+
+@pytest.mark.parametrize("fixed", [[], [4], [1, 6]])
+def test_p_median_milp_matches_brute_force_without_elimination(monkeypatch, fixed):
+    # no candidate dropped and no bound shortcut: HiGHS must solve Elloumi's formulation itself
+    import geo._pmedian as pmedian
+
+    real = pmedian.reduce_candidates
+    monkeypatch.setattr(pmedian, "reduce_candidates", lambda cost, *a, **kw: (np.arange(cost.shape[1]), -np.inf, *real(cost, *a, **kw)[2:]))
+    rng = np.random.default_rng(21)
+    cost = rng.uniform(1, 100, (30, 9))
+    weights = rng.integers(1, 50, 30).astype(float)
+    for k in range(max(1, len(fixed)), 5):
+        result = solve_allocation(cost, weights, k=k, fixed=fixed)
+        value = min(float((weights * cost[:, list(c)].min(axis=1)).sum()) for c in itertools.combinations(range(9), k) if set(fixed) <= set(c))
+        assert result.objective == pytest.approx(value)
+        assert float((weights * cost[:, result.chosen].min(axis=1)).sum()) == pytest.approx(value)
+        assert set(fixed) <= set(result.chosen) and len(result.chosen) == k
