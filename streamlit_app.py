@@ -19,28 +19,9 @@ from layers.results import SCORE_RAMP, allocation_group, corridor_group, nearest
 from layers.routes import endpoints
 from geo.corridor import corridor_polygon, corridor_summary, features_in_corridor
 from geo.network import MODES, join_legs, route, route_totals
-from geo.settings import DEFAULT_WEIGHTS, MODE_CO2E_SOURCE, MODE_SPEED_SOURCES, NETWORK_ATTRIBUTION
+from geo.settings import DEFAULT_WEIGHTS, MODE_CO2E_SOURCE, MODE_SPEED_SOURCES, NETWORK_ATTRIBUTION, PROJECT_DIR
 
 st.set_page_config(page_title="Mineral Atlas", page_icon=":world_map:", layout="wide")
-
-ABOUT = """
-**Mineral Atlas** maps the battery and critical-minerals supply chain behind the India-Japan story:
-Lohum's refineries in Greater Noida and its other sites, the lithium blocks of Reasi (Jammu & Kashmir)
-and Katghora (Korba, Chhattisgarh), Panasonic Energy's Osaka factory and Sumitomo Metal Mining's Toyo
-and Niihama refineries, Redwood Materials and Gigafactory 1 in Nevada.
-
-| Key figure | Value | Source |
-|---|---|---|
-| India's projected lithium carbonate need | about 300,000 t | Lohum Cleantech hosts Japanese delegation (METI, JBIC, JETRO, MoF), news report, July 2025 |
-| National Critical Minerals Mission | ₹34,000 crore (2025 budget) | same report |
-| Panasonic Energy's recycled cathode content target | 20 % by 2030 | Panasonic Launches Closed-Loop Recycling Initiative in Japan with Sumitomo Metal Mining, 2 Apr 2025 (source: Panasonic Energy) |
-| Lithium inferred resource, Salal-Haimana (Reasi) | 5.9 Mt lithium ore (G3) | GSI, Feb 2023, as reported by Hindustan Times, 25 Feb 2023 |
-| Katghora lithium & REE block | 256.12 ha; auctioned June 2024 | Business Standard, 21 May 2024; New Indian Express, 12 Apr 2025 |
-
-Every record carries a `source`, a `source_date` and a `location_precision` (exact, site, town,
-district, region). Where a site's address is not public, the point sits at the town or region and the
-record's notes say so; lithium-block polygons are approximate squares of the reported areas.
-"""
 
 
 @st.cache_data(show_spinner="Loading layers…")
@@ -319,11 +300,27 @@ def proximity_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     )
 
 
+USER_LAYER = "layer: "  # prefix of workspace layers offered as a region or as candidate sites
+
+
+def user_layers(frames: dict[str, gpd.GeoDataFrame], kinds: tuple[str, ...]) -> list[str]:
+    """Options for the workspace layers holding some geometry of ``kinds``."""
+    return [USER_LAYER + n for n, g in frames.items() if n not in layers.names() and g.geom_type.isin(kinds).any()]
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
-def scored_grid(region_code: str, resolution: int, weights: tuple, competition: str, exclude_km: float, radius_km: float) -> gpd.GeoDataFrame:
-    """The scored H3 grid of a country (cached by its parameters)."""
+def scored_grid(region_code: str, resolution: int, weights: tuple, competition: str, exclude_km: float, radius_km: float, version: int = 0) -> gpd.GeoDataFrame:
+    """The scored H3 grid of a country or a workspace polygon layer (cached by its parameters and the
+    workspace ``version``)."""
     frames = load_layers()
-    region = frames["countries"][frames["countries"]["country"] == region_code]
+    if region_code.startswith(USER_LAYER):
+        region = workspace_snapshot()[1].get(name := region_code.removeprefix(USER_LAYER))
+        if region is None:
+            msg = f"Region: the workspace layer {name!r} no longer exists"
+            raise InputError(msg)
+        region = region[region.geom_type.isin(["Polygon", "MultiPolygon"])]
+    else:
+        region = frames["countries"][frames["countries"]["country"] == region_code]
     facilities = frames["facilities"][frames["facilities"]["kind"].isin(["recycling", "refining"])]
     cells = candidate_grid(region, resolution=resolution, geometry="centre")  # hexagons for what is shown
     return suitability(
@@ -336,7 +333,8 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     """Suitability grid with weights and sensitivity, then p-median or maximal coverage among the best cells."""
     codes = sorted(c for c in frames["countries"]["country"].unique() if c)
     c1, c2, c3, c4 = st.columns(4)
-    region = c1.selectbox("Region", codes, index=codes.index("IN"), key="site_region", bind="query-params")
+    regions = codes + user_layers(frames, ("Polygon", "MultiPolygon"))
+    region = c1.selectbox("Region", regions, index=regions.index("IN"), key="site_region", bind="query-params", help="A country, or a polygon layer you imported")
     resolution = c2.selectbox("H3 resolution", [5, 6, 7], index=0, key="site_res", bind="query-params", help="Res 7 over India is ~650,000 cells: slow on a laptop")
     competition = c3.radio("Existing recyclers/refiners", ["avoid", "cluster"], key="site_competition", bind="query-params", horizontal=True)
     exclude_km = c4.number_input("Exclude within km of a facility (0 = none)", 0.0, 2000.0, 0.0, step=25.0, key="site_exclude", bind="query-params")
@@ -366,7 +364,8 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
         st.caption("The settings changed: press **Score the grid** to update the results below.")
     try:
         with st.status("Scoring the grid…", expanded=False) as status:
-            scored = scored_grid(*st.session_state["site_params"])
+            version = Workspace().path.stat().st_mtime_ns if st.session_state["site_params"][0].startswith(USER_LAYER) else 0
+            scored = scored_grid(*st.session_state["site_params"], version=version)
             status.update(label=f"Scored {len(scored):,} cells", state="complete")
     except InputError as exc:
         st.error(f"Cannot score the grid: {exc}")
@@ -380,14 +379,16 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     model = a1.radio("Location-allocation", ["p-median", "coverage"], key="alloc_model", bind="query-params", horizontal=True)
     k = int(a2.number_input("Sites k", 1, 20, 3, key="alloc_k", bind="query-params"))
     service_km = a3.number_input("Coverage distance (km)", 10.0, 2000.0, 250.0, step=10.0, key="alloc_service", bind="query-params", disabled=model != "coverage")
-    pool = int(a4.number_input("Among the best N cells", 5, 300, 50, key="alloc_pool", bind="query-params"))
+    choices = ["best cells"] + user_layers(frames, ("Point", "MultiPoint"))
+    among = a4.selectbox("Candidate sites", choices, key="alloc_among", bind="query-params", help="The best N cells, or a point layer you imported")
+    pool = int(a4.number_input("N best cells", 5, 300, 50, key="alloc_pool", bind="query-params", disabled=among != "best cells"))
     overlays = [scored_cells_group(top, name=f"Best {len(top)} cells")]
     allocation = None
     restore = st.query_params.get("allocated") == "1" and "allocation" not in st.session_state
     if st.button("Choose sites", key="alloc_run") or restore:
         st.query_params["allocated"] = "1"
         demand = frames["demand"].set_axis(frames["demand"]["id"].to_numpy())
-        candidates = scored.head(pool).set_axis(scored.head(pool)["cell"].to_numpy())
+        candidates = scored.head(pool).set_axis(scored.head(pool)["cell"].to_numpy()) if among == "best cells" else frames[among.removeprefix(USER_LAYER)]
         try:
             with st.spinner("Routing and solving…"):
                 cost_km = None
@@ -544,7 +545,7 @@ def corridors_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
 
 def about_tab(frames: dict[str, gpd.GeoDataFrame]) -> None:
     """The story, its figures and the attribution of every dataset."""
-    st.markdown(ABOUT)
+    st.markdown((PROJECT_DIR / "data" / "about.md").read_text(encoding="utf-8"))
     st.subheader("Data and attribution")
     st.markdown("- Basemap tiles (online): © OpenStreetMap contributors, ODbL")
     for credit in NETWORK_ATTRIBUTION.values():

@@ -128,6 +128,33 @@ def test_workspace_layers_join_the_map_and_analyses(private_workspace):
     assert "my sites" in _tab(at, "Proximity").selectbox(key="prox_source").options
 
 
+def test_site_selection_on_an_imported_region_and_candidate_sites(private_workspace):
+    # a user polygon (part of Gujarat) as the region and the user's own points as candidate sites
+    import geopandas as gpd
+    import shapely
+
+    from geo.workspace import Workspace
+
+    area = gpd.GeoDataFrame({"name": ["my area"]}, geometry=[shapely.box(70.0, 21.0, 73.0, 24.0)], crs="EPSG:4326")
+    sites = gpd.GeoDataFrame({"name": ["Mundra", "Vadodara", "Rajkot"]}, geometry=gpd.points_from_xy([69.7, 73.2, 70.8], [22.8, 22.3, 22.3]), crs="EPSG:4326")
+    Workspace().save("my area", area)
+    Workspace().save("my sites", sites)
+    st.cache_data.clear()
+    at = _tab(AppTest.from_file(APP, default_timeout=90).run(), "Site selection")
+    at.selectbox(key="site_region").set_value("layer: my area").run()
+    at.button(key="site_run").click().run()
+    assert not at.exception and not at.error
+    table = next(d.value for d in at.dataframe if "score" in d.value.columns)
+    assert len(table) > 0 and table["lon"].between(70, 73).all() and table["lat"].between(21, 24).all()
+    at.radio(key="alloc_cost").set_value("geodesic")
+    at.selectbox(key="alloc_among").set_value("layer: my sites")
+    at.number_input(key="alloc_k").set_value(1)
+    at.button(key="alloc_run").click().run()
+    assert not at.exception and not at.error
+    chosen = next(d.value for d in at.dataframe if "served_weight" in d.value.columns)
+    assert len(chosen) == 1 and chosen["name"].iloc[0] in {"Mundra", "Vadodara", "Rajkot"}
+
+
 def test_site_selection_scores_then_allocates(app):
     _tab(app, "Site selection")
     assert any("press **Score the grid**" in m.value for m in app.info)
