@@ -157,14 +157,14 @@ def map_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     atlas = build_map(shown, basemap=basemap)
     st_folium(atlas, height=620, use_container_width=True, returned_objects=[], key="atlas_map")
 
-    st.subheader("Features")
-    st.dataframe(
-        layers.attribute_table(shown),
-        hide_index=True,
-        width="stretch",
-        column_config={"source": st.column_config.TextColumn("source", width="large")},
-        key="features_table",
-    )
+    if st.toggle("Attribute table", key="show_table", bind="query-params", help="The filtered features with their sources (off by default: a lighter first page)"):
+        st.dataframe(
+            layers.attribute_table(shown),
+            hide_index=True,
+            width="stretch",
+            column_config={"source": st.column_config.TextColumn("source", width="large")},
+            key="features_table",
+        )
     st.subheader("Download")
     fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=str.upper, key="download_format")
     columns = st.columns(len(shown) + 1 or 1)

@@ -24,11 +24,21 @@ from layers._spec import LayerSpec, Style
 DISPLAY_PRECISION = 5
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 
-_BIND = JsCode(
-    """function(feature, layer) {
-    layer.bindTooltip(feature.properties._tooltip, {sticky: true});
-    layer.bindPopup(feature.properties._popup, {maxWidth: 360});
-}"""
+# popups: a string of escaped HTML (analysis results), or [escaped name, [[escaped label, escaped
+# value], ...]] (layers), assembled by the page when opened: the same HTML as popup_html, a third of
+# the bytes on the wire
+_POPUP_JS = """
+    var p = feature.properties._popup;
+    layer.bindPopup(typeof p === 'string' ? p : function () {
+        return '<b>' + p[0] + "</b><table class='ma-popup'>" + p[1].map(function (r) {
+            return '<tr><th>' + r[0] + '</th><td>' + r[1] + '</td></tr>';
+        }).join('') + '</table>';
+    }, {maxWidth: 360});
+"""
+_BIND = JsCode("function(feature, layer) {\n    layer.bindTooltip(feature.properties._tooltip, {sticky: true});" + _POPUP_JS + "}")
+_BIND_PERMANENT = JsCode(
+    "function(feature, layer) {\n    layer.bindTooltip(feature.properties._tooltip, {permanent: true, direction: 'center', className: 'ma-label'});"
+    + _POPUP_JS + "}"
 )
 
 
@@ -55,19 +65,25 @@ def source_html(source: str) -> str:
     return "".join(parts)
 
 
-def popup_html(props: Mapping[str, Any], fields: tuple[str, ...]) -> str:
-    """The popup of one feature: name, the listed fields and the source, all escaped."""
-    rows = [f"<b>{html.escape(_text(props.get('name')))}</b>", "<table class='ma-popup'>"]
+def popup_parts(props: Mapping[str, Any], fields: tuple[str, ...]) -> list:
+    """The popup of one feature as data for the page: [name, [[label, value], ...]], all escaped;
+    the listed fields that have a value, then the source (its http(s) URLs as links)."""
+    rows = []
     for field in fields:
         value = _text(props.get(field))
         if value:
-            label = html.escape(field.replace("_", " "))
-            rows.append(f"<tr><th>{label}</th><td>{html.escape(value)}</td></tr>")
+            rows.append([html.escape(field.replace("_", " ")), html.escape(value)])
     source = _text(props.get("source"))
     if source:
-        rows.append(f"<tr><th>source</th><td>{source_html(source)}</td></tr>")
-    rows.append("</table>")
-    return "".join(rows)
+        rows.append(["source", source_html(source)])
+    return [html.escape(_text(props.get("name"))), rows]
+
+
+def popup_html(props: Mapping[str, Any], fields: tuple[str, ...]) -> str:
+    """The popup of one feature as HTML, as the page assembles it from :func:`popup_parts`."""
+    name, rows = popup_parts(props, fields)
+    cells = "".join(f"<tr><th>{label}</th><td>{value}</td></tr>" for label, value in rows)
+    return f"<b>{name}</b><table class='ma-popup'>{cells}</table>"
 
 
 def tooltip_text(props: Mapping[str, Any]) -> str:
@@ -77,7 +93,7 @@ def tooltip_text(props: Mapping[str, Any]) -> str:
     return f"{name} ({html.escape(kind)})" if kind else name
 
 
-def _collection(geoms, styles: list[Style], tooltips: list[str] | None = None, popups: list[str] | None = None) -> dict[str, Any]:
+def _collection(geoms, styles: list[Style], tooltips: list[str] | None = None, popups: list | None = None) -> dict[str, Any]:
     """A FeatureCollection for the map: rounded geometry, a style each, escaped tooltip and popup (if any)."""
     prepared = prepare_geometries(list(geoms), precision=DISPLAY_PRECISION)
     features = []
@@ -99,7 +115,7 @@ def display_collection(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, with_markers: 
     geoms, styles, tooltips, popups = [], [], [], []
     for props, geom in zip(gdf.drop(columns=gdf.geometry.name).to_dict("records"), gdf.geometry.values, strict=True):
         style = spec.style(props)
-        tip, pop = (tooltip_text(props), popup_html(props, spec.popup_fields)) if interactive else ("", "")
+        tip, pop = (tooltip_text(props), popup_parts(props, spec.popup_fields)) if interactive else ("", "")
         parts = [(geom, style)]
         if with_markers and geom is not None and geom.geom_type.endswith("Polygon"):
             parts.append((geom.representative_point(), {**style, "radius": 7, "fillOpacity": 0.9}))
@@ -111,25 +127,21 @@ def display_collection(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, with_markers: 
     return _collection(geoms, styles, tooltips if interactive else None, popups if interactive else None)
 
 
-def _bind(permanent: bool) -> JsCode:
-    if not permanent:
-        return _BIND
-    return JsCode(
-        """function(feature, layer) {
-    layer.bindTooltip(feature.properties._tooltip, {permanent: true, direction: 'center', className: 'ma-label'});
-    layer.bindPopup(feature.properties._popup, {maxWidth: 360});
-}"""
-    )
-
-
 def geojson_layer(collection: dict[str, Any], *, interactive: bool = True, permanent: bool = False, name: str | None = None) -> folium.GeoJson:
-    """folium GeoJson drawing a :func:`display_collection`: styles per feature, circle markers for points."""
+    """folium GeoJson drawing a :func:`display_collection`: styles per feature, circle markers for points.
+
+    folium turns the styles into one switch over feature ids (equal styles share a case), so the
+    ``_style`` properties are not sent to the page a second time.
+    """
+    features = collection["features"]
+    styles = {f["id"]: f["properties"]["_style"] for f in features}
+    slim = [{**f, "properties": {k: v for k, v in f["properties"].items() if k != "_style"}} for f in features]
     return folium.GeoJson(
-        collection,
+        {"type": "FeatureCollection", "features": slim},
         name=name,
-        style_function=lambda feature: feature["properties"]["_style"],
+        style_function=lambda feature: styles[feature["id"]],
         marker=folium.CircleMarker(fill=True),
-        on_each_feature=_bind(permanent) if interactive else None,
+        on_each_feature=(_BIND_PERMANENT if permanent else _BIND) if interactive else None,
         smooth_factor=1.0,
     )
 

@@ -35,11 +35,13 @@ def test_runs_and_shows_every_layer(app):
     for name in layers.names():
         if name != "countries":
             assert f"{layers.spec(name).title}: {len(layers.load(name))}" in caption
-    table = app.dataframe[0].value
+    assert not app.dataframe  # the attribute table is off until asked for
+    table = app.toggle(key="show_table").set_value(True).run().dataframe[0].value
     assert len(table) == sum(len(layers.load(n)) for n in layers.names() if n != "countries")
 
 
 def test_filter_changes_the_table(app):
+    app.toggle(key="show_table").set_value(True)
     app.sidebar.multiselect(key="filter_kind").set_value(["refining"]).run()
     assert not app.exception
     table = app.dataframe[0].value
@@ -48,6 +50,7 @@ def test_filter_changes_the_table(app):
 
 
 def test_layer_choice_hides_layers(app):
+    app.toggle(key="show_table").set_value(True)
     app.sidebar.multiselect(key="visible_layers").set_value(["facilities"]).run()
     assert set(app.dataframe[0].value["layer"]) == {"facilities"}
 

@@ -65,6 +65,7 @@ def test_filter_changes_map_and_table(page, app_url):
     page.locator("[data-testid='stCaptionContainer']", has_text="Facilities: 4").wait_for(timeout=30_000)
     after = _caption(page)
     assert "Ports: 0" in after and "Feedstock demand (cities): 0" in after
+    page.get_by_text("Attribute table").click()
     grid = page.locator("[data-testid='stDataFrame'] [aria-rowcount]").first
     expect(grid).to_have_attribute("aria-rowcount", str(4 + 1), timeout=30_000)  # rows + header
 
