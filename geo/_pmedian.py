@@ -146,8 +146,8 @@ def solve_p_median(cost: np.ndarray, weights: np.ndarray, *, k: int, fixed: list
 
     Elloumi (2010, "A tighter formulation of the p-median problem", J. Comb. Optim. 19) orders each
     demand point's candidates by cost and has one variable per level, "no open site among the
-    nearest l"; it has the LP bound of the classical model with three non-zeros per row, and HiGHS
-    solves it several times faster than the classical model (spopt's).
+    nearest l"; its LP relaxation is at least as strong as the classical model's with three
+    non-zeros per row, and HiGHS solves it several times faster than the classical model (spopt's).
 
     Returns
     -------
