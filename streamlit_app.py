@@ -14,7 +14,7 @@ from geo.io import FORMATS, read_layer, split_by_geometry_type
 from geo.workspace import Workspace
 from geo.proximity import nearest, nearest_lines
 from layers._map import BASEMAPS, build_map
-from geo.siting import RAW_COLUMNS, allocate, candidate_grid, hexagons, network_cost_km, sensitivity, suitability
+from geo.siting import RAW_COLUMNS, allocate, candidate_grid, hexagons, network_cost_km, with_existing, sensitivity, suitability
 from layers.results import SCORE_RAMP, allocation_group, corridor_group, nearest_lines_group, point_group, range_rings_group, route_group, scored_cells_group
 from layers.routes import endpoints
 from geo.corridor import corridor_polygon, corridor_summary, features_in_corridor
@@ -374,10 +374,12 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     norm = scored[[f"n_{c}" for c in RAW_COLUMNS]].rename(columns=lambda c: c[2:])
     stability = sensitivity(norm, dict(st.session_state["site_params"][2]), top_n=10, draws=300, seed=0)
 
+    scored_region = st.session_state["site_params"][0]
     a0, a1, a2, a3, a4 = st.columns(5)
     distances = a0.radio("Distances", ["road network", "geodesic"], key="alloc_cost", bind="query-params", help="Road: shortest paths on the OpenStreetMap road graph; geodesic: straight WGS84 distance")
     model = a1.radio("Location-allocation", ["p-median", "coverage"], key="alloc_model", bind="query-params", horizontal=True)
-    k = int(a2.number_input("Sites k", 1, 20, 3, key="alloc_k", bind="query-params"))
+    k = int(a2.number_input("New sites k", 1, 20, 3, key="alloc_k", bind="query-params"))
+    keep = a2.checkbox("Existing recyclers/refiners stay open", key="alloc_keep", bind="query-params", disabled=scored_region.startswith(USER_LAYER), help="Those of the scored region's country, fixed open; the model adds k new sites")
     service_km = a3.number_input("Coverage distance (km)", 10.0, 2000.0, 250.0, step=10.0, key="alloc_service", bind="query-params", disabled=model != "coverage")
     choices = ["best cells"] + user_layers(frames, ("Point", "MultiPoint"))
     among = a4.selectbox("Candidate sites", choices, key="alloc_among", bind="query-params", help="The best N cells, or a point layer you imported")
@@ -389,15 +391,18 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
         st.query_params["allocated"] = "1"
         demand = frames["demand"].set_axis(frames["demand"]["id"].to_numpy())
         candidates = scored.head(pool).set_axis(scored.head(pool)["cell"].to_numpy()) if among == "best cells" else frames[among.removeprefix(USER_LAYER)]
+        fac = frames["facilities"]
+        existing = fac[fac["kind"].isin(["recycling", "refining"]) & (fac["country"] == scored_region) & keep]
         try:
             with st.spinner("Routing and solving…"):
+                candidates, fixed = with_existing(candidates, existing.set_axis(existing["id"].to_numpy()))
                 cost_km = None
                 if distances == "road network":
                     cost_km, dropped = network_cost_km(demand, candidates, mode="road")
                     if dropped:
                         st.warning(f"Left out, no road route to any candidate: {', '.join(demand.loc[dropped, 'name'].astype(str))}")
                     demand = demand.drop(index=dropped)
-                allocation = allocate(candidates, demand, k=k, model=model, service_km=service_km if model == "coverage" else None, cost_km=cost_km)
+                allocation = allocate(candidates, demand, k=k + len(fixed), fixed=fixed, model=model, service_km=service_km if model == "coverage" else None, cost_km=cost_km)
         except InputError as exc:
             st.error(f"Location-allocation failed: {exc}")
         else:

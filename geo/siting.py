@@ -500,6 +500,26 @@ def allocate(
     return sites, lines, result
 
 
+def with_existing(candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list]:
+    """Candidate sites plus existing facilities, and the labels to pass as ``fixed`` to :func:`allocate`.
+
+    Both frames keep their own columns; each row gets ``lon``/``lat`` (its centre, EPSG:4326) so
+    the combined frame has one location per site. Labels must not clash.
+    """
+    if existing.empty:
+        return candidates, []
+    clash = sorted(set(candidates.index.astype(str)) & set(existing.index.astype(str)))
+    if clash:
+        msg = f"existing: labels {', '.join(clash[:3])} are also candidate labels"
+        raise InputError(msg)
+    parts = []
+    for frame, argument in ((candidates, "candidates"), (existing, "existing")):
+        xy = shapely.get_coordinates(_centres(frame).geometry.values)
+        parts.append(to_wgs84(frame, argument=argument).assign(lon=xy[:, 0], lat=xy[:, 1]))
+    combined = gpd.GeoDataFrame(pd.concat(parts), crs=WGS84)
+    return combined, list(existing.index)
+
+
 def network_cost_km(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, mode: str = "road") -> tuple[pd.DataFrame, list]:
     """Demand x candidates network distances (km) for :func:`allocate`, and the demand left out.
 

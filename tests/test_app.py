@@ -158,6 +158,20 @@ def test_site_selection_on_an_imported_region_and_candidate_sites(private_worksp
     assert len(chosen) == 1 and chosen["name"].iloc[0] in {"Mundra", "Vadodara", "Rajkot"}
 
 
+def test_site_selection_keeps_existing_recyclers_open(app):
+    _tab(app, "Site selection")
+    app.button(key="site_run").click().run()
+    app.radio(key="alloc_cost").set_value("geodesic")
+    app.checkbox(key="alloc_keep").check()
+    app.number_input(key="alloc_k").set_value(1)
+    app.button(key="alloc_run").click().run()
+    assert not app.exception and not app.error
+    sites = next(d.value for d in app.dataframe if "served_weight" in d.value.columns)
+    facilities = layers.load("facilities")
+    existing = facilities[facilities["kind"].isin(["recycling", "refining"]) & (facilities["country"] == "IN")]
+    assert sites["fixed"].sum() == len(existing) > 0 and len(sites) == len(existing) + 1
+
+
 def test_site_selection_scores_then_allocates(app):
     _tab(app, "Site selection")
     assert any("press **Score the grid**" in m.value for m in app.info)

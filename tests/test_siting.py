@@ -9,7 +9,7 @@ import shapely
 import layers
 from geo._errors import InputError
 from geo._pmedian import reduce_candidates
-from geo.siting import RAW_COLUMNS, allocate, candidate_grid, hexagons, normalise, score, sensitivity, solve_allocation, suitability
+from geo.siting import RAW_COLUMNS, allocate, candidate_grid, hexagons, normalise, score, sensitivity, solve_allocation, suitability, with_existing
 
 
 @pytest.fixture(scope="module")
@@ -265,3 +265,19 @@ def test_p_median_milp_matches_brute_force_without_elimination(monkeypatch, fixe
         assert result.objective == pytest.approx(value)
         assert float((weights * cost[:, result.chosen].min(axis=1)).sum()) == pytest.approx(value)
         assert set(fixed) <= set(result.chosen) and len(result.chosen) == k
+
+
+def test_existing_facilities_join_the_candidates_as_fixed_sites():
+    cells = candidate_grid(shapely.box(76, 27, 79, 30), resolution=5).set_index("cell").head(30)
+    facilities = layers.load_by_id("facilities")
+    existing = facilities[facilities["country"] == "IN"]
+    combined, fixed = with_existing(cells, existing)
+    assert len(combined) == len(cells) + len(existing) and fixed == list(existing.index)
+    assert combined[["lon", "lat"]].notna().all().all()
+    demand = layers.load_by_id("demand").head(80)
+    sites, _, result = allocate(combined, demand, k=len(fixed) + 2, fixed=fixed)
+    assert set(fixed) <= set(sites.index) and len(sites) == len(fixed) + 2
+    assert sites.loc[fixed, "fixed"].all() and (~sites.drop(index=fixed)["fixed"]).all()
+    assert with_existing(cells, existing.iloc[:0]) == (cells, [])
+    with pytest.raises(InputError, match="existing: labels .* are also candidate labels"):
+        with_existing(existing, existing)
