@@ -14,7 +14,7 @@ from geo.io import FORMATS, read_layer, split_by_geometry_type
 from geo.workspace import Workspace
 from geo.proximity import nearest, nearest_lines
 from layers._map import BASEMAPS, build_map
-from geo.siting import RAW_COLUMNS, allocate, candidate_grid, hexagons, network_cost_km, with_existing, sensitivity, suitability
+from geo.siting import RAW_COLUMNS, allocate, candidate_grid, hexagons, measure, network_cost_km, rank, sensitivity, with_existing
 from layers.results import SCORE_RAMP, allocation_group, corridor_group, nearest_lines_group, point_group, range_rings_group, route_group, scored_cells_group
 from layers.routes import endpoints
 from geo.corridor import corridor_polygon, corridor_summary, features_in_corridor
@@ -34,6 +34,16 @@ def load_layers() -> dict[str, gpd.GeoDataFrame]:
 def export_bytes(_frame: gpd.GeoDataFrame, key: tuple[str, ...], fmt: str) -> bytes:
     """A (filtered) frame in an export format; ``key`` identifies it for the cache."""
     return to_bytes(_frame, fmt, layer_name=key[0], argument=key[0])
+
+
+def download(where, label: str, frame: gpd.GeoDataFrame, key: tuple[str, ...], fmt: str, stem: str, widget: str, *, lazy: bool = False) -> None:
+    """A download button for ``frame`` as ``fmt`` (``lazy``: built when clicked); a failed export is a message."""
+    try:
+        data = (lambda: export_bytes(frame, key, fmt)) if lazy else export_bytes(frame, key, fmt)
+    except ExportError as exc:
+        where.error(f"Export failed: {exc}")
+        return
+    where.download_button(label, data, file_name=f"{stem}{EXPORT_FORMATS[fmt]}", mime=MIME_TYPES[fmt], key=widget)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -158,34 +168,17 @@ def map_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     st_folium(atlas, height=620, use_container_width=True, returned_objects=[], key="atlas_map")
 
     if st.toggle("Attribute table", key="show_table", bind="query-params", help="The filtered features with their sources (off by default: a lighter first page)"):
-        st.dataframe(
-            layers.attribute_table(shown),
-            hide_index=True,
-            width="stretch",
-            column_config={"source": st.column_config.TextColumn("source", width="large")},
-            key="features_table",
-        )
+        source_column = st.column_config.TextColumn("source", width="large")
+        st.dataframe(layers.attribute_table(shown), hide_index=True, width="stretch", column_config={"source": source_column}, key="features_table")
     st.subheader("Download")
     fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=str.upper, key="download_format")
     columns = st.columns(len(shown) + 1 or 1)
     try:
         combined = layers.combine(shown)
         key = ("mineral-atlas", *combined["layer"].astype(str), *(combined["id"] if "id" in combined else combined.index).astype(str))
-        columns[0].download_button(
-            f"All shown layers ({fmt.upper()})",
-            export_bytes(combined, key, fmt),
-            file_name=f"mineral-atlas{EXPORT_FORMATS[fmt]}",
-            mime=MIME_TYPES[fmt],
-            key="download_all",
-        )
+        download(columns[0], f"All shown layers ({fmt.upper()})", combined, key, fmt, "mineral-atlas", "download_all")
         for column, (name, gdf) in zip(columns[1:], shown.items(), strict=False):
-            column.download_button(
-                f"{layers.spec(name).title} ({len(gdf)})",
-                export_bytes(gdf, (name, *(gdf["id"] if "id" in gdf else gdf.index).astype(str)), fmt),
-                file_name=f"{name}{EXPORT_FORMATS[fmt]}",
-                mime=MIME_TYPES[fmt],
-                key=f"download_{name}",
-            )
+            download(column, f"{layers.spec(name).title} ({len(gdf)})", gdf, (name, *(gdf["id"] if "id" in gdf else gdf.index).astype(str)), fmt, name, f"download_{name}")
     except ExportError as exc:
         st.error(f"Export failed: {exc}")
 
@@ -291,13 +284,7 @@ def proximity_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
         name = f"nearest {target} of {source}"
         _save(lambda: Workspace().save(name, lines, kind="analysis", source="Proximity tab"), name)
     fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=str.upper, key="prox_download_format")
-    st.download_button(
-        f"Nearest lines ({fmt.upper()}, {len(lines)})",
-        export_bytes(lines, ("nearest", source, target, str(k), str(max_km), *_ids(sources), *_ids(targets)), fmt),
-        file_name=f"nearest-{target}-of-{source}{EXPORT_FORMATS[fmt]}",
-        mime=MIME_TYPES[fmt],
-        key="download_nearest",
-    )
+    download(st, f"Nearest lines ({fmt.upper()}, {len(lines)})", lines, ("nearest", source, target, str(k), str(max_km), *_ids(sources), *_ids(targets)), fmt, f"nearest-{target}-of-{source}", "download_nearest")
 
 
 USER_LAYER = "layer: "  # prefix of workspace layers offered as a region or as candidate sites
@@ -308,10 +295,9 @@ def user_layers(frames: dict[str, gpd.GeoDataFrame], kinds: tuple[str, ...]) -> 
     return [USER_LAYER + n for n, g in frames.items() if n not in layers.names() and g.geom_type.isin(kinds).any()]
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def scored_grid(region_code: str, resolution: int, weights: tuple, competition: str, exclude_km: float, radius_km: float, version: int = 0) -> gpd.GeoDataFrame:
-    """The scored H3 grid of a country or a workspace polygon layer (cached by its parameters and the
-    workspace ``version``)."""
+@st.cache_data(show_spinner=False, max_entries=4)
+def grid_cells(region_code: str, resolution: int, version: int) -> gpd.GeoDataFrame:
+    """The H3 cell centres of a country or a workspace polygon layer (``version``: the workspace's)."""
     frames = load_layers()
     if region_code.startswith(USER_LAYER):
         region = workspace_snapshot()[1].get(name := region_code.removeprefix(USER_LAYER))
@@ -321,12 +307,25 @@ def scored_grid(region_code: str, resolution: int, weights: tuple, competition: 
         region = region[region.geom_type.isin(["Polygon", "MultiPolygon"])]
     else:
         region = frames["countries"][frames["countries"]["country"] == region_code]
+    return candidate_grid(region, resolution=resolution, geometry="centre")  # hexagons for what is shown
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def criterion_values(region_code: str, resolution: int, version: int, criterion: str, radius_km: float) -> gpd.pd.DataFrame:
+    """One criterion over the grid, cached on its own: new weights re-rank without measuring again."""
+    frames = load_layers()
     facilities = frames["facilities"][frames["facilities"]["kind"].isin(["recycling", "refining"])]
-    cells = candidate_grid(region, resolution=resolution, geometry="centre")  # hexagons for what is shown
-    return suitability(
-        cells, demand=frames["demand"], blocks=frames["lithium_blocks"], ports=frames["ports"], facilities=facilities,
-        weights=dict(weights), demand_radius_km=radius_km, competition=competition, exclude_within_km=exclude_km or None,
+    return measure(
+        grid_cells(region_code, resolution, version), demand=frames["demand"], blocks=frames["lithium_blocks"],
+        ports=frames["ports"], facilities=facilities, demand_radius_km=radius_km, criteria=[criterion],
     )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def scored_grid(region_code: str, resolution: int, weights: tuple, competition: str, exclude_km: float, radius_km: float, version: int = 0) -> gpd.GeoDataFrame:
+    """The scored grid (cached by its parameters and the workspace ``version``)."""
+    raw = gpd.pd.concat([criterion_values(region_code, resolution, version, c, radius_km) for c in RAW_COLUMNS], axis=1)
+    return rank(grid_cells(region_code, resolution, version), raw, weights=dict(weights), competition=competition, exclude_within_km=exclude_km or None)
 
 
 def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
@@ -362,14 +361,20 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
         return
     if st.session_state["site_params"] != params:
         st.caption("The settings changed: press **Score the grid** to update the results below.")
+    region_code, resolution, _, _, _, radius_km = st.session_state["site_params"]
+    version = Workspace().path.stat().st_mtime_ns if region_code.startswith(USER_LAYER) else 0
+    bar = st.progress(0.0, text="Building the H3 grid…")
     try:
-        with st.status("Scoring the grid…", expanded=False) as status:
-            version = Workspace().path.stat().st_mtime_ns if st.session_state["site_params"][0].startswith(USER_LAYER) else 0
-            scored = scored_grid(*st.session_state["site_params"], version=version)
-            status.update(label=f"Scored {len(scored):,} cells", state="complete")
+        grid_cells(region_code, resolution, version)
+        for step, criterion in enumerate(RAW_COLUMNS):  # each cached: a re-run only re-ranks
+            bar.progress((step + 1) / (len(RAW_COLUMNS) + 1), text=f"Measuring {criterion.replace('_', ' ')} over the grid…")
+            criterion_values(region_code, resolution, version, criterion, radius_km)
+        scored = scored_grid(*st.session_state["site_params"], version=version)
     except InputError as exc:
         st.error(f"Cannot score the grid: {exc}")
         return
+    finally:
+        bar.empty()
     top = hexagons(scored.head(top_n))
     norm = scored[[f"n_{c}" for c in RAW_COLUMNS]].rename(columns=lambda c: c[2:])
     stability = sensitivity(norm, dict(st.session_state["site_params"][2]), top_n=10, draws=300, seed=0)
@@ -431,10 +436,10 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=str.upper, key="site_download_format")
     d1, d2, d3 = st.columns(3)
     key = tuple(str(p) for p in st.session_state["site_params"])
-    d1.download_button(f"All {len(scored):,} scored cells", lambda: export_bytes(hexagons(scored), ("scored-cells", *key), fmt), file_name=f"scored-cells{EXPORT_FORMATS[fmt]}", mime=MIME_TYPES[fmt], key="download_cells")
-    d2.download_button(f"Best {len(top)} cells", export_bytes(top, ("best-cells", str(top_n), *key), fmt), file_name=f"best-cells{EXPORT_FORMATS[fmt]}", mime=MIME_TYPES[fmt], key="download_top")
+    d1.download_button(f"All {len(scored):,} scored cells", lambda: export_bytes(hexagons(scored), ("scored-cells", *key), fmt), file_name=f"scored-cells{EXPORT_FORMATS[fmt]}", mime=MIME_TYPES[fmt], key="download_cells")  # hexagons built when clicked
+    download(d2, f"Best {len(top)} cells", top, ("best-cells", str(top_n), *key), fmt, "best-cells", "download_top")
     if allocation is not None:
-        d3.download_button("Chosen sites", export_bytes(allocation[0], ("chosen-sites", *allocation[0].index.astype(str)), fmt), file_name=f"chosen-sites{EXPORT_FORMATS[fmt]}", mime=MIME_TYPES[fmt], key="download_sites")
+        download(d3, "Chosen sites", allocation[0], ("chosen-sites", *allocation[0].index.astype(str)), fmt, "chosen-sites", "download_sites")
 
 
 @st.cache_data(show_spinner="Routing over the network…", max_entries=64)
@@ -492,7 +497,7 @@ def routes_tab(basemap: str) -> None:
     st.subheader("Legs")
     st.dataframe(gpd.pd.DataFrame(legs.drop(columns="geometry")).round(2), hide_index=True, width="stretch", key="route_legs")
     st.caption(f"Hours from average speeds: {'; '.join(MODE_SPEED_SOURCES.values())}. CO2e: {MODE_CO2E_SOURCE}.")
-    st.download_button("Routes (GeoJSON)", export_bytes(legs, ("routes", origin, destination, objective, str(tonnes), *modes), "geojson"), file_name="routes.geojson", mime=MIME_TYPES["geojson"], key="download_route_legs")
+    download(st, "Routes (GeoJSON)", legs, ("routes", origin, destination, objective, str(tonnes), *modes), "geojson", "routes", "download_route_legs")
 
 
 CORRIDOR_LAYERS = ("facilities", "demand", "ports", "lithium_blocks")
@@ -544,8 +549,8 @@ def corridors_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     polygon_frame = gpd.GeoDataFrame({"route": [first], "width_km": [width_km], "area_km2": [summary["area_km2"]]}, geometry=[polygon], crs="EPSG:4326")
     d1, d2 = st.columns(2)
     key = (first, second, str(width_km))
-    d1.download_button("Corridor polygon (GeoJSON)", export_bytes(polygon_frame, ("corridor", *key), "geojson"), file_name="corridor.geojson", mime=MIME_TYPES["geojson"], key="download_corridor")
-    d2.download_button(f"Features inside ({len(inside)}, GeoJSON)", export_bytes(inside, ("corridor-features", *key), "geojson"), file_name="corridor-features.geojson", mime=MIME_TYPES["geojson"], key="download_corridor_features")
+    download(d1, "Corridor polygon (GeoJSON)", polygon_frame, ("corridor", *key), "geojson", "corridor", "download_corridor")
+    download(d2, f"Features inside ({len(inside)}, GeoJSON)", inside, ("corridor-features", *key), "geojson", "corridor-features", "download_corridor_features")
 
 
 def about_tab(frames: dict[str, gpd.GeoDataFrame]) -> None:

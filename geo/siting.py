@@ -23,7 +23,7 @@ Criteria (direction, unit)
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -151,23 +151,33 @@ def measure(
     ports: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
     demand_radius_km: float = 200.0,
+    criteria: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Raw criterion values of each candidate: population within the radius, km to the nearest
-    feature of each layer and to the road network."""
+    feature of each layer and to the road network; only ``criteria`` when given (one at a time
+    lets a caller show progress and cache each)."""
     if demand_radius_km <= 0:
         msg = f"demand_radius_km: expected a radius in km > 0, got {demand_radius_km!r}"
         raise InputError(msg)
+    wanted = list(RAW_COLUMNS) if criteria is None else list(criteria)
+    unknown = sorted(set(wanted) - set(RAW_COLUMNS))
+    if unknown:
+        msg = f"criteria: unknown criterion {', '.join(unknown)}; expected some of {', '.join(RAW_COLUMNS)}"
+        raise InputError(msg)
     centres = _centres(candidates)
     raw = pd.DataFrame(index=candidates.index)
-    population = pd.to_numeric(demand["population"], errors="coerce").fillna(0).to_numpy() if "population" in demand else np.ones(len(demand))
     xy = shapely.get_coordinates(centres.geometry.values)
-    demand_xy = shapely.get_coordinates(to_wgs84(demand, argument="demand").geometry.values)
-    raw[RAW_COLUMNS["feedstock"]] = population_within(xy[:, 0], xy[:, 1], demand_xy[:, 0], demand_xy[:, 1], population, radius_km=demand_radius_km)
+    if "feedstock" in wanted:
+        population = pd.to_numeric(demand["population"], errors="coerce").fillna(0).to_numpy() if "population" in demand else np.ones(len(demand))
+        demand_xy = shapely.get_coordinates(to_wgs84(demand, argument="demand").geometry.values)
+        raw[RAW_COLUMNS["feedstock"]] = population_within(xy[:, 0], xy[:, 1], demand_xy[:, 0], demand_xy[:, 1], population, radius_km=demand_radius_km)
     for criterion, layer in (("lithium_blocks", blocks), ("port", ports), ("competition", facilities)):
-        result = nearest(centres, layer.reset_index(drop=True))
-        raw[RAW_COLUMNS[criterion]] = pd.Series(result["distance_m"].to_numpy() / 1000.0, index=result["source_id"]).reindex(candidates.index)
-    raw[RAW_COLUMNS["road"]] = access_km(xy[:, 0], xy[:, 1], mode="road", workers=-1)
-    return raw
+        if criterion in wanted:
+            result = nearest(centres, layer.reset_index(drop=True))
+            raw[RAW_COLUMNS[criterion]] = pd.Series(result["distance_m"].to_numpy() / 1000.0, index=result["source_id"]).reindex(candidates.index)
+    if "road" in wanted:
+        raw[RAW_COLUMNS["road"]] = access_km(xy[:, 0], xy[:, 1], mode="road", workers=-1)
+    return raw[[RAW_COLUMNS[c] for c in RAW_COLUMNS if c in wanted]]
 
 
 def population_within(
@@ -270,6 +280,14 @@ def suitability(
     else:
         msg = f"engine: expected 'pandas' or 'dask', got {engine!r}"
         raise InputError(msg)
+    return rank(candidates, raw, weights=weights, competition=competition, exclude_within_km=exclude_within_km)
+
+
+def rank(
+    candidates: gpd.GeoDataFrame, raw: pd.DataFrame, *, weights: Mapping[str, float], competition: str = "avoid", exclude_within_km: float | None = None
+) -> gpd.GeoDataFrame:
+    """Constraint, normalisation, score and rank of candidates whose criteria are measured (``raw``,
+    from :func:`measure`); what :func:`suitability` returns."""
     keep = np.ones(len(candidates), dtype=bool)
     if exclude_within_km is not None:
         keep = raw[RAW_COLUMNS["competition"]].to_numpy() >= exclude_within_km
