@@ -1,4 +1,5 @@
-"""Exact candidate elimination for the p-median: a Lagrangian lower bound, an interchange upper bound.
+"""Exact p-median: candidate elimination by a Lagrangian lower bound and an interchange upper bound,
+then HiGHS on the candidates that remain.
 
 The p-median MILP of spopt is exact but its LP relaxation is large: 200 candidates x 1,000 demand
 points is 200,000 assignment variables, and HiGHS needs about 40 s for that LP on a 2-core machine.
@@ -14,8 +15,9 @@ Most candidates cannot be in an optimal solution, and this module proves which:
    ``L + rho_j - max(rho of the open free sites)``; when that exceeds ``U``, no solution with ``j``
    open is better than the one already found, so ``j`` is dropped.
 
-The MILP is then solved (by spopt) on the remaining candidates; its optimum is the optimum of the
-whole problem. Works on plain arrays.
+The MILP is then solved by HiGHS (:func:`solve_p_median`, Elloumi's formulation) on the remaining
+candidates, started from the interchange solution; its optimum is the optimum of the whole problem.
+Works on plain arrays.
 """
 
 from __future__ import annotations

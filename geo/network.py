@@ -134,7 +134,6 @@ def network(mode: str) -> Network:
     return Network(graph=graph, tree=cKDTree(graph.xyz[usable]), tree_nodes=usable)
 
 
-
 def access_km(lon: np.ndarray, lat: np.ndarray, *, mode: str = "road", workers: int = 1) -> np.ndarray:
     """Geodesic km from each point (lon/lat arrays) to the nearest node of the mode's network.
 
@@ -147,6 +146,7 @@ def access_km(lon: np.ndarray, lat: np.ndarray, *, mode: str = "road", workers: 
     _, idx = net.tree.query(unit_vectors(lon, lat), 1, workers=workers)
     nodes = net.tree_nodes[idx]
     return geodesic_m(lon, lat, net.graph.lon[nodes], net.graph.lat[nodes]) / 1000.0
+
 
 # ----------------------------------------------------------------------------- inputs
 def _point(value, argument: str) -> tuple[float, float]:

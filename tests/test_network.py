@@ -14,7 +14,7 @@ from geo import _graphs
 from geo._errors import CRSError, InputError
 from geo._paths import astar, many_to_many, workspace
 from geo.distance import geodesic_m, unit_vectors
-from geo.network import BOUND_RADIUS_KM, _land_crossing_km, network, network_distance_matrix, route, route_totals
+from geo.network import BOUND_RADIUS_KM, _land_crossing_km, access_km, network, network_distance_matrix, route, route_totals
 from geo.settings import MODE_KG_CO2E_PER_TKM, MODE_SPEED_KMH
 
 NOIDA = shapely.Point(77.5040, 28.4744)
@@ -222,3 +222,14 @@ def test_bad_points_are_named():
         network_distance_matrix(gpd.GeoDataFrame(geometry=[NOIDA]), gpd.GeoDataFrame(geometry=[NOIDA], crs=4326), mode="road")
     with pytest.raises(InputError, match="mode: expected one of road, rail, sea, got 'multimodal'"):
         network_distance_matrix(gpd.GeoDataFrame(geometry=[NOIDA], crs=4326), gpd.GeoDataFrame(geometry=[NOIDA], crs=4326), mode="multimodal")
+
+
+def test_access_km_is_the_geodesic_distance_to_the_nearest_usable_node():
+    # Greater Noida is on the road network; the Bay of Bengal point is 150 km off the coast
+    lon, lat = np.array([77.50, 87.9]), np.array([28.47, 19.0])
+    km = access_km(lon, lat, mode="road")
+    assert km[0] < 5 < 100 < km[1]
+    net = network("road")
+    nodes = net.tree_nodes
+    brute = geodesic_m(lon[1], lat[1], net.graph.lon[nodes], net.graph.lat[nodes]).min() / 1000.0
+    assert km[1] == pytest.approx(brute, rel=1e-3)
