@@ -295,7 +295,7 @@ def user_layers(frames: dict[str, gpd.GeoDataFrame], kinds: tuple[str, ...]) -> 
     return [USER_LAYER + n for n, g in frames.items() if n not in layers.names() and g.geom_type.isin(kinds).any()]
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4)  # shared, not copied: nothing writes to it
 def grid_cells(region_code: str, resolution: int, version: int) -> gpd.GeoDataFrame:
     """The H3 cell centres of a country or a workspace polygon layer (``version``: the workspace's)."""
     frames = load_layers()
@@ -315,10 +315,8 @@ def criterion_values(region_code: str, resolution: int, version: int, criterion:
     """One criterion over the grid, cached on its own: new weights re-rank without measuring again."""
     frames = load_layers()
     facilities = frames["facilities"][frames["facilities"]["kind"].isin(["recycling", "refining"])]
-    return measure(
-        grid_cells(region_code, resolution, version), demand=frames["demand"], blocks=frames["lithium_blocks"],
-        ports=frames["ports"], facilities=facilities, demand_radius_km=radius_km, criteria=[criterion],
-    )
+    targets = dict(demand=frames["demand"], blocks=frames["lithium_blocks"], ports=frames["ports"], facilities=facilities)
+    return measure(grid_cells(region_code, resolution, version), **targets, demand_radius_km=radius_km, criteria=[criterion])
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

