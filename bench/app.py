@@ -121,7 +121,7 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    print(f"first paint, first visitor of a fresh server : {first['paint_s']:.2f} s (routes computed, networks loaded)")
+    print(f"first paint, first visitor of a fresh server : {first['paint_s']:.2f} s (modules imported, layers read)")
     print(f"first paint, second visitor                  : {second['paint_s']:.2f} s (target <= 3 s)")
     print(f"payload, HTTP (encoded)                      : {second['http_mb']:.2f} MB")
     print(f"payload, websocket                           : {second['ws_mb']:.2f} MB")
