@@ -36,10 +36,10 @@ def export_bytes(_frame: gpd.GeoDataFrame, key: tuple[str, ...], fmt: str) -> by
     return to_bytes(_frame, fmt, layer_name=key[0], argument=key[0])
 
 
-def download(where, label: str, frame: gpd.GeoDataFrame, key: tuple[str, ...], fmt: str, stem: str, widget: str, *, lazy: bool = False) -> None:
-    """A download button for ``frame`` as ``fmt`` (``lazy``: built when clicked); a failed export is a message."""
+def download(where, label: str, frame: gpd.GeoDataFrame, key: tuple[str, ...], fmt: str, stem: str, widget: str) -> None:
+    """A download button for ``frame`` as ``fmt``; a failed export is a message, not a traceback."""
     try:
-        data = (lambda: export_bytes(frame, key, fmt)) if lazy else export_bytes(frame, key, fmt)
+        data = export_bytes(frame, key, fmt)
     except ExportError as exc:
         where.error(f"Export failed: {exc}")
         return
@@ -377,12 +377,11 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     norm = scored[[f"n_{c}" for c in RAW_COLUMNS]].rename(columns=lambda c: c[2:])
     stability = sensitivity(norm, dict(st.session_state["site_params"][2]), top_n=10, draws=300, seed=0)
 
-    scored_region = st.session_state["site_params"][0]
     a0, a1, a2, a3, a4 = st.columns(5)
     distances = a0.radio("Distances", ["road network", "geodesic"], key="alloc_cost", bind="query-params", help="Road: shortest paths on the OpenStreetMap road graph; geodesic: straight WGS84 distance")
     model = a1.radio("Location-allocation", ["p-median", "coverage"], key="alloc_model", bind="query-params", horizontal=True)
     k = int(a2.number_input("New sites k", 1, 20, 3, key="alloc_k", bind="query-params"))
-    keep = a2.checkbox("Existing recyclers/refiners stay open", key="alloc_keep", bind="query-params", disabled=scored_region.startswith(USER_LAYER), help="Those of the scored region's country, fixed open; the model adds k new sites")
+    keep = a2.checkbox("Existing recyclers/refiners stay open", key="alloc_keep", bind="query-params", disabled=region_code.startswith(USER_LAYER), help="Those of the scored region's country, fixed open; the model adds k new sites")
     service_km = a3.number_input("Coverage distance (km)", 10.0, 2000.0, 250.0, step=10.0, key="alloc_service", bind="query-params", disabled=model != "coverage")
     choices = ["best cells"] + user_layers(frames, ("Point", "MultiPoint"))
     among = a4.selectbox("Candidate sites", choices, key="alloc_among", bind="query-params", help="The best N cells, or a point layer you imported")
@@ -395,7 +394,7 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
         demand = frames["demand"].set_axis(frames["demand"]["id"].to_numpy())
         candidates = scored.head(pool).set_axis(scored.head(pool)["cell"].to_numpy()) if among == "best cells" else frames[among.removeprefix(USER_LAYER)]
         fac = frames["facilities"]
-        existing = fac[fac["kind"].isin(["recycling", "refining"]) & (fac["country"] == scored_region) & keep]
+        existing = fac[fac["kind"].isin(["recycling", "refining"]) & (fac["country"] == region_code) & keep]
         try:
             with st.spinner("Routing and solving…"):
                 candidates, fixed = with_existing(candidates, existing.set_axis(existing["id"].to_numpy()))
