@@ -35,8 +35,8 @@ import shapely
 from geo._errors import InputError
 from geo._pmedian import solve_p_median
 from geo.crs import to_wgs84
-from geo.network import access_km
 from geo.distance import EARTH_RADIUS_M, MERIDIAN_RADIUS_MIN_M, SPHERE_LOWER, SPHERE_UPPER, geodesic_m, unit_vectors
+from geo.network import access_km
 from geo.proximity import distance_matrix, nearest
 from geo.settings import WGS84
 

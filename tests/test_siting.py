@@ -9,7 +9,7 @@ import shapely
 import layers
 from geo._errors import InputError
 from geo._pmedian import reduce_candidates
-from geo.siting import RAW_COLUMNS, allocate, candidate_grid, hexagons, normalise, score, sensitivity, solve_allocation, suitability, with_existing
+from geo.siting import RAW_COLUMNS, allocate, candidate_grid, hexagons, measure, normalise, rank, score, sensitivity, solve_allocation, suitability, with_existing
 
 
 @pytest.fixture(scope="module")
@@ -281,3 +281,16 @@ def test_existing_facilities_join_the_candidates_as_fixed_sites():
     assert with_existing(cells, existing.iloc[:0]) == (cells, [])
     with pytest.raises(InputError, match="existing: labels .* are also candidate labels"):
         with_existing(existing, existing)
+
+
+def test_measuring_one_criterion_equals_its_column_of_all(india):
+    cells = candidate_grid(india, resolution=5).iloc[::40]
+    kw = dict(demand=layers.load("demand"), blocks=layers.load("lithium_blocks"), ports=layers.load("ports"), facilities=layers.load("facilities"))
+    everything = measure(cells, **kw)
+    assert list(everything.columns) == list(RAW_COLUMNS.values())
+    port = measure(cells, **kw, criteria=["port"])
+    assert list(port.columns) == ["port_km"] and port["port_km"].equals(everything["port_km"])
+    weights = {"feedstock": 1, "port": 2}
+    pd.testing.assert_frame_equal(rank(cells, everything, weights=weights), suitability(cells, **kw, weights=weights))
+    with pytest.raises(InputError, match="criteria: unknown criterion rail; expected some of feedstock"):
+        measure(cells, **kw, criteria=["rail"])
