@@ -288,6 +288,7 @@ def proximity_tab(shown: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
 
 
 USER_LAYER = "layer: "  # prefix of workspace layers offered as a region or as candidate sites
+GRID_MAX_CELLS = 1_000_000  # India at res 7 (600,000 cells) fits one app process; res 8 is for smaller regions
 
 
 def user_layers(frames: dict[str, gpd.GeoDataFrame], kinds: tuple[str, ...]) -> list[str]:
@@ -307,7 +308,7 @@ def grid_cells(region_code: str, resolution: int, version: int) -> gpd.GeoDataFr
         region = region[region.geom_type.isin(["Polygon", "MultiPolygon"])]
     else:
         region = frames["countries"][frames["countries"]["country"] == region_code]
-    return candidate_grid(region, resolution=resolution, geometry="centre")  # hexagons for what is shown
+    return candidate_grid(region, resolution=resolution, geometry="centre", max_cells=GRID_MAX_CELLS)  # hexagons for what is shown
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -332,7 +333,7 @@ def siting_tab(frames: dict[str, gpd.GeoDataFrame], basemap: str) -> None:
     c1, c2, c3, c4 = st.columns(4)
     regions = codes + user_layers(frames, ("Polygon", "MultiPolygon"))
     region = c1.selectbox("Region", regions, index=regions.index("IN"), key="site_region", bind="query-params", help="A country, or a polygon layer you imported")
-    resolution = c2.selectbox("H3 resolution", [5, 6, 7], index=0, key="site_res", bind="query-params", help="Res 7 over India is ~650,000 cells: slow on a laptop")
+    resolution = c2.selectbox("H3 resolution", [5, 6, 7, 8], index=0, key="site_res", bind="query-params", help=f"Res 7 over India is 600,000 cells; at most {GRID_MAX_CELLS:,} (res 8 for a state or a district)")
     competition = c3.radio("Existing recyclers/refiners", ["avoid", "cluster"], key="site_competition", bind="query-params", horizontal=True)
     exclude_km = c4.number_input("Exclude within km of a facility (0 = none)", 0.0, 2000.0, 0.0, step=25.0, key="site_exclude", bind="query-params")
     w = st.columns(len(RAW_COLUMNS) + 1)

@@ -35,7 +35,7 @@ import shapely
 from geo._errors import InputError
 from geo._pmedian import solve_p_median
 from geo.crs import to_wgs84
-from geo.distance import EARTH_RADIUS_M, MERIDIAN_RADIUS_MIN_M, SPHERE_LOWER, SPHERE_UPPER, geodesic_m, unit_vectors
+from geo.distance import EARTH_RADIUS_M, GEOD, MERIDIAN_RADIUS_MIN_M, SPHERE_LOWER, SPHERE_UPPER, geodesic_m, unit_vectors
 from geo.network import access_km
 from geo.proximity import distance_matrix, nearest
 from geo.settings import WGS84
@@ -61,7 +61,7 @@ UNREACHABLE_KM = 1.0e6
 
 
 # ----------------------------------------------------------------------------- candidates
-def candidate_grid(region, *, resolution: int, geometry: str = "hexagon") -> gpd.GeoDataFrame:
+def candidate_grid(region, *, resolution: int, geometry: str = "hexagon", max_cells: int | None = None) -> gpd.GeoDataFrame:
     """H3 cells (centre inside the region) covering ``region``.
 
     Parameters
@@ -73,6 +73,8 @@ def candidate_grid(region, *, resolution: int, geometry: str = "hexagon") -> gpd
     geometry : str, keyword-only
         ``hexagon`` (the cell) or ``centre`` (its centre point): half the build time on large grids;
         :func:`hexagons` gives the cells' hexagons later, for the ones shown or exported.
+    max_cells : int, optional, keyword-only
+        Refuse (before any work) a region whose area holds more cells than this, on average.
 
     Returns
     -------
@@ -91,6 +93,15 @@ def candidate_grid(region, *, resolution: int, geometry: str = "hexagon") -> gpd
     if not isinstance(region, (shapely.Polygon, shapely.MultiPolygon)) or region.is_empty:
         msg = f"region: expected a Polygon or MultiPolygon in lon/lat, got {getattr(region, 'geom_type', type(region).__name__)}"
         raise InputError(msg)
+    if max_cells is not None:
+        area_km2 = abs(GEOD.geometry_area_perimeter(region)[0]) / 1e6
+        estimate = area_km2 / h3.average_hexagon_area(resolution, "km^2")
+        if estimate > max_cells:
+            msg = (
+                f"resolution: about {estimate:,.0f} cells at resolution {resolution} over {area_km2:,.0f} km2, more than "
+                f"{max_cells:,}; choose a coarser resolution or a smaller region (the CLI's --engine dask scales further)"
+            )
+            raise InputError(msg)
     cells = sorted(h3.geo_to_cells(shapely.geometry.mapping(region), resolution))
     if not cells:
         msg = f"region: no H3 cell of resolution {resolution} has its centre inside the region"

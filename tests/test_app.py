@@ -158,6 +158,14 @@ def test_site_selection_on_an_imported_region_and_candidate_sites(private_worksp
     assert len(chosen) == 1 and chosen["name"].iloc[0] in {"Mundra", "Vadodara", "Rajkot"}
 
 
+def test_site_selection_refuses_a_grid_too_large_for_the_app(app):
+    _tab(app, "Site selection")
+    app.selectbox(key="site_res").set_value(8).run()
+    app.button(key="site_run").click().run()
+    assert not app.exception
+    assert any(e.value.startswith("Cannot score the grid: resolution: about 4,") and "more than 1,000,000" in e.value for e in app.error)
+
+
 def test_site_selection_keeps_existing_recyclers_open(app):
     _tab(app, "Site selection")
     app.button(key="site_run").click().run()

@@ -42,6 +42,9 @@ def test_grid_errors(india):
         candidate_grid(shapely.Point(0, 0), resolution=5)
     with pytest.raises(InputError, match="geometry: expected 'hexagon' or 'centre', got 'point'"):
         candidate_grid(india, resolution=5, geometry="point")
+    # India is about 3.15 million km2: 4.3 million res-8 cells, refused before any work
+    with pytest.raises(InputError, match=r"resolution: about 4,2\d\d,\d{3} cells at resolution 8 over 3,1\d\d,\d{3} km2, more than 1,000,000"):
+        candidate_grid(india, resolution=8, max_cells=1_000_000)
 
 
 def _toy():
