@@ -88,11 +88,13 @@ def read() -> gpd.GeoDataFrame:
     with contextlib.suppress(OSError, ValueError):  # missing or damaged: computed again
         return gpd.read_parquet(path).set_crs(WGS84, allow_override=True)
     out = compute(rows)
-    with contextlib.suppress(OSError):  # a read-only cache folder only costs the next start its time
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
+    try:  # a read-only cache folder only costs the next start its time
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
         out.to_parquet(partial)
         partial.replace(path)
+    except OSError:
+        partial.unlink(missing_ok=True)
     return out
 
 
