@@ -34,8 +34,23 @@ def _serve() -> tuple[subprocess.Popen, str]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ},
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "streamlit_app.py"),
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ},
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
@@ -61,8 +76,16 @@ def _visit(context, url: str) -> dict[str, float]:
     # bytes as received (Chromium's encodedDataLength: compressed size, 0 when served from the cache)
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.on("Network.loadingFinished", lambda event: sizes.__setitem__("http", sizes["http"] + event["encodedDataLength"]))
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda payload: sizes.__setitem__("ws", sizes["ws"] + len(payload))))
+    cdp.on(
+        "Network.loadingFinished",
+        lambda event: sizes.__setitem__("http", sizes["http"] + event["encodedDataLength"]),
+    )
+    page.on(
+        "websocket",
+        lambda ws: ws.on(
+            "framereceived", lambda payload: sizes.__setitem__("ws", sizes["ws"] + len(payload))
+        ),
+    )
     start = time.perf_counter()
     page.goto(url)
     frame = page.frame_locator(MAP_FRAME).first
@@ -99,10 +122,26 @@ def _rerun_ms() -> dict[str, float]:
         return statistics.median(times[1:]) * 1000
 
     return {
-        "filter (Map tab)": timed(lambda a, i: a.sidebar.multiselect(key="filter_kind").set_value(["refining"] if i % 2 else [])),
-        "basemap (Map tab)": timed(lambda a, i: a.sidebar.radio(key="basemap").set_value(a.sidebar.radio(key="basemap").options[i % 2])),
-        "corridor width (Corridors tab)": timed(lambda a, i: (a.session_state.__setitem__("tab", "Corridors"), a.session_state.__setitem__("corridor_width", 25 + 5 * (i % 2)))),
-        "route tonnes (Routes tab)": timed(lambda a, i: (a.session_state.__setitem__("tab", "Routes"), a.session_state.__setitem__("route_tonnes", 10.0 + i % 2))),
+        "filter (Map tab)": timed(
+            lambda a, i: a.sidebar.multiselect(key="filter_kind").set_value(["refining"] if i % 2 else [])
+        ),
+        "basemap (Map tab)": timed(
+            lambda a, i: a.sidebar.radio(key="basemap").set_value(
+                a.sidebar.radio(key="basemap").options[i % 2]
+            )
+        ),
+        "corridor width (Corridors tab)": timed(
+            lambda a, i: (
+                a.session_state.__setitem__("tab", "Corridors"),
+                a.session_state.__setitem__("corridor_width", 25 + 5 * (i % 2)),
+            )
+        ),
+        "route tonnes (Routes tab)": timed(
+            lambda a, i: (
+                a.session_state.__setitem__("tab", "Routes"),
+                a.session_state.__setitem__("route_tonnes", 10.0 + i % 2),
+            )
+        ),
     }
 
 
@@ -112,7 +151,14 @@ def main() -> None:
     proc, url = _serve()
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"])
+            browser = p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                ],
+            )
             first = _visit(_context(browser), url)
             returning = _context(browser)
             second = _visit(returning, url)
@@ -121,13 +167,19 @@ def main() -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
-    print(f"first paint, first visitor of a fresh server : {first['paint_s']:.2f} s (modules imported, layers read)")
+    print(
+        f"first paint, first visitor of a fresh server : {first['paint_s']:.2f} s (modules imported, layers read)"
+    )
     print(f"first paint, second visitor                  : {second['paint_s']:.2f} s (target <= 3 s)")
     print(f"payload, HTTP (encoded)                      : {second['http_mb']:.2f} MB")
     print(f"payload, websocket                           : {second['ws_mb']:.2f} MB")
-    print(f"payload, total                               : {second['http_mb'] + second['ws_mb']:.2f} MB (target <= 2 MB)")
+    print(
+        f"payload, total                               : {second['http_mb'] + second['ws_mb']:.2f} MB (target <= 2 MB)"
+    )
     print(f"  of which the map document (default layers) : {_map_html_mb():.2f} MB")
-    print(f"returning visitor (browser cache)            : first paint {again['paint_s']:.2f} s, payload {again['http_mb'] + again['ws_mb']:.2f} MB")
+    print(
+        f"returning visitor (browser cache)            : first paint {again['paint_s']:.2f} s, payload {again['http_mb'] + again['ws_mb']:.2f} MB"
+    )
     for what, ms in _rerun_ms().items():
         print(f"re-run after a change, {what:<23}: {ms:.0f} ms server time (target <= 300 ms)")
 

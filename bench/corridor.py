@@ -51,7 +51,9 @@ def main() -> None:
     base = dense[rng.integers(0, len(dense), N_POINTS)]
     lon = base[:, 0] + rng.normal(0, 0.6, N_POINTS)
     lat = base[:, 1] + rng.normal(0, 0.6, N_POINTS)
-    points = gpd.GeoDataFrame({"n": np.arange(N_POINTS)}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    points = gpd.GeoDataFrame(
+        {"n": np.arange(N_POINTS)}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326"
+    )
 
     features_in_corridor(route, points.iloc[:1000], width_km=WIDTH_KM)  # compile once
     ours_s, ours = timed(lambda: features_in_corridor(route, points, width_km=WIDTH_KM), repeat=3)
@@ -59,7 +61,9 @@ def main() -> None:
 
     def naive():
         projected = points.to_crs("EPSG:7755")
-        corridor = gpd.GeoDataFrame(geometry=[route], crs="EPSG:4326").to_crs("EPSG:7755").buffer(WIDTH_KM * 1000)
+        corridor = (
+            gpd.GeoDataFrame(geometry=[route], crs="EPSG:4326").to_crs("EPSG:7755").buffer(WIDTH_KM * 1000)
+        )
         return gpd.sjoin(projected, gpd.GeoDataFrame(geometry=corridor), predicate="within")
 
     naive_s, naive_hits = timed(naive)
@@ -68,20 +72,35 @@ def main() -> None:
 
     sample = ours.sample(min(SAMPLE, len(ours)), random_state=3)
     # brute force: the route sampled every few metres along its geodesics, nearest sample by Karney
-    fine = np.vstack([np.array([c0, *GEOD.npts(*c0, *c1, 400), c1]) for c0, c1 in zip(route.coords[:-1], route.coords[1:], strict=True)])
-    exact = np.array([
-        np.min(GEOD.inv(np.full(len(fine), p.x), np.full(len(fine), p.y), fine[:, 0], fine[:, 1])[2]) / 1000 for p in sample.geometry
-    ])
+    fine = np.vstack(
+        [
+            np.array([c0, *GEOD.npts(*c0, *c1, 400), c1])
+            for c0, c1 in zip(route.coords[:-1], route.coords[1:], strict=True)
+        ]
+    )
+    exact = np.array(
+        [
+            np.min(GEOD.inv(np.full(len(fine), p.x), np.full(len(fine), p.y), fine[:, 0], fine[:, 1])[2])
+            / 1000
+            for p in sample.geometry
+        ]
+    )
     err_km = np.abs(sample["distance_to_route_km"].to_numpy() - exact)
     far = exact >= 1.0
 
-    print(f"route                        : {length_km:,.0f} km, {len(route.coords):,} vertices; width {WIDTH_KM:g} km")
+    print(
+        f"route                        : {length_km:,.0f} km, {len(route.coords):,} vertices; width {WIDTH_KM:g} km"
+    )
     print(f"points                       : {N_POINTS:,} (seeded), {len(ours):,} inside the corridor")
     print(f"ours (features_in_corridor)  : {ours_s:.3f} s (target <= 1 s)")
     print(f"naive buffer(7755) + sjoin   : {naive_s:.3f} s")
     print(f"ratio                        : {naive_s / ours_s:.2f}x faster")
-    print(f"classified differently       : {len(ours_set ^ naive_set):,} points (naive keeps {len(naive_set):,})")
-    print(f"distance error vs brute force: max {np.max(err_km[far] / exact[far]) * 100:.4f} % (points >= 1 km away), max {np.max(err_km) * 1000:.2f} m overall, {len(sample):,} points (target <= 0.5 %)")
+    print(
+        f"classified differently       : {len(ours_set ^ naive_set):,} points (naive keeps {len(naive_set):,})"
+    )
+    print(
+        f"distance error vs brute force: max {np.max(err_km[far] / exact[far]) * 100:.4f} % (points >= 1 km away), max {np.max(err_km) * 1000:.2f} m overall, {len(sample):,} points (target <= 0.5 %)"
+    )
     print(f"peak RSS after ours          : {rss:.0f} MiB")
 
 

@@ -42,7 +42,9 @@ def main() -> None:
     sample = rng.choice(len(result), SAMPLE, replace=False)
     rows = result.iloc[sample]
     geod = pyproj.Geod(ellps="WGS84")
-    _, _, ref = geod.inv(lon[rows["source_id"]], lat[rows["source_id"]], flon[rows["target_id"]], flat[rows["target_id"]])
+    _, _, ref = geod.inv(
+        lon[rows["source_id"]], lat[rows["source_id"]], flon[rows["target_id"]], flat[rows["target_id"]]
+    )
     max_err = float(np.max(np.abs(rows["distance_m"].to_numpy() - ref)))
 
     exact_target = result.sort_values("source_id")["target_id"].to_numpy()
@@ -50,20 +52,28 @@ def main() -> None:
     differ = float(np.mean(exact_target != planar_target))
     exact_d = result.sort_values("source_id")["distance_m"].to_numpy()
     _, _, planar_geodesic = geod.inv(lon, lat, flon[planar_target], flat[planar_target])
-    planar_rel_err = np.abs(joined["planar_m"].to_numpy() - planar_geodesic) / np.maximum(planar_geodesic, 1.0)
+    planar_rel_err = np.abs(joined["planar_m"].to_numpy() - planar_geodesic) / np.maximum(
+        planar_geodesic, 1.0
+    )
     anchor_s = reproject_s + sjoin_s
 
     print(f"points x facilities          : {N_POINTS:,} x {N_FACILITIES:,} (uniform over India, seeded)")
-    print(f"ours (geo.proximity.nearest) : {ours_s:.3f} s warm (first call with compilation: {cold:.2f} s on 1,000 points)")
+    print(
+        f"ours (geo.proximity.nearest) : {ours_s:.3f} s warm (first call with compilation: {cold:.2f} s on 1,000 points)"
+    )
     print(f"anchor reproject to EPSG:7755: {reproject_s:.3f} s")
     print(f"anchor sjoin_nearest         : {sjoin_s:.3f} s")
     print(f"ratio vs reproject+sjoin     : {anchor_s / ours_s:.2f}x faster (target >= 2.5x)")
     print(f"ratio vs sjoin_nearest alone : {sjoin_s / ours_s:.2f}x faster")
     print(f"max error vs pyproj.Geod.inv : {max_err * 1000:.3f} mm on {SAMPLE:,} pairs (target < 1 m)")
     print(f"planar picked another nearest: {differ * 100:.2f} % of points")
-    print(f"planar distance error        : median {np.median(planar_rel_err) * 100:.2f} %, max {np.max(planar_rel_err) * 100:.2f} %")
+    print(
+        f"planar distance error        : median {np.median(planar_rel_err) * 100:.2f} %, max {np.max(planar_rel_err) * 100:.2f} %"
+    )
     print(f"exact nearest distance       : median {np.median(exact_d) / 1000:.1f} km")
-    print(f"peak RSS after ours          : {ours_rss:.0f} MiB (target < 1536 MiB); after anchor {peak_rss_mb():.0f} MiB")
+    print(
+        f"peak RSS after ours          : {ours_rss:.0f} MiB (target < 1536 MiB); after anchor {peak_rss_mb():.0f} MiB"
+    )
 
 
 if __name__ == "__main__":

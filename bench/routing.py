@@ -26,7 +26,14 @@ COLD = "import time; t = time.perf_counter(); from geo.network import network; n
 
 def _fresh_process(code: str, cache_dir: str) -> float:
     env = {**os.environ, "MINERAL_ATLAS_CACHE_DIR": cache_dir}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -104,18 +111,30 @@ def main() -> None:
     print(f"world_highways                 : {graph.n_nodes:,} nodes, {len(graph.indices):,} directed edges")
     print(f"first build (parse + cache)    : {build_s:.2f} s")
     print(f"cold load from cache           : {cold_s:.2f} s (target <= 3 s)")
-    print(f"200 India routes, warm         : p50 {np.median(ms):.2f} ms, p95 {np.percentile(ms, 95):.2f} ms (target p50 <= 10 ms)")
-    print(f"  of which snap + A* only      : p50 {np.median(path_ms):.2f} ms, p95 {np.percentile(path_ms, 95):.2f} ms")
-    print(f"220 x 220 India matrix         : {matrix_s:.2f} s, {unreachable} unreachable pairs (target <= 1 s, 0 unreachable)")
+    print(
+        f"200 India routes, warm         : p50 {np.median(ms):.2f} ms, p95 {np.percentile(ms, 95):.2f} ms (target p50 <= 10 ms)"
+    )
+    print(
+        f"  of which snap + A* only      : p50 {np.median(path_ms):.2f} ms, p95 {np.percentile(path_ms, 95):.2f} ms"
+    )
+    print(
+        f"220 x 220 India matrix         : {matrix_s:.2f} s, {unreachable} unreachable pairs (target <= 1 s, 0 unreachable)"
+    )
     with contextlib.redirect_stdout(io.StringIO()):  # scgraph prints its failures
         anchor = _scgraph_anchor(graph, lon, lat, mlon, mlat, 200)
     if anchor is None:
         print("scgraph anchor                 : not installed")
         return
     sc_ms, sc_failed, sc_matrix_s, sc_unreachable = anchor
-    print(f"scgraph 3.x routes, same graph : p50 {np.median(sc_ms):.2f} ms, p95 {np.percentile(sc_ms, 95):.2f} ms, {sc_failed} of 200 failed (not connected)")
-    print(f"  ratio scgraph / ours at p50  : {np.median(sc_ms) / np.median(ms):.2f} (whole route with its GeoDataFrame), {np.median(sc_ms) / np.median(path_ms):.2f} (snap + A* only)")
-    print(f"scgraph 3.x 220 x 220 matrix   : {sc_matrix_s:.2f} s, {sc_unreachable} unreachable -> ours {sc_matrix_s / matrix_s:.1f}x faster")
+    print(
+        f"scgraph 3.x routes, same graph : p50 {np.median(sc_ms):.2f} ms, p95 {np.percentile(sc_ms, 95):.2f} ms, {sc_failed} of 200 failed (not connected)"
+    )
+    print(
+        f"  ratio scgraph / ours at p50  : {np.median(sc_ms) / np.median(ms):.2f} (whole route with its GeoDataFrame), {np.median(sc_ms) / np.median(path_ms):.2f} (snap + A* only)"
+    )
+    print(
+        f"scgraph 3.x 220 x 220 matrix   : {sc_matrix_s:.2f} s, {sc_unreachable} unreachable -> ours {sc_matrix_s / matrix_s:.1f}x faster"
+    )
 
 
 if __name__ == "__main__":

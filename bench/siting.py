@@ -26,8 +26,11 @@ from geo.settings import DEFAULT_WEIGHTS
 
 #: engine runs, each in a fresh process: pandas, and dask on a local cluster of 2 workers, as threads
 #: of one process and as 2 processes
-ENGINES = {"pandas": "pandas", "dask-threads": "dask, 2 worker threads", "dask-processes": "dask, 2 worker processes"}
-
+ENGINES = {
+    "pandas": "pandas",
+    "dask-threads": "dask, 2 worker threads",
+    "dask-processes": "dask, 2 worker processes",
+}
 
 
 def _inputs():
@@ -35,7 +38,9 @@ def _inputs():
 
     facilities = layers.load("facilities")
     return dict(
-        demand=layers.load("demand"), blocks=layers.load("lithium_blocks"), ports=layers.load("ports"),
+        demand=layers.load("demand"),
+        blocks=layers.load("lithium_blocks"),
+        ports=layers.load("ports"),
         facilities=facilities[facilities["kind"].isin(["recycling", "refining"])],
     )
 
@@ -50,16 +55,37 @@ def run_engine(engine: str) -> None:
         from distributed import Client, LocalCluster
 
         processes = engine == "dask-processes"
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=None) as cluster, Client(cluster) as client:
-            score_s, scored = timed(lambda: suitability(cells, **inputs, weights=DEFAULT_WEIGHTS, engine="dask"))
-            workers_mb = max(client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024).values())
+        with (
+            LocalCluster(
+                n_workers=2, threads_per_worker=1, processes=processes, dashboard_address=None
+            ) as cluster,
+            Client(cluster) as client,
+        ):
+            score_s, scored = timed(
+                lambda: suitability(cells, **inputs, weights=DEFAULT_WEIGHTS, engine="dask")
+            )
+            workers_mb = max(
+                client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024).values()
+            )
     else:
         score_s, scored = timed(lambda: suitability(cells, **inputs, weights=DEFAULT_WEIGHTS))
         workers_mb = 0.0
     top = scored["cell"].head(100).tolist()
     rss_mb = max(peak_rss_mb(), workers_mb)
     hex_s = timed(lambda: hexagons(scored))[0] if engine == "pandas" else 0.0
-    print(json.dumps({"cells": len(cells), "grid_s": grid_s, "score_s": score_s, "hex_s": hex_s, "rss_mb": rss_mb, "hex_rss_mb": peak_rss_mb(), "top": top}))
+    print(
+        json.dumps(
+            {
+                "cells": len(cells),
+                "grid_s": grid_s,
+                "score_s": score_s,
+                "hex_s": hex_s,
+                "rss_mb": rss_mb,
+                "hex_rss_mb": peak_rss_mb(),
+                "top": top,
+            }
+        )
+    )
 
 
 def _child(engine: str) -> dict:
@@ -85,18 +111,30 @@ def main() -> None:
         return solve_allocation(cost, weights, k=k)
 
     pm = {k: timed(lambda k=k: p_median(k)) for k in (10, 20)}
-    anchor_s, anchor_objective = timed(lambda: _spopt_p_median(distance_matrix(dem, cand).to_numpy() / 1000.0, weights, 10))
+    anchor_s, anchor_objective = timed(
+        lambda: _spopt_p_median(distance_matrix(dem, cand).to_numpy() / 1000.0, weights, 10)
+    )
     p = figures["pandas"]
     print(f"res-7 India grid (cell centres)  : {p['cells']:,} cells, built in {p['grid_s']:.2f} s")
     for engine, label in ENGINES.items():
         f = figures[engine]
-        print(f"scoring, {label:<24}: {f['score_s']:.2f} s; grid + scoring {f['grid_s'] + f['score_s']:.2f} s (target <= 10 s); peak RSS {f['rss_mb']:.0f} MiB (target <= 2048)")
+        print(
+            f"scoring, {label:<24}: {f['score_s']:.2f} s; grid + scoring {f['grid_s'] + f['score_s']:.2f} s (target <= 10 s); peak RSS {f['rss_mb']:.0f} MiB (target <= 2048)"
+        )
         if engine != "pandas":
-            print(f"  / pandas scoring time          : {f['score_s'] / p['score_s']:.2f}; same top 100 cells: {f['top'] == p['top']}")
-    print(f"hexagons of all cells (export)   : {p['hex_s']:.2f} s, peak RSS then {p['hex_rss_mb']:.0f} MiB; built only for the cells shown or written")
+            print(
+                f"  / pandas scoring time          : {f['score_s'] / p['score_s']:.2f}; same top 100 cells: {f['top'] == p['top']}"
+            )
+    print(
+        f"hexagons of all cells (export)   : {p['hex_s']:.2f} s, peak RSS then {p['hex_rss_mb']:.0f} MiB; built only for the cells shown or written"
+    )
     for k, (seconds, result) in pm.items():
-        print(f"p-median 200 x 1,000, k={k:<2}      : {seconds:.2f} s build + solve (target <= 30 s), objective {result.objective:,.0f}")
-    print(f"spopt PMedian + HiGHS, k=10      : {anchor_s:.2f} s, objective {anchor_objective:,.0f} -> ours {anchor_s / pm[10][0]:.0f}x faster, same optimum: {abs(anchor_objective - pm[10][1].objective) <= 1e-4 * anchor_objective}")
+        print(
+            f"p-median 200 x 1,000, k={k:<2}      : {seconds:.2f} s build + solve (target <= 30 s), objective {result.objective:,.0f}"
+        )
+    print(
+        f"spopt PMedian + HiGHS, k=10      : {anchor_s:.2f} s, objective {anchor_objective:,.0f} -> ours {anchor_s / pm[10][0]:.0f}x faster, same optimum: {abs(anchor_objective - pm[10][1].objective) <= 1e-4 * anchor_objective}"
+    )
 
 
 def _spopt_p_median(cost, weights, k) -> float:

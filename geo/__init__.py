@@ -9,4 +9,16 @@ within, distance matrices), ``io`` (reading user files), ``export`` (GeoJSON and
 from geo import crs, distance, export, io, proximity, settings, workspace
 from geo._errors import CRSError, ExportError, InputError, LayerError
 
-__all__ = ["CRSError", "ExportError", "InputError", "LayerError", "crs", "distance", "export", "io", "proximity", "settings", "workspace"]
+__all__ = [
+    "CRSError",
+    "ExportError",
+    "InputError",
+    "LayerError",
+    "crs",
+    "distance",
+    "export",
+    "io",
+    "proximity",
+    "settings",
+    "workspace",
+]

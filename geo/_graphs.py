@@ -97,7 +97,9 @@ def _parse_scgraph(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     row = np.searchsorted(opens, np.flatnonzero(text == ord(":"))) - 1
     values = np.array(graph.translate(bytes.maketrans(b"{}[]:,", b"      ")).split(), dtype=np.float64)
     col = values[0::2].astype(np.int64)
-    latlon = np.array(nodes.translate(bytes.maketrans(b"[],", b"   ")).split(), dtype=np.float64).reshape(-1, 2)
+    latlon = np.array(nodes.translate(bytes.maketrans(b"[],", b"   ")).split(), dtype=np.float64).reshape(
+        -1, 2
+    )
     if len(opens) != len(latlon) or len(col) != len(row):
         msg = f"{path}: graph has {len(opens)} adjacency entries for {len(latlon)} nodes; unexpected layout"
         raise ValueError(msg)

@@ -67,7 +67,9 @@ def workspace(n_nodes: int, n_edges: int) -> tuple[np.ndarray, ...]:
 
 
 @numba.njit(cache=True)
-def astar(indptr, indices, weight, xyz, source, target, bound_radius_km, dist, pred, done, keys, vals, touched):
+def astar(
+    indptr, indices, weight, xyz, source, target, bound_radius_km, dist, pred, done, keys, vals, touched
+):
     """Shortest path ``source`` -> ``target``: (length in km or inf, node sequence).
 
     ``dist``, ``pred``, ``done``, ``keys``, ``vals``, ``touched`` come from :func:`workspace`; the

@@ -139,11 +139,15 @@ def reduce_candidates(
     keep = forced <= upper + 1e-9 * max(1.0, abs(upper))
     keep[fixed_arr] = True
     keep[incumbent] = True
-    logger.info("p-median: bounds %.6g..%.6g, %d of %d candidates can be optimal", bound, upper, keep.sum(), n_cand)
+    logger.info(
+        "p-median: bounds %.6g..%.6g, %d of %d candidates can be optimal", bound, upper, keep.sum(), n_cand
+    )
     return np.flatnonzero(keep), bound, upper, incumbent
 
 
-def solve_p_median(cost: np.ndarray, weights: np.ndarray, *, k: int, fixed: list[int]) -> tuple[list[int], float, str]:
+def solve_p_median(
+    cost: np.ndarray, weights: np.ndarray, *, k: int, fixed: list[int]
+) -> tuple[list[int], float, str]:
     """Exact p-median: candidate elimination, then HiGHS on Elloumi's formulation of the rest.
 
     Elloumi (2010, "A tighter formulation of the p-median problem", J. Comb. Optim. 19) orders each
@@ -183,7 +187,9 @@ def solve_p_median(cost: np.ndarray, weights: np.ndarray, *, k: int, fixed: list
     model.addVars(m + n_z, lower_bounds, np.concatenate([np.ones(m), np.full(n_z, inf)]))
     gap = weights[demand] * (ranked[demand, level + 1] - ranked[demand, level])
     model.changeColsCost(m + n_z, np.arange(m + n_z, dtype=np.int32), np.concatenate([np.zeros(m), gap]))
-    model.changeColsIntegrality(m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger, dtype=np.uint8))
+    model.changeColsIntegrality(
+        m, np.arange(m, dtype=np.int32), np.full(m, highspy.HighsVarType.kInteger, dtype=np.uint8)
+    )
     # z_l + y_(l-th nearest) - z_(l-1) >= 0 (>= 1 at the first level); then sum(y) = k
     later = level > 0
     rows = np.concatenate([np.arange(n_z), np.arange(n_z), np.flatnonzero(later), np.full(m, n_z)])
@@ -192,7 +198,15 @@ def solve_p_median(cost: np.ndarray, weights: np.ndarray, *, k: int, fixed: list
     matrix = sparse.csr_matrix((values, (rows, cols)), shape=(n_z + 1, m + n_z))
     row_lower = np.concatenate([(level == 0).astype(np.float64), [k]])
     row_upper = np.concatenate([np.full(n_z, inf), [k]])
-    model.addRows(n_z + 1, row_lower, row_upper, matrix.nnz, matrix.indptr[:-1].astype(np.int32), matrix.indices.astype(np.int32), matrix.data)
+    model.addRows(
+        n_z + 1,
+        row_lower,
+        row_upper,
+        matrix.nnz,
+        matrix.indptr[:-1].astype(np.int32),
+        matrix.indices.astype(np.int32),
+        matrix.data,
+    )
     # start from the incumbent: y open at its sites, z_l = 1 while none of the l+1 nearest is open
     y = np.isin(pool, incumbent).astype(np.float64)
     opened = np.cumsum(y[order], axis=1)
@@ -203,4 +217,8 @@ def solve_p_median(cost: np.ndarray, weights: np.ndarray, *, k: int, fixed: list
     if model.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return [], float("nan"), status
     chosen = pool[np.flatnonzero(np.asarray(model.getSolution().col_value[:m]) > 0.5)]
-    return sorted(int(c) for c in chosen), float(weights @ ranked[:, 0] + model.getInfo().objective_function_value), status
+    return (
+        sorted(int(c) for c in chosen),
+        float(weights @ ranked[:, 0] + model.getInfo().objective_function_value),
+        status,
+    )

@@ -28,7 +28,9 @@ import pandas as pd
 logger = logging.getLogger(__name__)
 
 
-def measure_partitioned(candidates: gpd.GeoDataFrame, *, npartitions: int | None = None, **targets) -> pd.DataFrame:
+def measure_partitioned(
+    candidates: gpd.GeoDataFrame, *, npartitions: int | None = None, **targets
+) -> pd.DataFrame:
     """:func:`geo.siting.measure` over dask-geopandas partitions of the candidates' centres.
 
     Parameters
@@ -50,7 +52,9 @@ def measure_partitioned(candidates: gpd.GeoDataFrame, *, npartitions: int | None
     centres = _centres(candidates)
     frame = dask_geopandas.from_geopandas(centres, npartitions=parts)
     meta = pd.DataFrame({column: pd.Series(dtype="float64") for column in RAW_COLUMNS.values()})
-    logger.info("dask engine: %d candidates in %d partitions on %s", len(candidates), parts, client or "local threads")
+    logger.info(
+        "dask engine: %d candidates in %d partitions on %s", len(candidates), parts, client or "local threads"
+    )
     raw = frame.map_partitions(measure, meta=meta, **targets).compute()
     return raw.reindex(candidates.index)
 

@@ -61,11 +61,21 @@ def _one(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
     u_sq = cos2_alpha * (_A * _A - _B * _B) / (_B * _B)
     big_a = 1.0 + u_sq / 16384.0 * (4096.0 + u_sq * (-768.0 + u_sq * (320.0 - 175.0 * u_sq)))
     big_b = u_sq / 1024.0 * (256.0 + u_sq * (-128.0 + u_sq * (74.0 - 47.0 * u_sq)))
-    delta = big_b * sin_sigma * (
-        cos_2sm
-        + big_b / 4.0 * (
-            cos_sigma * (-1.0 + 2.0 * cos_2sm * cos_2sm)
-            - big_b / 6.0 * cos_2sm * (-3.0 + 4.0 * sin_sigma * sin_sigma) * (-3.0 + 4.0 * cos_2sm * cos_2sm)
+    delta = (
+        big_b
+        * sin_sigma
+        * (
+            cos_2sm
+            + big_b
+            / 4.0
+            * (
+                cos_sigma * (-1.0 + 2.0 * cos_2sm * cos_2sm)
+                - big_b
+                / 6.0
+                * cos_2sm
+                * (-3.0 + 4.0 * sin_sigma * sin_sigma)
+                * (-3.0 + 4.0 * cos_2sm * cos_2sm)
+            )
         )
     )
     return _B * big_a * (sigma - delta)

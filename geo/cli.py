@@ -61,7 +61,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write(gdf, output: str, *, what: str, precision: int = GEOJSON_PRECISION, fmt: str | None = None) -> None:
+def _write(
+    gdf, output: str, *, what: str, precision: int = GEOJSON_PRECISION, fmt: str | None = None
+) -> None:
     if output == "-":
         if fmt in (None, "geojson"):
             sys.stdout.write(to_geojson(gdf, precision=precision, argument=what) + "\n")
@@ -132,7 +134,9 @@ def _cmd_nearest(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write("source_id\tsource_name\ttarget_id\ttarget_name\trank\tdistance_km\n")
         for row in lines.itertuples():
-            sys.stdout.write(f"{row.source_id}\t{row.source_name}\t{row.target_id}\t{row.target_name}\t{row.rank}\t{row.distance_km:.3f}\n")
+            sys.stdout.write(
+                f"{row.source_id}\t{row.source_name}\t{row.target_id}\t{row.target_name}\t{row.rank}\t{row.distance_km:.3f}\n"
+            )
     return 0
 
 
@@ -186,7 +190,10 @@ def _dask_client(scheduler: str | None):
     from distributed import Client, LocalCluster
 
     if scheduler == "local":
-        with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
+        with (
+            LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
+            Client(cluster) as client,
+        ):
             yield client
         return
     try:
@@ -206,8 +213,13 @@ def _cmd_site_select(args: argparse.Namespace) -> int:
     cells = candidate_grid(_region(args.region), resolution=args.res, geometry="centre")
     with _dask_client(args.scheduler):
         scored = suitability(
-            cells, **_site_inputs(), weights=weights, demand_radius_km=args.demand_radius_km,
-            competition=args.competition, exclude_within_km=args.exclude_within_km, engine=args.engine,
+            cells,
+            **_site_inputs(),
+            weights=weights,
+            demand_radius_km=args.demand_radius_km,
+            competition=args.competition,
+            exclude_within_km=args.exclude_within_km,
+            engine=args.engine,
         )
     if args.top:
         scored = scored.head(args.top)
@@ -233,17 +245,31 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
         cost_km, dropped = network_cost_km(demand, candidates, mode=args.cost)
         if dropped:
             names = demand.loc[dropped, "name"] if "name" in demand else dropped
-            left_out = f"{PROG}: left out, no {args.cost} route to any candidate: {', '.join(map(str, names))}\n"
+            left_out = (
+                f"{PROG}: left out, no {args.cost} route to any candidate: {', '.join(map(str, names))}\n"
+            )
         demand = demand.drop(index=dropped)
-    sites, lines, result = allocate(candidates, demand, k=args.k, model=args.model, service_km=args.service_km, fixed=fixed, cost_km=cost_km)
+    sites, lines, result = allocate(
+        candidates,
+        demand,
+        k=args.k,
+        model=args.model,
+        service_km=args.service_km,
+        fixed=fixed,
+        cost_km=cost_km,
+    )
     sys.stderr.write(left_out)  # only once the model solved: an error stays one line
     sites = sites.assign(feature="site", site_id=sites.index)
     lines = lines.assign(feature="assignment")
-    out = _concat([sites[["feature", "site_id", "served_weight", "mean_km", "max_km", "fixed", "geometry"]], lines])
+    out = _concat(
+        [sites[["feature", "site_id", "served_weight", "mean_km", "max_km", "fixed", "geometry"]], lines]
+    )
     out["cost"] = result.cost
     _write(out, args.output, what=f"{args.model} k={args.k}")
     share = result.served_weight / result.total_weight if result.total_weight else 0.0
-    sys.stderr.write(f"{PROG}: {args.model}: {len(sites)} sites, {share:.1%} of demand served, mean {pd.Series(result.distance_km).mean():.1f} km ({result.cost} distances)\n")
+    sys.stderr.write(
+        f"{PROG}: {args.model}: {len(sites)} sites, {share:.1%} of demand served, mean {pd.Series(result.distance_km).mean():.1f} km ({result.cost} distances)\n"
+    )
     return 0
 
 
@@ -272,7 +298,9 @@ def _cmd_route(args: argparse.Namespace) -> int:
     legs = route(a, b, mode=args.mode, tonnes=args.tonnes, objective=args.objective, names=(a_name, b_name))
     _write(legs, args.output, what=f"route {args.origin} -> {args.destination}")
     t = route_totals(legs)
-    sys.stderr.write(f"{PROG}: {args.mode}: {t['length_km']:,.1f} km, {t['hours']:,.1f} h, {t['co2e_t']:,.3f} t CO2e for {args.tonnes:g} t ({len(legs)} legs)\n")
+    sys.stderr.write(
+        f"{PROG}: {args.mode}: {t['length_km']:,.1f} km, {t['hours']:,.1f} h, {t['co2e_t']:,.3f} t CO2e for {args.tonnes:g} t ({len(legs)} legs)\n"
+    )
     return 0
 
 
@@ -292,11 +320,27 @@ def _cmd_corridor(args: argparse.Namespace) -> int:
     chosen = {name: _load(name) for name in args.layers.split(",")}
     polygon = corridor_polygon(line, width_km=args.width_km)
     summary = corridor_summary(line, chosen, width_km=args.width_km)
-    inside = [features_in_corridor(line, gdf, width_km=args.width_km).to_crs("EPSG:4326").assign(layer=name, feature="inside") for name, gdf in chosen.items()]
-    area = gpd.GeoDataFrame({"feature": ["corridor"], "route_id": [args.route_id], "width_km": [args.width_km], "area_km2": [summary["area_km2"]]}, geometry=[polygon], crs="EPSG:4326")
+    inside = [
+        features_in_corridor(line, gdf, width_km=args.width_km)
+        .to_crs("EPSG:4326")
+        .assign(layer=name, feature="inside")
+        for name, gdf in chosen.items()
+    ]
+    area = gpd.GeoDataFrame(
+        {
+            "feature": ["corridor"],
+            "route_id": [args.route_id],
+            "width_km": [args.width_km],
+            "area_km2": [summary["area_km2"]],
+        },
+        geometry=[polygon],
+        crs="EPSG:4326",
+    )
     _write(_concat([area, *inside]), args.output, what=f"corridor {args.route_id}")
     count = sum(len(f) for f in inside)
-    sys.stderr.write(f"{PROG}: {args.route_id}: {summary['route_km']:,.0f} km route, {summary['area_km2']:,.0f} km2 corridor, {count} features inside, population {summary['population']:,.0f}\n")
+    sys.stderr.write(
+        f"{PROG}: {args.route_id}: {summary['route_km']:,.0f} km route, {summary['area_km2']:,.0f} km2 corridor, {count} features inside, population {summary['population']:,.0f}\n"
+    )
     return 0
 
 
@@ -309,24 +353,42 @@ def _concat(frames):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``mineral-atlas``."""
-    parser = _Parser(prog=PROG, description="Mineral Atlas: battery and critical-minerals facilities, blocks, ports and demand.")
+    parser = _Parser(
+        prog=PROG,
+        description="Mineral Atlas: battery and critical-minerals facilities, blocks, ports and demand.",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p_layers = sub.add_parser("layers", help="list the layers with their feature counts")
     p_layers.set_defaults(func=_cmd_layers)
     p_export = sub.add_parser("export", help="write a layer as RFC 7946 GeoJSON")
-    p_export.add_argument("layer", help="layer name (see 'mineral-atlas layers' and 'mineral-atlas workspace')")
-    p_export.add_argument("--format", choices=list(EXPORT_FORMATS), help="output format (default: from the file extension, else geojson)")
+    p_export.add_argument(
+        "layer", help="layer name (see 'mineral-atlas layers' and 'mineral-atlas workspace')"
+    )
+    p_export.add_argument(
+        "--format",
+        choices=list(EXPORT_FORMATS),
+        help="output format (default: from the file extension, else geojson)",
+    )
     p_export.add_argument("-o", "--output", required=True, help="output file, or - for standard output")
-    p_export.add_argument("--precision", type=int, default=GEOJSON_PRECISION, help="coordinate decimals (default 6)")
+    p_export.add_argument(
+        "--precision", type=int, default=GEOJSON_PRECISION, help="coordinate decimals (default 6)"
+    )
     p_export.set_defaults(func=_cmd_export)
     p_near = sub.add_parser("nearest", help="the k nearest targets of every source (geodesic, WGS84)")
     p_near.add_argument("source_layer", help="layer of point sources")
     p_near.add_argument("target_layer", help="layer of point or polygon targets")
     p_near.add_argument("--k", type=int, default=1, help="targets per source (default 1)")
-    p_near.add_argument("--max-distance-km", type=float, default=None, help="ignore targets farther than this (km)")
-    p_near.add_argument("-o", "--output", help="GeoJSON of geodesic lines (- for stdout); without it a table is printed")
+    p_near.add_argument(
+        "--max-distance-km", type=float, default=None, help="ignore targets farther than this (km)"
+    )
+    p_near.add_argument(
+        "-o", "--output", help="GeoJSON of geodesic lines (- for stdout); without it a table is printed"
+    )
     p_near.set_defaults(func=_cmd_nearest)
-    p_import = sub.add_parser("import", help="read a file (GeoJSON, GeoPackage, CSV, KML/KMZ, zipped Shapefile, GeoParquet) into the workspace")
+    p_import = sub.add_parser(
+        "import",
+        help="read a file (GeoJSON, GeoPackage, CSV, KML/KMZ, zipped Shapefile, GeoParquet) into the workspace",
+    )
     p_import.add_argument("file", help="the file to import")
     p_import.add_argument("--name", help="layer name in the workspace (default: the file name)")
     p_import.add_argument("--swap-xy", action="store_true", help="swap lat/lon of every vertex")
@@ -336,15 +398,40 @@ def build_parser() -> argparse.ArgumentParser:
     p_ws.add_argument("--delete", metavar="NAME", help="delete this layer")
     p_ws.set_defaults(func=_cmd_workspace)
     p_site = sub.add_parser("site-select", help="score an H3 grid over a region by weighted criteria")
-    p_site.add_argument("--region", default="IN", help="ISO country code (countries layer) or a workspace polygon layer (default IN)")
+    p_site.add_argument(
+        "--region",
+        default="IN",
+        help="ISO country code (countries layer) or a workspace polygon layer (default IN)",
+    )
     p_site.add_argument("--res", type=int, default=6, help="H3 resolution 5-8 (default 6)")
-    p_site.add_argument("--weights", default=",".join(f"{c}={w}" for c, w in DEFAULT_WEIGHTS.items()), help=f"criterion=weight pairs; criteria: {', '.join(DEFAULT_WEIGHTS)}")
-    p_site.add_argument("--competition", choices=["avoid", "cluster"], default="avoid", help="avoid or seek existing recyclers/refiners")
-    p_site.add_argument("--exclude-within-km", type=float, default=None, help="drop cells closer than this to a facility")
-    p_site.add_argument("--demand-radius-km", type=float, default=200.0, help="feedstock radius (default 200 km)")
+    p_site.add_argument(
+        "--weights",
+        default=",".join(f"{c}={w}" for c, w in DEFAULT_WEIGHTS.items()),
+        help=f"criterion=weight pairs; criteria: {', '.join(DEFAULT_WEIGHTS)}",
+    )
+    p_site.add_argument(
+        "--competition",
+        choices=["avoid", "cluster"],
+        default="avoid",
+        help="avoid or seek existing recyclers/refiners",
+    )
+    p_site.add_argument(
+        "--exclude-within-km", type=float, default=None, help="drop cells closer than this to a facility"
+    )
+    p_site.add_argument(
+        "--demand-radius-km", type=float, default=200.0, help="feedstock radius (default 200 km)"
+    )
     p_site.add_argument("--top", type=int, default=None, help="write only the N best cells")
-    p_site.add_argument("--engine", choices=["pandas", "dask"], default="pandas", help="measure the criteria in memory or on dask partitions")
-    p_site.add_argument("--scheduler", help="dask scheduler address (tcp://HOST:8786), or 'local' for two local workers (with --engine dask)")
+    p_site.add_argument(
+        "--engine",
+        choices=["pandas", "dask"],
+        default="pandas",
+        help="measure the criteria in memory or on dask partitions",
+    )
+    p_site.add_argument(
+        "--scheduler",
+        help="dask scheduler address (tcp://HOST:8786), or 'local' for two local workers (with --engine dask)",
+    )
     p_site.add_argument("-o", "--output", required=True, help="GeoJSON of scored cells (- for stdout)")
     p_site.set_defaults(func=_cmd_site_select)
     p_alloc = sub.add_parser("allocate", help="choose k sites for the demand (p-median or maximal coverage)")
@@ -354,22 +441,38 @@ def build_parser() -> argparse.ArgumentParser:
     p_alloc.add_argument("--model", choices=["p-median", "coverage"], default="p-median")
     p_alloc.add_argument("--service-km", type=float, default=None, help="coverage distance (coverage model)")
     p_alloc.add_argument("--fixed", help="comma-separated candidate ids already open")
-    p_alloc.add_argument("--cost", choices=["road", "rail", "geodesic"], default="road", help="distances: shortest paths on the road (default) or rail network, or geodesic")
-    p_alloc.add_argument("-o", "--output", required=True, help="GeoJSON of sites and assignment lines (- for stdout)")
+    p_alloc.add_argument(
+        "--cost",
+        choices=["road", "rail", "geodesic"],
+        default="road",
+        help="distances: shortest paths on the road (default) or rail network, or geodesic",
+    )
+    p_alloc.add_argument(
+        "-o", "--output", required=True, help="GeoJSON of sites and assignment lines (- for stdout)"
+    )
     p_alloc.set_defaults(func=_cmd_allocate)
     p_route = sub.add_parser("route", help="route over the road, rail or sea network, or road-sea-road")
     p_route.add_argument("origin", help="feature id (facilities, lithium_blocks, ports, demand) or lon,lat")
     p_route.add_argument("destination", help="feature id or lon,lat")
     p_route.add_argument("--mode", choices=["road", "rail", "sea", "multimodal"], default="road")
     p_route.add_argument("--tonnes", type=float, default=1.0, help="cargo for tonne-km and CO2e (default 1)")
-    p_route.add_argument("--objective", choices=["co2e", "hours", "km"], default="co2e", help="what multimodal port choice minimises")
+    p_route.add_argument(
+        "--objective",
+        choices=["co2e", "hours", "km"],
+        default="co2e",
+        help="what multimodal port choice minimises",
+    )
     p_route.add_argument("-o", "--output", required=True, help="GeoJSON of the legs (- for stdout)")
     p_route.set_defaults(func=_cmd_route)
     p_corr = sub.add_parser("corridor", help="corridor polygon of a route and the features within it")
     p_corr.add_argument("route_id", help="route id of the routes layer")
     p_corr.add_argument("--width-km", type=float, required=True, help="half-width of the corridor, km")
-    p_corr.add_argument("--layers", default="facilities,demand,ports,lithium_blocks", help="comma-separated layers to search")
-    p_corr.add_argument("-o", "--output", required=True, help="GeoJSON of the corridor and the features inside (- for stdout)")
+    p_corr.add_argument(
+        "--layers", default="facilities,demand,ports,lithium_blocks", help="comma-separated layers to search"
+    )
+    p_corr.add_argument(
+        "-o", "--output", required=True, help="GeoJSON of the corridor and the features inside (- for stdout)"
+    )
     p_corr.set_defaults(func=_cmd_corridor)
     return parser
 

@@ -64,7 +64,9 @@ def _route_line(route, argument: str = "route") -> shapely.LineString:
         geom = route
     if isinstance(geom, shapely.MultiLineString):
         merged = shapely.line_merge(geom)
-        geom = merged if merged.geom_type == "LineString" else shapely.LineString(shapely.get_coordinates(geom))
+        geom = (
+            merged if merged.geom_type == "LineString" else shapely.LineString(shapely.get_coordinates(geom))
+        )
     if not isinstance(geom, shapely.LineString) or geom.is_empty:
         msg = f"{argument}: expected a LineString in lon/lat, got {getattr(geom, 'geom_type', type(geom).__name__)}"
         raise InputError(msg)
@@ -78,13 +80,20 @@ def _route_line(route, argument: str = "route") -> shapely.LineString:
 
 
 def _check_width(width_km: float) -> float:
-    if isinstance(width_km, bool) or not isinstance(width_km, (int, float, np.integer, np.floating)) or not np.isfinite(width_km) or width_km <= 0:
+    if (
+        isinstance(width_km, bool)
+        or not isinstance(width_km, (int, float, np.integer, np.floating))
+        or not np.isfinite(width_km)
+        or width_km <= 0
+    ):
         msg = f"width_km: expected a width in km > 0, got {width_km!r}"
         raise InputError(msg)
     return float(width_km)
 
 
-def densify_route(route: shapely.LineString, *, spacing_km: float = ROUTE_SPACING_KM) -> tuple[np.ndarray, np.ndarray]:
+def densify_route(
+    route: shapely.LineString, *, spacing_km: float = ROUTE_SPACING_KM
+) -> tuple[np.ndarray, np.ndarray]:
     """Vertices along the route's geodesics at most ``spacing_km`` apart, and their chainage in km.
 
     Returns
@@ -233,10 +242,14 @@ def features_in_corridor(route, features: gpd.GeoDataFrame, *, width_km: float) 
     side = np.zeros(len(gdf), dtype=np.int64)
     if is_point.any():
         xy = shapely.get_coordinates(geoms[is_point])
-        distance[is_point], chain[is_point], side[is_point] = point_to_route(xy[:, 0], xy[:, 1], dense, chainage, max_km=width)
+        distance[is_point], chain[is_point], side[is_point] = point_to_route(
+            xy[:, 0], xy[:, 1], dense, chainage, max_km=width
+        )
     route_geom = split_antimeridian(shapely.LineString(dense))
     for pos in np.flatnonzero(~is_point):
-        vertices = shapely.get_coordinates(shapely.segmentize(geoms[pos], min(ROUTE_SPACING_KM, width / 10.0) / 111.0))
+        vertices = shapely.get_coordinates(
+            shapely.segmentize(geoms[pos], min(ROUTE_SPACING_KM, width / 10.0) / 111.0)
+        )
         d, c, s = point_to_route(vertices[:, 0], vertices[:, 1], dense, chainage)
         best = int(np.argmin(d))
         distance[pos], chain[pos], side[pos] = d[best], c[best], s[best]
@@ -277,11 +290,15 @@ def corridor_polygon(route, *, width_km: float) -> shapely.Geometry:
         if len(part) < 2:
             continue
         centre = part[len(part) // 2]
-        aeqd = pyproj.CRS.from_proj4(f"+proj=aeqd +lat_0={centre[1]} +lon_0={centre[0]} +ellps=WGS84 +units=m")
+        aeqd = pyproj.CRS.from_proj4(
+            f"+proj=aeqd +lat_0={centre[1]} +lon_0={centre[0]} +ellps=WGS84 +units=m"
+        )
         forward = pyproj.Transformer.from_crs(WGS84, aeqd, always_xy=True)
         back = pyproj.Transformer.from_crs(aeqd, WGS84, always_xy=True)
         x, y = forward.transform(part[:, 0], part[:, 1])
-        buffer = shapely.LineString(np.column_stack((x, y))).buffer(width * 1000.0, quad_segs=BUFFER_RESOLUTION)
+        buffer = shapely.LineString(np.column_stack((x, y))).buffer(
+            width * 1000.0, quad_segs=BUFFER_RESOLUTION
+        )
         # densify the outline so each edge is short enough to stay straight in lon/lat
         buffer = shapely.segmentize(buffer, max(width * 1000.0 / 8.0, 500.0))
         ring = shapely.get_coordinates(buffer.exterior)
@@ -327,7 +344,11 @@ def corridor_summary(
     population = 0.0
     for name, gdf in layers.items():
         inside = features_in_corridor(line, gdf, width_km=width)
-        kinds = inside["kind"].fillna("") if "kind" in inside.columns else pd.Series([""] * len(inside), index=inside.index)
+        kinds = (
+            inside["kind"].fillna("")
+            if "kind" in inside.columns
+            else pd.Series([""] * len(inside), index=inside.index)
+        )
         for kind, count in kinds.value_counts(sort=False).items():
             rows.append({"layer": name, "kind": kind, "features": int(count)})
         if "population" in inside.columns:

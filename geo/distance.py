@@ -80,7 +80,9 @@ def geodesic_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.nd
     """
     arrays = [np.asarray(a, dtype=np.float64) for a in (lon1, lat1, lon2, lat2)]
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
-    flat = [np.ascontiguousarray(a if a.shape == shape else np.broadcast_to(a, shape)).ravel() for a in arrays]
+    flat = [
+        np.ascontiguousarray(a if a.shape == shape else np.broadcast_to(a, shape)).ravel() for a in arrays
+    ]
     out = inverse_m(*flat)
     failed = np.flatnonzero(np.isnan(out))
     if failed.size:

@@ -151,7 +151,9 @@ def prepare_geometries(geoms: Iterable[BaseGeometry], *, precision: int = GEOJSO
         return arr
     # only a geometry spanning more than 180 degrees of longitude can jump across the antimeridian
     bounds = shapely.bounds(arr)
-    for i in np.flatnonzero((bounds[:, 2] - bounds[:, 0] > 180) | (bounds[:, 0] < -180) | (bounds[:, 2] > 180)):
+    for i in np.flatnonzero(
+        (bounds[:, 2] - bounds[:, 0] > 180) | (bounds[:, 0] < -180) | (bounds[:, 2] > 180)
+    ):
         arr[i] = split_antimeridian(arr[i])
     arr = shapely.orient_polygons(arr, exterior_cw=False)
     return shapely.transform(arr, lambda c: np.round(c, precision))
@@ -187,7 +189,11 @@ def to_geojson(gdf: gpd.GeoDataFrame, *, precision: int = GEOJSON_PRECISION, arg
     features = []
     for record, gjson in zip(records, geom_json, strict=True):
         clean = {k: json_value(v) for k, v in record.items()}
-        head = f'{{"type":"Feature","id":{json.dumps(clean["id"])},' if has_id and clean["id"] is not None else '{"type":"Feature",'
+        head = (
+            f'{{"type":"Feature","id":{json.dumps(clean["id"])},'
+            if has_id and clean["id"] is not None
+            else '{"type":"Feature",'
+        )
         geometry = gjson if gjson is not None else "null"
         features.append(
             f'{head}"properties":{json.dumps(clean, ensure_ascii=False, allow_nan=False)},"geometry":{geometry}}}'
@@ -230,7 +236,11 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
 
 def write_geojson(
-    gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, precision: int = GEOJSON_PRECISION, argument: str = "layer"
+    gdf: gpd.GeoDataFrame,
+    path: str | os.PathLike[str],
+    *,
+    precision: int = GEOJSON_PRECISION,
+    argument: str = "layer",
 ) -> Path:
     """Write ``gdf`` as an RFC 7946 GeoJSON file, atomically. See :func:`to_geojson`."""
     return atomic_write_text(path, to_geojson(gdf, precision=precision, argument=argument))
@@ -238,7 +248,13 @@ def write_geojson(
 
 # ----------------------------------------------------------------------------- other formats
 #: Export formats: name -> file extension.
-EXPORT_FORMATS: dict[str, str] = {"geojson": ".geojson", "gpkg": ".gpkg", "parquet": ".parquet", "csv": ".csv", "kml": ".kml"}
+EXPORT_FORMATS: dict[str, str] = {
+    "geojson": ".geojson",
+    "gpkg": ".gpkg",
+    "parquet": ".parquet",
+    "csv": ".csv",
+    "kml": ".kml",
+}
 #: MIME type of each export format (for downloads).
 MIME_TYPES: dict[str, str] = {
     "geojson": "application/geo+json",
@@ -269,7 +285,9 @@ def plain_properties(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if pd.api.types.is_datetime64_any_dtype(series):
             out[column] = series.map(lambda v: None if pd.isna(v) else v.isoformat())
         elif series.dtype == object and series.map(lambda v: isinstance(v, (list, dict, tuple))).any():
-            out[column] = series.map(lambda v: json.dumps(json_value(v)) if isinstance(v, (list, dict, tuple)) else v)
+            out[column] = series.map(
+                lambda v: json.dumps(json_value(v)) if isinstance(v, (list, dict, tuple)) else v
+            )
     return out
 
 
@@ -297,8 +315,16 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, layer_name: str = "layer", argu
     wgs = plain_properties(to_wgs84(gdf, argument=argument))
     if fmt == "csv":
         table = pd.DataFrame(wgs.drop(columns=wgs.geometry.name))
-        table = table.apply(lambda col: col.map(neutralise_formula) if col.dtype == object or pd.api.types.is_string_dtype(col) else col)
-        table["geometry"] = shapely.to_wkt(np.asarray(prepare_geometries(wgs.geometry.values)), rounding_precision=-1)
+        table = table.apply(
+            lambda col: (
+                col.map(neutralise_formula)
+                if col.dtype == object or pd.api.types.is_string_dtype(col)
+                else col
+            )
+        )
+        table["geometry"] = shapely.to_wkt(
+            np.asarray(prepare_geometries(wgs.geometry.values)), rounding_precision=-1
+        )
         return table.to_csv(index=False).encode("utf-8")
     if fmt == "parquet":
         buffer = io.BytesIO()
@@ -314,7 +340,12 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, layer_name: str = "layer", argu
 
 
 def write_layer(
-    gdf: gpd.GeoDataFrame, path: str | os.PathLike[str], *, fmt: str | None = None, layer_name: str = "layer", argument: str = "layer"
+    gdf: gpd.GeoDataFrame,
+    path: str | os.PathLike[str],
+    *,
+    fmt: str | None = None,
+    layer_name: str = "layer",
+    argument: str = "layer",
 ) -> Path:
     """Write ``gdf`` to ``path`` in ``fmt`` (default: from the extension), atomically."""
     target = Path(path)

@@ -63,7 +63,9 @@ def _fail(label: str, problem: str) -> LayerError:
 
 
 # ----------------------------------------------------------------------------- bytes in
-def _read_bytes(source: str | os.PathLike[str] | bytes | BinaryIO, name: str | None, max_bytes: int) -> tuple[bytes, str]:
+def _read_bytes(
+    source: str | os.PathLike[str] | bytes | BinaryIO, name: str | None, max_bytes: int
+) -> tuple[bytes, str]:
     if isinstance(source, (bytes, bytearray)):
         label = name or "uploaded file"
         data = bytes(source)
@@ -77,7 +79,10 @@ def _read_bytes(source: str | os.PathLike[str] | bytes | BinaryIO, name: str | N
         if not stat.S_ISREG(info.st_mode):
             raise _fail(str(path), "is not a regular file")
         if info.st_size > max_bytes:
-            raise _fail(label, f"file is {info.st_size / 1e6:.1f} MB, over the import limit of {max_bytes / 1e6:.0f} MB")
+            raise _fail(
+                label,
+                f"file is {info.st_size / 1e6:.1f} MB, over the import limit of {max_bytes / 1e6:.0f} MB",
+            )
         data = path.read_bytes()
     else:
         label = name or getattr(source, "name", None) or "uploaded file"
@@ -106,7 +111,10 @@ def _text(label: str, data: bytes, encoding: str) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise _fail(label, f"text is not valid {encoding.upper()} (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8 or pass the encoding") from None
+        raise _fail(
+            label,
+            f"text is not valid {encoding.upper()} (byte 0x{data[exc.start]:02x} at offset {exc.start}); save it as UTF-8 or pass the encoding",
+        ) from None
     except LookupError:
         raise _fail(label, f"unknown text encoding {encoding!r}") from None
     return text.lstrip("\ufeff")
@@ -116,19 +124,29 @@ def _text(label: str, data: bytes, encoding: str) -> str:
 def _safe_members(label: str, archive: zipfile.ZipFile, max_bytes: int) -> list[zipfile.ZipInfo]:
     members = archive.infolist()
     if len(members) > MAX_ARCHIVE_MEMBERS:
-        raise _fail(label, f"archive holds {len(members)} members, more than the {MAX_ARCHIVE_MEMBERS} allowed")
+        raise _fail(
+            label, f"archive holds {len(members)} members, more than the {MAX_ARCHIVE_MEMBERS} allowed"
+        )
     total = 0
     for info in members:
         path = PurePosixPath(info.filename.replace("\\", "/"))
         if path.is_absolute() or ".." in path.parts or re.match(r"^[A-Za-z]:", info.filename):
-            raise _fail(label, f"archive member {info.filename!r} points outside the archive (path traversal)")
+            raise _fail(
+                label, f"archive member {info.filename!r} points outside the archive (path traversal)"
+            )
         if (info.external_attr >> 16) & 0o170000 == 0o120000:
             raise _fail(label, f"archive member {info.filename!r} is a symbolic link")
         total += info.file_size
         if info.compress_size and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO:
-            raise _fail(label, f"archive member {info.filename!r} expands {info.file_size / info.compress_size:.0f}-fold, a decompression bomb")
+            raise _fail(
+                label,
+                f"archive member {info.filename!r} expands {info.file_size / info.compress_size:.0f}-fold, a decompression bomb",
+            )
     if total > max_bytes:
-        raise _fail(label, f"archive expands to {total / 1e6:.1f} MB, over the import limit of {max_bytes / 1e6:.0f} MB")
+        raise _fail(
+            label,
+            f"archive expands to {total / 1e6:.1f} MB, over the import limit of {max_bytes / 1e6:.0f} MB",
+        )
     return [m for m in members if not m.is_dir()]
 
 
@@ -146,7 +164,9 @@ def _check_xml(label: str, data: bytes) -> None:
     try:
         safe_et.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except DefusedXmlException:
-        raise _fail(label, "XML with a DTD or entity declarations is refused (external entities or entity expansion)") from None
+        raise _fail(
+            label, "XML with a DTD or entity declarations is refused (external entities or entity expansion)"
+        ) from None
     except safe_et.ParseError as exc:
         raise _fail(label, f"not parseable: XML error {exc}") from None
 
@@ -177,9 +197,23 @@ def _read_geojson(label: str, data: bytes, tmp: Path, encoding: str, layer: str 
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _fail(label, f"not parseable: JSON error at line {exc.lineno} column {exc.colno} ({exc.msg})") from None
-    if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature", "Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon", "GeometryCollection"):
-        raise _fail(label, "not GeoJSON: expected an object with type FeatureCollection, Feature or a geometry")
+        raise _fail(
+            label, f"not parseable: JSON error at line {exc.lineno} column {exc.colno} ({exc.msg})"
+        ) from None
+    if not isinstance(doc, dict) or doc.get("type") not in (
+        "FeatureCollection",
+        "Feature",
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+        "GeometryCollection",
+    ):
+        raise _fail(
+            label, "not GeoJSON: expected an object with type FeatureCollection, Feature or a geometry"
+        )
     if doc.get("type") == "FeatureCollection" and not doc.get("features"):
         raise _fail(label, "no features")
     path = tmp / "layer.geojson"
@@ -227,7 +261,10 @@ def _read_csv(label: str, data: bytes, tmp: Path, encoding: str, layer: str | No
             values = pd.to_numeric(frame[col].str.strip().str.replace(",", ".", regex=False), errors="coerce")
             bad = np.flatnonzero(values.isna().to_numpy())
             if bad.size:
-                raise _fail(label, f"feature {bad[0]} (line {bad[0] + 2}): {col} {frame[col].iloc[bad[0]]!r} is not a number")
+                raise _fail(
+                    label,
+                    f"feature {bad[0]} (line {bad[0] + 2}): {col} {frame[col].iloc[bad[0]]!r} is not a number",
+                )
             coords[col] = values.to_numpy()
         props = frame.drop(columns=[lat_col, lon_col])
         geometry = gpd.points_from_xy(coords[lon_col], coords[lat_col])
@@ -238,7 +275,10 @@ def _read_csv(label: str, data: bytes, tmp: Path, encoding: str, layer: str | No
             raise _fail(label, f"column {wkt_col!r} holds text that is not WKT ({str(exc)[:120]})") from None
         props = frame.drop(columns=[wkt_col])
     else:
-        raise _fail(label, f"no geometry: expected lat/lon columns (one of {', '.join(LAT_NAMES)} and one of {', '.join(LON_NAMES)}) or a WKT column ({', '.join(WKT_NAMES)})")
+        raise _fail(
+            label,
+            f"no geometry: expected lat/lon columns (one of {', '.join(LAT_NAMES)} and one of {', '.join(LON_NAMES)}) or a WKT column ({', '.join(WKT_NAMES)})",
+        )
     props = props.apply(lambda col: _infer(col))
     return gpd.GeoDataFrame(props, geometry=geometry, crs=WGS84)
 
@@ -260,7 +300,9 @@ def _read_kml(label: str, data: bytes, tmp: Path, encoding: str, layer: str | No
     return _ogr(label, path, layer)
 
 
-def _members_ending(label: str, archive: zipfile.ZipFile, max_bytes: int, suffix: str, missing: str) -> tuple[list[zipfile.ZipInfo], list[zipfile.ZipInfo]]:
+def _members_ending(
+    label: str, archive: zipfile.ZipFile, max_bytes: int, suffix: str, missing: str
+) -> tuple[list[zipfile.ZipInfo], list[zipfile.ZipInfo]]:
     """The archive's (checked) members, and those whose name ends with ``suffix`` (at least one)."""
     members = _safe_members(label, archive, max_bytes)
     matches = [m for m in members if m.filename.lower().endswith(suffix)]
@@ -269,23 +311,36 @@ def _members_ending(label: str, archive: zipfile.ZipFile, max_bytes: int, suffix
     return members, matches
 
 
-def _read_kmz(label: str, data: bytes, tmp: Path, encoding: str, layer: str | None, *, max_bytes: int) -> gpd.GeoDataFrame:
+def _read_kmz(
+    label: str, data: bytes, tmp: Path, encoding: str, layer: str | None, *, max_bytes: int
+) -> gpd.GeoDataFrame:
     with _open_zip(label, data) as archive:
         _, kml = _members_ending(label, archive, max_bytes, ".kml", "KMZ archive holds no .kml document")
         doc = archive.read(kml[0])
     return _read_kml(label, doc, tmp, encoding, layer)
 
 
-def _read_shapefile(label: str, data: bytes, tmp: Path, encoding: str, layer: str | None, *, max_bytes: int) -> gpd.GeoDataFrame:
+def _read_shapefile(
+    label: str, data: bytes, tmp: Path, encoding: str, layer: str | None, *, max_bytes: int
+) -> gpd.GeoDataFrame:
     with _open_zip(label, data) as archive:
-        members, shp = _members_ending(label, archive, max_bytes, ".shp", "zip archive holds no .shp file (expected a zipped Shapefile)")
+        members, shp = _members_ending(
+            label, archive, max_bytes, ".shp", "zip archive holds no .shp file (expected a zipped Shapefile)"
+        )
         stem = shp[0].filename[:-4]
-        parts = {m.filename[len(stem):].lower(): m for m in members if m.filename.startswith(stem) and m.filename[len(stem):].startswith(".")}
+        parts = {
+            m.filename[len(stem) :].lower(): m
+            for m in members
+            if m.filename.startswith(stem) and m.filename[len(stem) :].startswith(".")
+        }
         for required in (".shx", ".dbf"):
             if required not in parts:
                 raise _fail(label, f"Shapefile {Path(shp[0].filename).name!r} lacks its {required} part")
         if ".prj" not in parts:
-            raise _fail(label, f"unknown CRS: Shapefile {Path(shp[0].filename).name!r} has no .prj file; add it, or export the layer with its CRS")
+            raise _fail(
+                label,
+                f"unknown CRS: Shapefile {Path(shp[0].filename).name!r} has no .prj file; add it, or export the layer with its CRS",
+            )
         for suffix, member in parts.items():
             (tmp / f"layer{suffix}").write_bytes(archive.read(member))
     return _ogr(label, tmp / "layer.shp")
@@ -330,11 +385,16 @@ def _finish(gdf: gpd.GeoDataFrame, label: str, *, swap_xy: bool) -> gpd.GeoDataF
     if missing.all():
         raise _fail(label, "no geometry: every feature's geometry is empty")
     if missing.any():
-        raise _fail(label, f"{_feature(gdf, int(np.flatnonzero(missing)[0]))}: geometry is missing or empty ({int(missing.sum())} features)")
+        raise _fail(
+            label,
+            f"{_feature(gdf, int(np.flatnonzero(missing)[0]))}: geometry is missing or empty ({int(missing.sum())} features)",
+        )
     if gdf.crs is None:
         raise _fail(label, "unknown CRS: the file does not say which coordinate reference system it uses")
     if swap_xy:
-        gdf = gdf.set_geometry(shapely.transform(np.asarray(gdf.geometry.values), lambda c: c[:, ::-1]), crs=gdf.crs)
+        gdf = gdf.set_geometry(
+            shapely.transform(np.asarray(gdf.geometry.values), lambda c: c[:, ::-1]), crs=gdf.crs
+        )
     try:
         gdf = gdf.to_crs(WGS84)
     except Exception as exc:  # noqa: BLE001 - pyproj raises its own errors for impossible transforms
@@ -347,8 +407,15 @@ def _finish(gdf: gpd.GeoDataFrame, label: str, *, swap_xy: bool) -> gpd.GeoDataF
         first = int(owner[np.flatnonzero(bad)[0]])
         lon, lat = coords[np.flatnonzero(bad)[0]]
         swapped = (np.abs(coords[:, 1]) <= 180).all() and (np.abs(coords[:, 0]) <= 90).all()
-        hint = "; they look like lat/lon swapped: import again with lat/lon swapped (--swap-xy)" if swapped and not swap_xy else ""
-        raise _fail(label, f"{_feature(gdf, first)}: coordinates out of range (lon {lon:g}, lat {lat:g}; lon must be within -180..180, lat within -90..90){hint}")
+        hint = (
+            "; they look like lat/lon swapped: import again with lat/lon swapped (--swap-xy)"
+            if swapped and not swap_xy
+            else ""
+        )
+        raise _fail(
+            label,
+            f"{_feature(gdf, first)}: coordinates out of range (lon {lon:g}, lat {lat:g}; lon must be within -180..180, lat within -90..90){hint}",
+        )
     invalid = ~shapely.is_valid(np.asarray(gdf.geometry.values))
     repairs = []
     if invalid.any():
@@ -362,7 +429,10 @@ def _finish(gdf: gpd.GeoDataFrame, label: str, *, swap_xy: bool) -> gpd.GeoDataF
         ids = gdf["id"].astype(str)
         dupes = ids[ids.duplicated()]
         if len(dupes):
-            raise _fail(label, f"feature {dupes.iloc[0]!r}: id is not unique ({int(ids.duplicated(keep=False).sum())} features share ids)")
+            raise _fail(
+                label,
+                f"feature {dupes.iloc[0]!r}: id is not unique ({int(ids.duplicated(keep=False).sum())} features share ids)",
+            )
     types = gdf.geometry.geom_type.value_counts().to_dict()
     gdf.attrs["repairs"] = repairs
     gdf.attrs["geometry_types"] = {str(k): int(v) for k, v in types.items()}
@@ -428,7 +498,11 @@ def read_layer(
 
 def split_by_geometry_type(gdf: gpd.GeoDataFrame) -> dict[str, gpd.GeoDataFrame]:
     """Split a layer of mixed geometry types into points, lines and polygons (Multi* kept with their kind)."""
-    kinds = gdf.geometry.geom_type.str.replace("Multi", "", regex=False).map(
-        {"Point": "points", "LineString": "lines", "Polygon": "polygons"}
-    ).fillna("other")
-    return {kind: gdf[kinds == kind] for kind in ("points", "lines", "polygons", "other") if (kinds == kind).any()}
+    kinds = (
+        gdf.geometry.geom_type.str.replace("Multi", "", regex=False)
+        .map({"Point": "points", "LineString": "lines", "Polygon": "polygons"})
+        .fillna("other")
+    )
+    return {
+        kind: gdf[kinds == kind] for kind in ("points", "lines", "polygons", "other") if (kinds == kind).any()
+    }

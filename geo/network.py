@@ -48,7 +48,20 @@ SNAP_CANDIDATES = 8
 _CRS = pyproj.CRS(WGS84)
 #: Per-thread A* scratch arrays, by mode (Streamlit serves sessions from several threads).
 _SCRATCH = threading.local()
-LEG_COLUMNS = ["leg", "mode", "from_name", "to_name", "network_km", "access_km", "length_km", "hours", "tonne_km", "co2e_t", "land_crossing_km", "geometry"]
+LEG_COLUMNS = [
+    "leg",
+    "mode",
+    "from_name",
+    "to_name",
+    "network_km",
+    "access_km",
+    "length_km",
+    "hours",
+    "tonne_km",
+    "co2e_t",
+    "land_crossing_km",
+    "geometry",
+]
 
 
 @dataclass(frozen=True)
@@ -179,7 +192,9 @@ def _frame_points(gdf: gpd.GeoDataFrame, argument: str) -> tuple[np.ndarray, np.
 
 
 # ----------------------------------------------------------------------------- single legs
-def _path(net: Network, a: tuple[float, float], b: tuple[float, float], na: int, nb: int) -> tuple[float, np.ndarray]:
+def _path(
+    net: Network, a: tuple[float, float], b: tuple[float, float], na: int, nb: int
+) -> tuple[float, np.ndarray]:
     g = net.graph
     if g.component[na] != g.component[nb]:
         return np.inf, np.empty((0, 2))
@@ -402,7 +417,11 @@ def join_legs(legs: gpd.GeoDataFrame) -> shapely.LineString:
     if len(legs) == 0:
         msg = "legs: expected at least one leg, got none"
         raise InputError(msg)
-    ordered = to_wgs84(legs, argument="legs").sort_values("leg") if "leg" in legs else to_wgs84(legs, argument="legs")
+    ordered = (
+        to_wgs84(legs, argument="legs").sort_values("leg")
+        if "leg" in legs
+        else to_wgs84(legs, argument="legs")
+    )
     parts = [shapely.get_coordinates(g) for g in ordered.geometry.values]
     coords = np.vstack(parts)
     keep = np.r_[True, np.any(np.diff(coords, axis=0) != 0, axis=1)]

@@ -87,14 +87,24 @@ def _target_kinds(gdf: gpd.GeoDataFrame, argument: str) -> tuple[np.ndarray, np.
 def _check_distance(value: float | None, argument: str, *, allow_none: bool) -> None:
     if value is None and allow_none:
         return
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not np.isfinite(value) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not np.isfinite(value)
+        or value < 0
+    ):
         msg = f"{argument}: expected a distance in metres >= 0, got {value!r}"
         raise InputError(msg)
 
 
 # ----------------------------------------------------------------------------- array solvers
 def nearest_points(
-    src_lon: np.ndarray, src_lat: np.ndarray, tgt_lon: np.ndarray, tgt_lat: np.ndarray, *, k: int = 1,
+    src_lon: np.ndarray,
+    src_lat: np.ndarray,
+    tgt_lon: np.ndarray,
+    tgt_lat: np.ndarray,
+    *,
+    k: int = 1,
     max_distance_m: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """k nearest point targets of each source point, exact on the ellipsoid.
@@ -108,7 +118,11 @@ def nearest_points(
     n_src, n_tgt = len(src_lon), len(tgt_lon)
     tree = cKDTree(unit_vectors(tgt_lon, tgt_lat), leafsize=8)
     query = unit_vectors(src_lon, src_lat)
-    bound = np.inf if max_distance_m is None else float(sphere_m_to_chord(max_distance_m / SPHERE_LOWER)) * (1 + 1e-12)
+    bound = (
+        np.inf
+        if max_distance_m is None
+        else float(sphere_m_to_chord(max_distance_m / SPHERE_LOWER)) * (1 + 1e-12)
+    )
     out_idx = np.full((n_src, k), -1, dtype=np.int64)
     out_d = np.full((n_src, k), np.inf)
     pending = np.arange(n_src)
@@ -123,7 +137,12 @@ def nearest_points(
         valid = cand < n_tgt
         exact = np.full(cand.shape, np.inf)
         rows, cols = np.nonzero(valid)
-        exact[rows, cols] = geodesic_m(src_lon[pending[rows]], src_lat[pending[rows]], tgt_lon[cand[rows, cols]], tgt_lat[cand[rows, cols]])
+        exact[rows, cols] = geodesic_m(
+            src_lon[pending[rows]],
+            src_lat[pending[rows]],
+            tgt_lon[cand[rows, cols]],
+            tgt_lat[cand[rows, cols]],
+        )
         if max_distance_m is not None:
             exact[exact > max_distance_m] = np.inf
         tie = np.where(valid, cand, n_tgt)
@@ -134,8 +153,14 @@ def nearest_points(
         if kk == n_tgt and m == kk:
             settled = np.ones(len(pending), dtype=bool)
         else:
-            left_out = chord[:, m] if m < kk else np.full(len(pending), np.inf) if kk == n_tgt else chord[:, -1]
-            lowest = np.where(np.isfinite(left_out), chord_to_sphere_m(np.where(np.isfinite(left_out), left_out, 0)) * SPHERE_LOWER, np.inf)
+            left_out = (
+                chord[:, m] if m < kk else np.full(len(pending), np.inf) if kk == n_tgt else chord[:, -1]
+            )
+            lowest = np.where(
+                np.isfinite(left_out),
+                chord_to_sphere_m(np.where(np.isfinite(left_out), left_out, 0)) * SPHERE_LOWER,
+                np.inf,
+            )
             kth = best_d[:, -1] if best_d.shape[1] == k else np.full(len(pending), np.inf)
             settled = (kth <= lowest) | ~np.isfinite(left_out)
             if max_distance_m is not None:
@@ -176,7 +201,11 @@ def _polygon_lower_bounds(query: np.ndarray, centres: np.ndarray, radii: np.ndar
 
 
 def nearest_polygons(
-    src_lon: np.ndarray, src_lat: np.ndarray, polygons: list[shapely.Geometry], *, k: int = 1,
+    src_lon: np.ndarray,
+    src_lat: np.ndarray,
+    polygons: list[shapely.Geometry],
+    *,
+    k: int = 1,
     max_distance_m: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """k nearest polygons of each source point (distance 0 inside). Same returns as :func:`nearest_points`."""
@@ -254,7 +283,12 @@ def nearest(
     src = _frame(sources, "sources")
     tgt = _frame(targets, "targets")
     if src.empty or tgt.empty:
-        return pd.DataFrame({c: pd.Series(dtype="float64" if c == "distance_m" else "int64" if c == "rank" else "object") for c in NEAREST_COLUMNS})
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype="float64" if c == "distance_m" else "int64" if c == "rank" else "object")
+                for c in NEAREST_COLUMNS
+            }
+        )
     if k > len(tgt):
         msg = f"k: {k} is larger than the number of targets ({len(tgt)})"
         raise InputError(msg)
@@ -269,7 +303,9 @@ def nearest(
         parts_d.append(d)
     if poly_pos.size:
         kp = min(k, poly_pos.size)
-        idx, d = nearest_polygons(lon, lat, list(tgt.geometry.to_numpy()[poly_pos]), k=kp, max_distance_m=max_distance_m)
+        idx, d = nearest_polygons(
+            lon, lat, list(tgt.geometry.to_numpy()[poly_pos]), k=kp, max_distance_m=max_distance_m
+        )
         parts_i.append(np.where(idx >= 0, poly_pos[np.maximum(idx, 0)], -1))
         parts_d.append(d)
     idx = np.concatenate(parts_i, axis=1)
@@ -309,7 +345,9 @@ def within(sources: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, *, radius_m: fl
     src = _frame(sources, "sources")
     tgt = _frame(targets, "targets")
     if src.empty or tgt.empty:
-        return pd.DataFrame({c: pd.Series(dtype="float64" if c == "distance_m" else "object") for c in WITHIN_COLUMNS})
+        return pd.DataFrame(
+            {c: pd.Series(dtype="float64" if c == "distance_m" else "object") for c in WITHIN_COLUMNS}
+        )
     lon, lat = _points(src, "sources")
     point_pos, poly_pos = _target_kinds(tgt, "targets")
     s_parts, t_parts, d_parts = [], [], []
@@ -343,7 +381,9 @@ def within(sources: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, *, radius_m: fl
     s, t, d = (np.concatenate(p) if p else np.zeros(0) for p in (s_parts, t_parts, d_parts))
     order = np.lexsort((t, d, s))
     s, t, d = s[order].astype(np.int64), t[order].astype(np.int64), d[order]
-    return pd.DataFrame({"source_id": src.index.to_numpy()[s], "target_id": tgt.index.to_numpy()[t], "distance_m": d})
+    return pd.DataFrame(
+        {"source_id": src.index.to_numpy()[s], "target_id": tgt.index.to_numpy()[t], "distance_m": d}
+    )
 
 
 def distance_matrix(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -376,7 +416,9 @@ def distance_matrix(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- result geometry
-def geodesic_line(lon1: float, lat1: float, lon2: float, lat2: float, *, spacing_m: float = 50_000.0) -> shapely.LineString:
+def geodesic_line(
+    lon1: float, lat1: float, lon2: float, lat2: float, *, spacing_m: float = 50_000.0
+) -> shapely.LineString:
     """The geodesic from (lon1, lat1) to (lon2, lat2) as a LineString with a vertex every ``spacing_m`` metres.
 
     Longitudes are kept continuous along the line (they may pass +/-180); the GeoJSON export and the
@@ -404,7 +446,9 @@ def geodesic_circle(lon: float, lat: float, radius_m: float, *, n_vertices: int 
         msg = f"radius_m: expected a distance in metres > 0, got {radius_m!r}"
         raise InputError(msg)
     azimuths = np.linspace(0.0, 360.0, n_vertices, endpoint=False)
-    lons, lats, _ = GEOD.fwd(np.full(n_vertices, lon), np.full(n_vertices, lat), azimuths, np.full(n_vertices, radius_m))
+    lons, lats, _ = GEOD.fwd(
+        np.full(n_vertices, lon), np.full(n_vertices, lat), azimuths, np.full(n_vertices, radius_m)
+    )
     lons = np.asarray(lons)
     lons = lons[0] + ((lons - lons[0] + 180.0) % 360.0 - 180.0)  # continuous around the antimeridian
     return shapely.Polygon(np.column_stack((lons, lats))[::-1])
@@ -438,7 +482,9 @@ def nearest_lines(
     if label in src.columns:
         out.insert(1, "source_name", src.loc[out["source_id"], label].to_numpy())
     if label in tgt.columns:
-        out.insert(3 if label in src.columns else 2, "target_name", tgt.loc[out["target_id"], label].to_numpy())
+        out.insert(
+            3 if label in src.columns else 2, "target_name", tgt.loc[out["target_id"], label].to_numpy()
+        )
     lines = []
     for sid, tid in zip(out["source_id"], out["target_id"], strict=True):
         a = src.geometry.loc[sid]

@@ -60,7 +60,17 @@ STATUSES: Final[tuple[str, ...]] = (
 
 #: Allowed entries of ``materials`` (a ``;``-separated list in the data files).
 MATERIALS: Final[tuple[str, ...]] = (
-    "Li", "Co", "Ni", "Mn", "Cu", "Al", "Ti", "graphite", "REE", "black_mass", "cathode_material",
+    "Li",
+    "Co",
+    "Ni",
+    "Mn",
+    "Cu",
+    "Al",
+    "Ti",
+    "graphite",
+    "REE",
+    "black_mass",
+    "cathode_material",
 )
 
 #: ISO 3166-1 alpha-2 codes accepted beyond the assigned ones: ``EU`` is exceptionally reserved
@@ -120,4 +130,10 @@ NETWORK_ATTRIBUTION: Final[dict[str, str]] = {
 
 #: site-selection criterion weights of the app's sliders and the CLI's --weights when not given
 #: (criteria in geo.siting.RAW_COLUMNS)
-DEFAULT_WEIGHTS: dict[str, float] = {"feedstock": 0.35, "lithium_blocks": 0.2, "port": 0.15, "competition": 0.15, "road": 0.15}
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "feedstock": 0.35,
+    "lithium_blocks": 0.2,
+    "port": 0.15,
+    "competition": 0.15,
+    "road": 0.15,
+}

@@ -35,7 +35,15 @@ import shapely
 from geo._errors import InputError
 from geo._pmedian import solve_p_median
 from geo.crs import to_wgs84
-from geo.distance import EARTH_RADIUS_M, GEOD, MERIDIAN_RADIUS_MIN_M, SPHERE_LOWER, SPHERE_UPPER, geodesic_m, unit_vectors
+from geo.distance import (
+    EARTH_RADIUS_M,
+    GEOD,
+    MERIDIAN_RADIUS_MIN_M,
+    SPHERE_LOWER,
+    SPHERE_UPPER,
+    geodesic_m,
+    unit_vectors,
+)
 from geo.network import access_km
 from geo.proximity import distance_matrix, nearest
 from geo.settings import WGS84
@@ -43,7 +51,13 @@ from geo.settings import WGS84
 logger = logging.getLogger(__name__)
 
 #: criterion -> True when a higher raw value is better
-HIGHER_IS_BETTER: dict[str, bool] = {"feedstock": True, "lithium_blocks": False, "port": False, "competition": True, "road": False}
+HIGHER_IS_BETTER: dict[str, bool] = {
+    "feedstock": True,
+    "lithium_blocks": False,
+    "port": False,
+    "competition": True,
+    "road": False,
+}
 #: raw column of each criterion, with its unit
 RAW_COLUMNS: dict[str, str] = {
     "feedstock": "feedstock_population",
@@ -54,14 +68,15 @@ RAW_COLUMNS: dict[str, str] = {
 }
 
 
-
 #: Cost given to a candidate a demand point cannot reach by the network (km): never chosen over a
 #: reachable one.
 UNREACHABLE_KM = 1.0e6
 
 
 # ----------------------------------------------------------------------------- candidates
-def candidate_grid(region, *, resolution: int, geometry: str = "hexagon", max_cells: int | None = None) -> gpd.GeoDataFrame:
+def candidate_grid(
+    region, *, resolution: int, geometry: str = "hexagon", max_cells: int | None = None
+) -> gpd.GeoDataFrame:
     """H3 cells (centre inside the region) covering ``region``.
 
     Parameters
@@ -81,7 +96,11 @@ def candidate_grid(region, *, resolution: int, geometry: str = "hexagon", max_ce
     geopandas.GeoDataFrame
         ``cell`` (H3 index), ``lon``, ``lat`` (cell centre) and the geometry, in EPSG:4326.
     """
-    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or not 5 <= resolution <= 8:
+    if (
+        isinstance(resolution, bool)
+        or not isinstance(resolution, (int, np.integer))
+        or not 5 <= resolution <= 8
+    ):
         msg = f"resolution: expected an H3 resolution from 5 to 8, got {resolution!r}"
         raise InputError(msg)
     if geometry not in ("hexagon", "centre"):
@@ -107,9 +126,13 @@ def candidate_grid(region, *, resolution: int, geometry: str = "hexagon", max_ce
         msg = f"region: no H3 cell of resolution {resolution} has its centre inside the region"
         raise InputError(msg)
     centres = np.array([h3.cell_to_latlng(c) for c in cells])
-    shapes = _cell_polygons(cells) if geometry == "hexagon" else gpd.points_from_xy(centres[:, 1], centres[:, 0])
+    shapes = (
+        _cell_polygons(cells) if geometry == "hexagon" else gpd.points_from_xy(centres[:, 1], centres[:, 0])
+    )
     logger.info("candidate grid: %d cells at resolution %d", len(cells), resolution)
-    return gpd.GeoDataFrame({"cell": cells, "lon": centres[:, 1], "lat": centres[:, 0]}, geometry=shapes, crs=WGS84)
+    return gpd.GeoDataFrame(
+        {"cell": cells, "lon": centres[:, 1], "lat": centres[:, 0]}, geometry=shapes, crs=WGS84
+    )
 
 
 def hexagons(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -137,10 +160,17 @@ def _cell_polygons(cells: list[str], *, chunk: int = 50_000) -> np.ndarray:
 
 
 def _centres(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if {"lon", "lat"} <= set(cells.columns) and cells.crs is not None and cells.crs.equals(WGS84) and (cells.geom_type == "Point").all():
+    if (
+        {"lon", "lat"} <= set(cells.columns)
+        and cells.crs is not None
+        and cells.crs.equals(WGS84)
+        and (cells.geom_type == "Point").all()
+    ):
         return gpd.GeoDataFrame(index=cells.index, geometry=cells.geometry.values, crs=WGS84)  # a centre grid
     if {"lon", "lat"} <= set(cells.columns):
-        return gpd.GeoDataFrame(index=cells.index, geometry=gpd.points_from_xy(cells["lon"], cells["lat"]), crs=WGS84)
+        return gpd.GeoDataFrame(
+            index=cells.index, geometry=gpd.points_from_xy(cells["lon"], cells["lat"]), crs=WGS84
+        )
     wgs = to_wgs84(cells, argument="candidates")
     return gpd.GeoDataFrame(index=cells.index, geometry=wgs.geometry.representative_point(), crs=WGS84)
 
@@ -179,20 +209,34 @@ def measure(
     raw = pd.DataFrame(index=candidates.index)
     xy = shapely.get_coordinates(centres.geometry.values)
     if "feedstock" in wanted:
-        population = pd.to_numeric(demand["population"], errors="coerce").fillna(0).to_numpy() if "population" in demand else np.ones(len(demand))
+        population = (
+            pd.to_numeric(demand["population"], errors="coerce").fillna(0).to_numpy()
+            if "population" in demand
+            else np.ones(len(demand))
+        )
         demand_xy = shapely.get_coordinates(to_wgs84(demand, argument="demand").geometry.values)
-        raw[RAW_COLUMNS["feedstock"]] = population_within(xy[:, 0], xy[:, 1], demand_xy[:, 0], demand_xy[:, 1], population, radius_km=demand_radius_km)
+        raw[RAW_COLUMNS["feedstock"]] = population_within(
+            xy[:, 0], xy[:, 1], demand_xy[:, 0], demand_xy[:, 1], population, radius_km=demand_radius_km
+        )
     for criterion, layer in (("lithium_blocks", blocks), ("port", ports), ("competition", facilities)):
         if criterion in wanted:
             result = nearest(centres, layer.reset_index(drop=True))
-            raw[RAW_COLUMNS[criterion]] = pd.Series(result["distance_m"].to_numpy() / 1000.0, index=result["source_id"]).reindex(candidates.index)
+            raw[RAW_COLUMNS[criterion]] = pd.Series(
+                result["distance_m"].to_numpy() / 1000.0, index=result["source_id"]
+            ).reindex(candidates.index)
     if "road" in wanted:
         raw[RAW_COLUMNS["road"]] = access_km(xy[:, 0], xy[:, 1], mode="road", workers=-1)
     return raw[[RAW_COLUMNS[c] for c in RAW_COLUMNS if c in wanted]]
 
 
 def population_within(
-    lon: np.ndarray, lat: np.ndarray, demand_lon: np.ndarray, demand_lat: np.ndarray, population: np.ndarray, *, radius_km: float
+    lon: np.ndarray,
+    lat: np.ndarray,
+    demand_lon: np.ndarray,
+    demand_lat: np.ndarray,
+    population: np.ndarray,
+    *,
+    radius_km: float,
 ) -> np.ndarray:
     """Sum of the population of demand points within ``radius_km`` (geodesic) of each point.
 
@@ -210,7 +254,9 @@ def population_within(
     # a geodesic of length r changes latitude by at most r / (smallest meridian radius, a(1 - e^2))
     band_deg = np.degrees(radius_km * 1000.0 / MERIDIAN_RADIUS_MIN_M) * 1.001
     ring_points, ring_demand = [], []  # pairs the bracket cannot decide, measured in one call
-    for d, (y, weight, centre) in enumerate(zip(demand_lat, population, unit_vectors(demand_lon, demand_lat), strict=True)):
+    for d, (y, weight, centre) in enumerate(
+        zip(demand_lat, population, unit_vectors(demand_lon, demand_lat), strict=True)
+    ):
         lo, hi = np.searchsorted(sorted_lat, [y - band_deg, y + band_deg + 1e-12])
         cos_angle = points[lo:hi] @ centre
         inside = cos_angle >= sure
@@ -219,7 +265,10 @@ def population_within(
         ring_points.append(ring)
         ring_demand.append(np.full(ring.size, d))
     where, demand = np.concatenate(ring_points), np.concatenate(ring_demand)
-    close = geodesic_m(lon[where], lat[where], np.asarray(demand_lon)[demand], np.asarray(demand_lat)[demand]) <= radius_km * 1000.0
+    close = (
+        geodesic_m(lon[where], lat[where], np.asarray(demand_lon)[demand], np.asarray(demand_lat)[demand])
+        <= radius_km * 1000.0
+    )
     np.add.at(total, where[close], np.asarray(population, dtype=np.float64)[demand[close]])
     return total
 
@@ -253,7 +302,11 @@ def check_weights(weights: Mapping[str, float]) -> np.ndarray:
 
 def score(normalised: pd.DataFrame, weights: Mapping[str, float]) -> pd.Series:
     """Weighted sum of the normalised criteria (weights are rescaled to sum to 1)."""
-    return pd.Series(normalised[list(RAW_COLUMNS)].to_numpy() @ check_weights(weights), index=normalised.index, name="score")
+    return pd.Series(
+        normalised[list(RAW_COLUMNS)].to_numpy() @ check_weights(weights),
+        index=normalised.index,
+        name="score",
+    )
 
 
 def suitability(
@@ -278,7 +331,9 @@ def suitability(
     active dask.distributed client if any (see :mod:`geo._siting_dask` for a multi-machine cluster);
     normalisation and scores are computed over all candidates either way, so they are equal.
     """
-    targets = dict(demand=demand, blocks=blocks, ports=ports, facilities=facilities, demand_radius_km=demand_radius_km)
+    targets = dict(
+        demand=demand, blocks=blocks, ports=ports, facilities=facilities, demand_radius_km=demand_radius_km
+    )
     if engine == "pandas":
         raw = measure(candidates, **targets)
     elif engine == "dask":
@@ -291,11 +346,18 @@ def suitability(
     else:
         msg = f"engine: expected 'pandas' or 'dask', got {engine!r}"
         raise InputError(msg)
-    return rank(candidates, raw, weights=weights, competition=competition, exclude_within_km=exclude_within_km)
+    return rank(
+        candidates, raw, weights=weights, competition=competition, exclude_within_km=exclude_within_km
+    )
 
 
 def rank(
-    candidates: gpd.GeoDataFrame, raw: pd.DataFrame, *, weights: Mapping[str, float], competition: str = "avoid", exclude_within_km: float | None = None
+    candidates: gpd.GeoDataFrame,
+    raw: pd.DataFrame,
+    *,
+    weights: Mapping[str, float],
+    competition: str = "avoid",
+    exclude_within_km: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Constraint, normalisation, score and rank of candidates whose criteria are measured (``raw``,
     from :func:`measure`); what :func:`suitability` returns."""
@@ -313,7 +375,13 @@ def rank(
 
 
 def sensitivity(
-    normalised: pd.DataFrame, weights: Mapping[str, float], *, top_n: int = 10, draws: int = 300, spread: float = 0.2, seed: int = 0
+    normalised: pd.DataFrame,
+    weights: Mapping[str, float],
+    *,
+    top_n: int = 10,
+    draws: int = 300,
+    spread: float = 0.2,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """How often each of the baseline top cells stays in the top ``top_n`` when weights vary by +/-``spread``.
 
@@ -424,7 +492,9 @@ def solve_allocation(
         if service_km is None or service_km <= 0:
             msg = f"service_km: expected a service distance in km > 0 for the coverage model, got {service_km!r}"
             raise InputError(msg)
-        chosen, objective, status = _solve_coverage(cost_km, weights, k=int(k), service_km=float(service_km), fixed=fixed)
+        chosen, objective, status = _solve_coverage(
+            cost_km, weights, k=int(k), service_km=float(service_km), fixed=fixed
+        )
     else:
         msg = f"model: expected 'p-median' or 'coverage', got {model!r}"
         raise InputError(msg)
@@ -451,14 +521,22 @@ def solve_allocation(
     )
 
 
-def _solve_coverage(cost_km: np.ndarray, weights: np.ndarray, *, k: int, service_km: float, fixed: list[int]) -> tuple[list[int], float, str]:
+def _solve_coverage(
+    cost_km: np.ndarray, weights: np.ndarray, *, k: int, service_km: float, fixed: list[int]
+) -> tuple[list[int], float, str]:
     """Maximal coverage with spopt (MCLP) and HiGHS: chosen positions, covered weight, status."""
     import pulp
     from spopt.locate import MCLP
 
     predefined = np.zeros(cost_km.shape[1], dtype=int)
     predefined[fixed] = 1
-    problem = MCLP.from_cost_matrix(cost_km, weights, service_radius=service_km, p_facilities=k, predefined_facilities_arr=predefined if fixed else None)
+    problem = MCLP.from_cost_matrix(
+        cost_km,
+        weights,
+        service_radius=service_km,
+        p_facilities=k,
+        predefined_facilities_arr=predefined if fixed else None,
+    )
     problem = problem.solve(pulp.HiGHS(msg=False))
     chosen = sorted({j for j, var in enumerate(problem.fac_vars) if var.value() > 0.5} | set(fixed))
     return chosen, float(pulp.value(problem.problem.objective)), pulp.LpStatus[problem.problem.status]
@@ -503,15 +581,29 @@ def allocate(
     else:
         matrix = cost_km.loc[demand.index, candidates.index].to_numpy(dtype=np.float64)
         cost = "network"
-    weights = pd.to_numeric(demand_wgs[weight_column], errors="coerce").fillna(0).to_numpy() if weight_column in demand_wgs else np.ones(len(demand_wgs))
+    weights = (
+        pd.to_numeric(demand_wgs[weight_column], errors="coerce").fillna(0).to_numpy()
+        if weight_column in demand_wgs
+        else np.ones(len(demand_wgs))
+    )
     fixed_pos = [candidates.index.get_loc(f) for f in (fixed or [])]
-    result = solve_allocation(matrix, weights, k=k, model=model, service_km=service_km, fixed=fixed_pos, cost=cost)
+    result = solve_allocation(
+        matrix, weights, k=k, model=model, service_km=service_km, fixed=fixed_pos, cost=cost
+    )
     sites = candidates.iloc[result.chosen].copy()
     stats = []
     for j in result.chosen:
         mine = result.assignment == j
-        stats.append((weights[mine].sum(), np.nanmean(result.distance_km[mine]) if mine.any() else np.nan, np.nanmax(result.distance_km[mine]) if mine.any() else np.nan))
-    sites["served_weight"], sites["mean_km"], sites["max_km"] = zip(*stats, strict=True) if stats else ([], [], [])
+        stats.append(
+            (
+                weights[mine].sum(),
+                np.nanmean(result.distance_km[mine]) if mine.any() else np.nan,
+                np.nanmax(result.distance_km[mine]) if mine.any() else np.nan,
+            )
+        )
+    sites["served_weight"], sites["mean_km"], sites["max_km"] = (
+        zip(*stats, strict=True) if stats else ([], [], [])
+    )
     sites["fixed"] = [j in fixed_pos for j in result.chosen]
     served = np.flatnonzero(result.assignment >= 0)
     demand_xy = shapely.get_coordinates(demand_wgs.geometry.values)
@@ -549,7 +641,9 @@ def with_existing(candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame) -> t
     return combined, list(existing.index)
 
 
-def network_cost_km(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, mode: str = "road") -> tuple[pd.DataFrame, list]:
+def network_cost_km(
+    demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, mode: str = "road"
+) -> tuple[pd.DataFrame, list]:
     """Demand x candidates network distances (km) for :func:`allocate`, and the demand left out.
 
     Demand points with no network route to any candidate (an island city off the road graph) are
@@ -563,5 +657,7 @@ def network_cost_km(demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, m
     reachable = np.isfinite(km.to_numpy()).any(axis=1)
     dropped = list(km.index[~reachable])
     if dropped:
-        logger.info("%d demand point(s) have no %s route to any candidate: %s", len(dropped), mode, dropped[:5])
+        logger.info(
+            "%d demand point(s) have no %s route to any candidate: %s", len(dropped), mode, dropped[:5]
+        )
     return km[reachable].replace(np.inf, UNREACHABLE_KM), dropped

@@ -89,13 +89,24 @@ class Workspace:
         layers = self.load_all()
         index = self.index().set_index("name")
         layers[name] = plain_properties(to_wgs84(gdf, argument=name))
-        index.loc[name] = {"kind": kind, "source": source, "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "features": len(gdf)}
+        index.loc[name] = {
+            "kind": kind,
+            "source": source,
+            "saved_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "features": len(gdf),
+        }
         self._rewrite(layers, index.reset_index())
 
     def append(self, name: str, gdf: gpd.GeoDataFrame, *, kind: str = "candidates", source: str = "") -> None:
         """Add features to layer ``name`` (created when absent)."""
         existing = self.load(name) if name in self.names() else None
-        combined = gdf if existing is None else gpd.GeoDataFrame(pd.concat([existing, to_wgs84(gdf, argument=name)], ignore_index=True), crs=WGS84)
+        combined = (
+            gdf
+            if existing is None
+            else gpd.GeoDataFrame(
+                pd.concat([existing, to_wgs84(gdf, argument=name)], ignore_index=True), crs=WGS84
+            )
+        )
         self.save(name, combined, kind=kind, source=source)
 
     def delete(self, name: str) -> None:
@@ -116,7 +127,9 @@ class Workspace:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                pyogrio.write_dataframe(pd.DataFrame(index).reset_index(drop=True), tmp, layer=INDEX, driver="GPKG")
+                pyogrio.write_dataframe(
+                    pd.DataFrame(index).reset_index(drop=True), tmp, layer=INDEX, driver="GPKG"
+                )
                 for name, gdf in layers.items():
                     pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", append=False)
             with open(tmp, "rb") as fh:

@@ -20,7 +20,20 @@ from layers import countries, demand, facilities, lithium_blocks, ports, routes
 from layers._schema import validate
 from layers._spec import LayerSpec
 
-__all__ = ["FILTER_COLUMNS", "TABLE_COLUMNS", "LayerError", "attribute_table", "by_id", "combine", "filter_layer", "load", "load_by_id", "names", "register_user_layer", "spec"]
+__all__ = [
+    "FILTER_COLUMNS",
+    "TABLE_COLUMNS",
+    "LayerError",
+    "attribute_table",
+    "by_id",
+    "combine",
+    "filter_layer",
+    "load",
+    "load_by_id",
+    "names",
+    "register_user_layer",
+    "spec",
+]
 
 _SPECS: dict[str, LayerSpec] = {
     m.SPEC.name: m.SPEC for m in (countries, lithium_blocks, routes, demand, ports, facilities)
@@ -133,8 +146,19 @@ def filter_layer(gdf: gpd.GeoDataFrame, **selected: Iterable[str] | None) -> gpd
 
 #: Columns of the attribute table shown under the map, in order.
 TABLE_COLUMNS: tuple[str, ...] = (
-    "layer", "id", "name", "operator", "kind", "status", "country", "materials",
-    "location_precision", "lon", "lat", "source", "source_date",
+    "layer",
+    "id",
+    "name",
+    "operator",
+    "kind",
+    "status",
+    "country",
+    "materials",
+    "location_precision",
+    "lon",
+    "lat",
+    "source",
+    "source_date",
 )
 
 

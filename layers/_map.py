@@ -102,7 +102,9 @@ def basemap_geojson() -> str:
     """The offline basemap's GeoJSON text: the simplified countries with their style."""
     from layers import load
 
-    collection = display_collection(countries.SPEC, countries.display_geometries(load("countries")), interactive=False)
+    collection = display_collection(
+        countries.SPEC, countries.display_geometries(load("countries")), interactive=False
+    )
     return json.dumps(collection, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -139,8 +141,12 @@ def build_map(
     if basemap not in BASEMAPS:
         msg = f"basemap: expected one of {', '.join(BASEMAPS)}, got {basemap!r}"
         raise ValueError(msg)
-    m = folium.Map(location=location, zoom_start=zoom_start, tiles=None, control_scale=True, prefer_canvas=False)
-    osm = folium.TileLayer(OSM_TILES, name="OpenStreetMap", attr=OSM_ATTRIBUTION, overlay=False, show=basemap == BASEMAPS[0])
+    m = folium.Map(
+        location=location, zoom_start=zoom_start, tiles=None, control_scale=True, prefer_canvas=False
+    )
+    osm = folium.TileLayer(
+        OSM_TILES, name="OpenStreetMap", attr=OSM_ATTRIBUTION, overlay=False, show=basemap == BASEMAPS[0]
+    )
     offline = folium.FeatureGroup(name=BASEMAPS[1], overlay=False, show=basemap == BASEMAPS[1])
     osm.add_to(m)
     offline.add_to(m)
@@ -162,6 +168,12 @@ def build_map(
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
     _Script(
         _LEGEND_AND_FALLBACK,
-        {"legend": legend_html(legend), "attribution": attributions, "osm": osm.get_name(), "offline": offline.get_name(), "basemap_url": BASEMAP_URL},
+        {
+            "legend": legend_html(legend),
+            "attribution": attributions,
+            "osm": osm.get_name(),
+            "offline": offline.get_name(),
+            "basemap_url": BASEMAP_URL,
+        },
     ).add_to(m)
     return localize(m)

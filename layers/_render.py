@@ -35,10 +35,15 @@ _POPUP_JS = """
         }).join('') + '</table>';
     }, {maxWidth: 360});
 """
-_BIND = JsCode("function(feature, layer) {\n    layer.bindTooltip(feature.properties._tooltip, {sticky: true});" + _POPUP_JS + "}")
+_BIND = JsCode(
+    "function(feature, layer) {\n    layer.bindTooltip(feature.properties._tooltip, {sticky: true});"
+    + _POPUP_JS
+    + "}"
+)
 _BIND_PERMANENT = JsCode(
     "function(feature, layer) {\n    layer.bindTooltip(feature.properties._tooltip, {permanent: true, direction: 'center', className: 'ma-label'});"
-    + _POPUP_JS + "}"
+    + _POPUP_JS
+    + "}"
 )
 
 
@@ -93,7 +98,9 @@ def tooltip_text(props: Mapping[str, Any]) -> str:
     return f"{name} ({html.escape(kind)})" if kind else name
 
 
-def _collection(geoms, styles: list[Style], tooltips: list[str] | None = None, popups: list | None = None) -> dict[str, Any]:
+def _collection(
+    geoms, styles: list[Style], tooltips: list[str] | None = None, popups: list | None = None
+) -> dict[str, Any]:
     """A FeatureCollection for the map: rounded geometry, a style each, escaped tooltip and popup (if any)."""
     prepared = prepare_geometries(list(geoms), precision=DISPLAY_PRECISION)
     features = []
@@ -101,11 +108,15 @@ def _collection(geoms, styles: list[Style], tooltips: list[str] | None = None, p
         props: dict[str, Any] = {"_style": {k: v for k, v in style.items() if v is not None}}
         if tooltips is not None and popups is not None:
             props["_tooltip"], props["_popup"] = tooltips[i], popups[i]
-        features.append({"type": "Feature", "id": str(i), "properties": props, "geometry": shapely.geometry.mapping(geom)})
+        features.append(
+            {"type": "Feature", "id": str(i), "properties": props, "geometry": shapely.geometry.mapping(geom)}
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
-def display_collection(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, with_markers: bool = False, interactive: bool = True) -> dict[str, Any]:
+def display_collection(
+    spec: LayerSpec, gdf: gpd.GeoDataFrame, *, with_markers: bool = False, interactive: bool = True
+) -> dict[str, Any]:
     """GeoJSON of a layer for the map: only style, tooltip and popup properties.
 
     With ``with_markers``, each polygon also gets a marker at a point inside it, so small areas
@@ -113,7 +124,9 @@ def display_collection(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, with_markers: 
     ``interactive`` (the basemap), features carry their style only.
     """
     geoms, styles, tooltips, popups = [], [], [], []
-    for props, geom in zip(gdf.drop(columns=gdf.geometry.name).to_dict("records"), gdf.geometry.values, strict=True):
+    for props, geom in zip(
+        gdf.drop(columns=gdf.geometry.name).to_dict("records"), gdf.geometry.values, strict=True
+    ):
         style = spec.style(props)
         tip, pop = (tooltip_text(props), popup_parts(props, spec.popup_fields)) if interactive else ("", "")
         parts = [(geom, style)]
@@ -127,7 +140,9 @@ def display_collection(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, with_markers: 
     return _collection(geoms, styles, tooltips if interactive else None, popups if interactive else None)
 
 
-def geojson_layer(collection: dict[str, Any], *, interactive: bool = True, permanent: bool = False, name: str | None = None) -> folium.GeoJson:
+def geojson_layer(
+    collection: dict[str, Any], *, interactive: bool = True, permanent: bool = False, name: str | None = None
+) -> folium.GeoJson:
     """folium GeoJson drawing a :func:`display_collection`: styles per feature, circle markers for points.
 
     folium turns the styles into one switch over feature ids (equal styles share a case), so the
@@ -135,7 +150,9 @@ def geojson_layer(collection: dict[str, Any], *, interactive: bool = True, perma
     """
     features = collection["features"]
     styles = {f["id"]: f["properties"]["_style"] for f in features}
-    slim = [{**f, "properties": {k: v for k, v in f["properties"].items() if k != "_style"}} for f in features]
+    slim = [
+        {**f, "properties": {k: v for k, v in f["properties"].items() if k != "_style"}} for f in features
+    ]
     return folium.GeoJson(
         {"type": "FeatureCollection", "features": slim},
         name=name,
@@ -160,7 +177,9 @@ def layer_group(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> folium.FeatureGroup:
         return group
     geojson = geojson_layer(display_collection(spec, gdf, with_markers=True), name=spec.title)
     if spec.cluster:
-        cluster = MarkerCluster(name=spec.title, control=False, options={"maxClusterRadius": 40, "disableClusteringAtZoom": 9})
+        cluster = MarkerCluster(
+            name=spec.title, control=False, options={"maxClusterRadius": 40, "disableClusteringAtZoom": 9}
+        )
         geojson.add_to(cluster)
         cluster.add_to(group)
     else:

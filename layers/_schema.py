@@ -22,8 +22,17 @@ from geo.settings import EXTRA_COUNTRY_CODES, KINDS, LOCATION_PRECISIONS, MATERI
 
 #: Columns every record layer (facilities, blocks, ports, demand) carries.
 RECORD_COLUMNS: tuple[str, ...] = (
-    "id", "name", "operator", "kind", "materials", "status", "country",
-    "source", "source_date", "location_precision", "notes",
+    "id",
+    "name",
+    "operator",
+    "kind",
+    "materials",
+    "status",
+    "country",
+    "source",
+    "source_date",
+    "location_precision",
+    "notes",
 )
 #: Columns that may be empty strings; every other required column needs a value.
 OPTIONAL_VALUES: frozenset[str] = frozenset({"operator", "materials", "notes"})
@@ -59,7 +68,13 @@ def _feature_label(ids: pd.Series, position: int) -> str:
 
 
 def _check_domain(
-    frame: pd.DataFrame, column: str, allowed: Iterable[str], problems: list[str], ids: pd.Series, *, multi: bool = False
+    frame: pd.DataFrame,
+    column: str,
+    allowed: Iterable[str],
+    problems: list[str],
+    ids: pd.Series,
+    *,
+    multi: bool = False,
 ) -> None:
     allowed = set(allowed)
     for pos, value in enumerate(frame[column]):
@@ -115,12 +130,16 @@ def validate(
         if column in OPTIONAL_VALUES:
             continue
         empty = gdf[column].isna() | (gdf[column].astype("string").str.strip() == "")
-        problems.extend(f"{_feature_label(ids, pos)}: {column} is empty" for pos in np.flatnonzero(empty.to_numpy()))
+        problems.extend(
+            f"{_feature_label(ids, pos)}: {column} is empty" for pos in np.flatnonzero(empty.to_numpy())
+        )
 
     if "id" in required:
         for pos, value in enumerate(ids):
             if value and not _ID_PATTERN.match(value):
-                problems.append(f"feature #{pos}: id {value!r} is not a slug (lower-case letters, digits, . _ -)")
+                problems.append(
+                    f"feature #{pos}: id {value!r} is not a slug (lower-case letters, digits, . _ -)"
+                )
         dupes = ids[ids.duplicated(keep=False) & (ids != "")]
         problems.extend(f"feature {v!r}: id is not unique" for v in sorted(set(dupes)))
     domains = {"kind": KINDS, "status": STATUSES, "location_precision": LOCATION_PRECISIONS}
@@ -136,9 +155,13 @@ def validate(
             if not isinstance(value, str):
                 if pd.isna(value):
                     continue  # reported as empty above
-                problems.append(f"{_feature_label(ids, pos)}: source_date {value!r} is not text (YYYY, YYYY-MM or YYYY-MM-DD)")
+                problems.append(
+                    f"{_feature_label(ids, pos)}: source_date {value!r} is not text (YYYY, YYYY-MM or YYYY-MM-DD)"
+                )
             elif value and not valid_source_date(value):
-                problems.append(f"{_feature_label(ids, pos)}: source_date {value!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+                problems.append(
+                    f"{_feature_label(ids, pos)}: source_date {value!r} is not YYYY, YYYY-MM or YYYY-MM-DD"
+                )
 
     geoms = gdf.geometry.values
     allowed_types = set(geom_types)
@@ -148,7 +171,9 @@ def validate(
             problems.append(f"{label}: geometry is missing or empty")
             continue
         if geom.geom_type not in allowed_types:
-            problems.append(f"{label}: geometry type {geom.geom_type} is not one of {', '.join(sorted(allowed_types))}")
+            problems.append(
+                f"{label}: geometry type {geom.geom_type} is not one of {', '.join(sorted(allowed_types))}"
+            )
             continue
         coords = shapely.get_coordinates(geom)
         if not np.all(np.isfinite(coords)):

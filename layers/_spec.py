@@ -68,7 +68,16 @@ class LayerSpec:
     legend: tuple[LegendEntry, ...]
     geom_types: tuple[str, ...] = ("Point",)
     required: tuple[str, ...] = RECORD_COLUMNS
-    popup_fields: tuple[str, ...] = ("operator", "kind", "materials", "status", "country", "location_precision", "source_date", "notes")
+    popup_fields: tuple[str, ...] = (
+        "operator",
+        "kind",
+        "materials",
+        "status",
+        "country",
+        "location_precision",
+        "source_date",
+        "notes",
+    )
     cluster: bool = False
     filterable: bool = True
     attribution: str = ""

@@ -28,7 +28,13 @@ def read() -> gpd.GeoDataFrame:
 def style(props: Mapping[str, Any]) -> Style:
     """Amber fill; blocks still in exploration dashed."""
     exploring = props.get("status") == "exploration"
-    return {"color": "#e65100", "weight": 3, "dashArray": "6 4" if exploring else None, "fillColor": COLOR, "fillOpacity": 0.5}
+    return {
+        "color": "#e65100",
+        "weight": 3,
+        "dashArray": "6 4" if exploring else None,
+        "fillColor": COLOR,
+        "fillOpacity": 0.5,
+    }
 
 
 SPEC = LayerSpec(
@@ -38,9 +44,22 @@ SPEC = LayerSpec(
     source=FILE,
     read=read,
     style=style,
-    legend=(LegendEntry("lithium block (auctioned)", COLOR, "square"), LegendEntry("lithium block (exploration)", COLOR, "square", dashed=True)),
+    legend=(
+        LegendEntry("lithium block (auctioned)", COLOR, "square"),
+        LegendEntry("lithium block (exploration)", COLOR, "square", dashed=True),
+    ),
     geom_types=("Polygon", "MultiPolygon"),
     required=RECORD_COLUMNS,
-    popup_fields=("operator", "status", "materials", "resource", "area_ha_reported", "auction", "location_precision", "source_date", "notes"),
+    popup_fields=(
+        "operator",
+        "status",
+        "materials",
+        "resource",
+        "area_ha_reported",
+        "auction",
+        "location_precision",
+        "source_date",
+        "notes",
+    ),
     attribution="Lithium blocks: GSI / Ministry of Mines via cited press",
 )

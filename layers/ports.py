@@ -54,7 +54,8 @@ def read() -> gpd.GeoDataFrame:
             "country": wanted["port"].str[:2],
             "locode": wanted["port"],
             "role": wanted["role"],
-            "source": f"searoute {version} port table (searoute/data/ports.geojson), UN/LOCODE " + wanted["port"],
+            "source": f"searoute {version} port table (searoute/data/ports.geojson), UN/LOCODE "
+            + wanted["port"],
             "source_date": SEAROUTE_RELEASES.get(version, ""),
             "location_precision": "town",
             "notes": "Port point as given in searoute's table (UN/LOCODE location, port or town level). "

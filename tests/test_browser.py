@@ -43,23 +43,38 @@ def test_map_renders_offline_with_every_layer(page, app_url):
     assert frame.locator("path[fill='#f9a825']").count() == 4  # two blocks: polygon + marker each
     assert frame.locator(".marker-cluster").count() > 5
     control = frame.locator(".leaflet-control-layers").inner_text()
-    for title in ("Facilities", "Lithium blocks", "Ports", "Feedstock demand", "OpenStreetMap", "Offline (Natural Earth)"):
+    for title in (
+        "Facilities",
+        "Lithium blocks",
+        "Ports",
+        "Feedstock demand",
+        "OpenStreetMap",
+        "Offline (Natural Earth)",
+    ):
         assert title in control
     # tiles cannot load here, so the page has switched to the tile-free basemap by itself
-    frame.locator(".leaflet-control-layers-base input:checked + span", has_text="Offline").wait_for(timeout=20_000)
-    expect(frame.locator("path[fill='#f3efe6']").first).to_be_attached(timeout=20_000)  # the countries, fetched from the app
+    frame.locator(".leaflet-control-layers-base input:checked + span", has_text="Offline").wait_for(
+        timeout=20_000
+    )
+    expect(frame.locator("path[fill='#f3efe6']").first).to_be_attached(
+        timeout=20_000
+    )  # the countries, fetched from the app
     assert frame.locator("path[fill='#f3efe6']").count() > 200
     assert frame.locator(".ma-legend").inner_text().count("\n") >= 5
     # nothing the map needs came from outside: the only blocked requests are basemap tiles
     assert page.blocked, "expected the OpenStreetMap tile requests to be blocked"
-    assert all(re.match(r"https://tile\.openstreetmap\.org/\d+/\d+/\d+\.png", u) for u in page.blocked), page.blocked[:5]
+    assert all(re.match(r"https://tile\.openstreetmap\.org/\d+/\d+/\d+\.png", u) for u in page.blocked), (
+        page.blocked[:5]
+    )
 
 
 def test_filter_changes_map_and_table(page, app_url):
     _open(page, app_url)
     before = _caption(page)
     assert "Facilities: 15" in before
-    page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']", has_text="Kind").locator("input").click()
+    page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']", has_text="Kind").locator(
+        "input"
+    ).click()
     page.keyboard.type("refining")
     page.keyboard.press("Enter")
     page.locator("[data-testid='stCaptionContainer']", has_text="Facilities: 4").wait_for(timeout=30_000)
@@ -147,10 +162,14 @@ def test_proximity_tab(page, app_url):
     expect(frame.locator("path[stroke='#00838f']")).to_have_count(3, timeout=60_000)
     # click the map (on open sea, where no feature takes the click): a point drops and its nearest facilities are listed
     box = frame.locator(".leaflet-container").bounding_box()
-    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.7)  # Arabian Sea: no feature there
+    page.mouse.click(
+        box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.7
+    )  # Arabian Sea: no feature there
     page.get_by_text("Nearest to the clicked point").wait_for(timeout=60_000)
     expect(_map(page).locator("path[fill='#ffeb3b']")).to_have_count(1, timeout=30_000)
-    clicked_table = page.locator("[data-testid='stDataFrame']").filter(has=page.locator("[aria-rowcount='6']"))
+    clicked_table = page.locator("[data-testid='stDataFrame']").filter(
+        has=page.locator("[aria-rowcount='6']")
+    )
     expect(clicked_table).to_have_count(1, timeout=30_000)  # 5 nearest facilities + header
     # the result downloads as GeoJSON lines with distances in km
     with page.expect_download(timeout=60_000) as info:
@@ -170,7 +189,9 @@ def test_import_bad_file_shows_message_then_swap_imports(page, app_url):
     _open(page, app_url)
     bad = Path(__file__).parent / "data" / "bad"
     _upload(page, bad / "zip_bomb.zip")
-    page.get_by_text("Import failed: zip_bomb.zip: archive member 'bomb.shp' expands").wait_for(timeout=30_000)
+    page.get_by_text("Import failed: zip_bomb.zip: archive member 'bomb.shp' expands").wait_for(
+        timeout=30_000
+    )
     assert page.get_by_text("Traceback").count() == 0
     _upload(page, bad / "swapped_latlon.csv")
     page.get_by_text("they look like lat/lon swapped").wait_for(timeout=30_000)
@@ -186,7 +207,21 @@ def test_imported_markup_is_text(page, app_url, tmp_path):
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     hostile = tmp_path / "hostile.geojson"
-    hostile.write_text(json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": XSS_NAME, "note": "<script>alert(5)</script>"}, "geometry": {"type": "Point", "coordinates": [60.0, 10.0]}}]}), encoding="utf-8")
+    hostile.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"name": XSS_NAME, "note": "<script>alert(5)</script>"},
+                        "geometry": {"type": "Point", "coordinates": [60.0, 10.0]},
+                    }
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     _upload(page, hostile)
     page.get_by_text("Imported 1 features from hostile.geojson").wait_for(timeout=30_000)
     frame = page.frame_locator(MAP_FRAME).first
@@ -216,7 +251,9 @@ def test_site_selection_tab(page, app_url):
     page.get_by_text("Ranking stability").wait_for(timeout=120_000)
     frame = _map(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
-    expect(frame.locator("path[stroke='#333333']")).to_have_count(200, timeout=60_000)  # the best 200 hexagons
+    expect(frame.locator("path[stroke='#333333']")).to_have_count(
+        200, timeout=60_000
+    )  # the best 200 hexagons
     page.get_by_role("button", name="Choose sites").click()
     page.get_by_text("Demand served: 100.0%").wait_for(timeout=120_000)
     expect(_map(page).locator("path[fill='#e040fb']")).to_have_count(3, timeout=60_000)
@@ -256,7 +293,9 @@ def test_corridors_tab(page, app_url):
     expect(frame.locator("path[stroke='#00695c']")).to_have_count(1, timeout=60_000)  # the corridor
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name=re.compile(r"^Features inside \(\d+, GeoJSON")).click()
-    inside = [f["properties"] for f in json.loads(Path(info.value.path()).read_text(encoding="utf-8"))["features"]]
+    inside = [
+        f["properties"] for f in json.loads(Path(info.value.path()).read_text(encoding="utf-8"))["features"]
+    ]
     assert inside and all(p["distance_to_route_km"] <= 50 for p in inside)
     chainage = [p["chainage_km"] for p in inside]
     assert chainage == sorted(chainage)
@@ -264,7 +303,9 @@ def test_corridors_tab(page, app_url):
 
 
 def test_crafted_url_restores_the_view(page, app_url):
-    page.goto(f"{app_url}/?tab=Routes&route_modes=road&route_modes=rail&route_tonnes=5.0&basemap=Offline+%28Natural+Earth%29")
+    page.goto(
+        f"{app_url}/?tab=Routes&route_modes=road&route_modes=rail&route_tonnes=5.0&basemap=Offline+%28Natural+Earth%29"
+    )
     page.get_by_text("Modes side by side").wait_for(timeout=120_000)
     expect(page.get_by_role("tab", name="Routes")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("radio", name="Offline (Natural Earth)")).to_be_checked()
@@ -273,7 +314,9 @@ def test_crafted_url_restores_the_view(page, app_url):
     expect(frame.locator("path[stroke='#0277bd']")).to_have_count(0)  # no multimodal sea leg
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Routes (GeoJSON)").click()
-    legs = [f["properties"] for f in json.loads(Path(info.value.path()).read_text(encoding="utf-8"))["features"]]
+    legs = [
+        f["properties"] for f in json.loads(Path(info.value.path()).read_text(encoding="utf-8"))["features"]
+    ]
     assert {p["route_mode"] for p in legs} == {"road", "rail"}
     assert all(p["tonne_km"] == pytest.approx(5.0 * p["length_km"]) for p in legs)
     # and a change made on the page goes into the URL, ready to share

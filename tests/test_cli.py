@@ -36,7 +36,10 @@ def test_bad_layer_is_one_line_and_non_zero(capsys):
     assert main(["export", "mines", "-o", "-"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
-    assert "unknown layer 'mines'; valid layers: countries, lithium_blocks, routes, demand, ports, facilities" in err
+    assert (
+        "unknown layer 'mines'; valid layers: countries, lithium_blocks, routes, demand, ports, facilities"
+        in err
+    )
 
 
 def test_usage_error_is_one_line(capsys):
@@ -53,9 +56,16 @@ def test_unwritable_output_keeps_nothing_half_written(tmp_path, capsys):
 
 
 def test_console_script_is_installed(tmp_path):
-    exe = __import__("shutil").which("mineral-atlas", path=str(__import__("pathlib").Path(sys.executable).parent))
+    exe = __import__("shutil").which(
+        "mineral-atlas", path=str(__import__("pathlib").Path(sys.executable).parent)
+    )
     assert exe, "mineral-atlas console script not installed in the venv"
-    done = subprocess.run([exe, "export", "ports", "-o", str(tmp_path / "p.geojson")], capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [exe, "export", "ports", "-o", str(tmp_path / "p.geojson")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "p.geojson").read_text())["features"]
 
@@ -63,7 +73,14 @@ def test_console_script_is_installed(tmp_path):
 def test_nearest_table(capsys):
     assert main(["nearest", "facilities", "lithium_blocks", "--k", "2"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split("\t") == ["source_id", "source_name", "target_id", "target_name", "rank", "distance_km"]
+    assert lines[0].split("\t") == [
+        "source_id",
+        "source_name",
+        "target_id",
+        "target_name",
+        "rank",
+        "distance_km",
+    ]
     noida = [line.split("\t") for line in lines[1:] if line.startswith("lohum-greater-noida-li\t")]
     assert [row[2] for row in noida] == ["li-block-reasi-salal-haimana", "li-block-katghora-korba"]
     assert 500 < float(noida[0][5]) < 650
@@ -71,7 +88,9 @@ def test_nearest_table(capsys):
 
 def test_nearest_geojson(tmp_path):
     out = tmp_path / "n.geojson"
-    assert main(["nearest", "demand", "facilities", "--k", "3", "--max-distance-km", "300", "-o", str(out)]) == 0
+    assert (
+        main(["nearest", "demand", "facilities", "--k", "3", "--max-distance-km", "300", "-o", str(out)]) == 0
+    )
     doc = json.loads(out.read_text(encoding="utf-8"))
     props = [f["properties"] for f in doc["features"]]
     assert props and all(p["distance_km"] <= 300 and p["rank"] in (1, 2, 3) for p in props)
@@ -124,7 +143,12 @@ def test_export_csv_to_stdout(capsysbinary):
 
 def test_site_select_writes_every_cell_or_top(tmp_path):
     out = tmp_path / "cells.geojson"
-    assert main(["site-select", "--region", "IN", "--res", "5", "--weights", "feedstock=1,port=1", "-o", str(out)]) == 0
+    assert (
+        main(
+            ["site-select", "--region", "IN", "--res", "5", "--weights", "feedstock=1,port=1", "-o", str(out)]
+        )
+        == 0
+    )
     cells = json.loads(out.read_text())["features"]
     assert len(cells) > 10_000 and all(isinstance(f["properties"]["score"], float) for f in cells)
     scores = [f["properties"]["score"] for f in cells]
@@ -135,25 +159,75 @@ def test_site_select_writes_every_cell_or_top(tmp_path):
 
 def test_allocate_p_median_and_coverage(tmp_path, capsys):
     out = tmp_path / "alloc.geojson"
-    assert main(["allocate", "--candidates", "facilities", "--k", "2", "--fixed", "lohum-greater-noida-li", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "allocate",
+                "--candidates",
+                "facilities",
+                "--k",
+                "2",
+                "--fixed",
+                "lohum-greater-noida-li",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     feats = json.loads(out.read_text())["features"]
     sites = [f for f in feats if f["properties"]["feature"] == "site"]
     assert len(sites) == 2 and "lohum-greater-noida-li" in {f["properties"]["site_id"] for f in sites}
     err = capsys.readouterr().err
-    assert "100.0% of demand served" in err and "(network distances)" in err and "left out, no road route to any candidate: Port Blair" in err
-    assert main(["allocate", "--candidates", "facilities", "--k", "1", "--model", "coverage", "--service-km", "300", "--cost", "geodesic", "-o", str(out)]) == 0
+    assert (
+        "100.0% of demand served" in err
+        and "(network distances)" in err
+        and "left out, no road route to any candidate: Port Blair" in err
+    )
+    assert (
+        main(
+            [
+                "allocate",
+                "--candidates",
+                "facilities",
+                "--k",
+                "1",
+                "--model",
+                "coverage",
+                "--service-km",
+                "300",
+                "--cost",
+                "geodesic",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     assert "(geodesic distances)" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["site-select", "--weights", "feedstock:1", "-o", "-"], "--weights: expected criterion=number pairs"),
+        (
+            ["site-select", "--weights", "feedstock:1", "-o", "-"],
+            "--weights: expected criterion=number pairs",
+        ),
         (["site-select", "--weights", "beauty=1", "-o", "-"], "weights: unknown criterion beauty"),
         (["site-select", "--region", "XX", "-o", "-"], "--region: 'XX' is neither an ISO country code"),
-        (["site-select", "--res", "9", "-o", "-"], "resolution: expected an H3 resolution from 5 to 8, got 9"),
-        (["allocate", "--candidates", "facilities", "--k", "2", "--fixed", "nope", "-o", "-"], "--fixed: nope not among the candidates' ids"),
-        (["allocate", "--candidates", "facilities", "--k", "1", "--model", "coverage", "-o", "-"], "service_km: expected a service distance"),
+        (
+            ["site-select", "--res", "9", "-o", "-"],
+            "resolution: expected an H3 resolution from 5 to 8, got 9",
+        ),
+        (
+            ["allocate", "--candidates", "facilities", "--k", "2", "--fixed", "nope", "-o", "-"],
+            "--fixed: nope not among the candidates' ids",
+        ),
+        (
+            ["allocate", "--candidates", "facilities", "--k", "1", "--model", "coverage", "-o", "-"],
+            "service_km: expected a service distance",
+        ),
     ],
 )
 def test_siting_errors_are_one_line(capsys, argv, message):
@@ -164,7 +238,22 @@ def test_siting_errors_are_one_line(capsys, argv, message):
 
 def test_route_writes_legs_and_a_summary(tmp_path, capsys):
     out = tmp_path / "route.geojson"
-    assert main(["route", "li-block-reasi-salal-haimana", "lohum-greater-noida-li", "--mode", "road", "--tonnes", "20", "-o", str(out)]) == 0
+    assert (
+        main(
+            [
+                "route",
+                "li-block-reasi-salal-haimana",
+                "lohum-greater-noida-li",
+                "--mode",
+                "road",
+                "--tonnes",
+                "20",
+                "-o",
+                str(out),
+            ]
+        )
+        == 0
+    )
     doc = json.loads(out.read_text(encoding="utf-8"))
     (leg,) = doc["features"]
     assert leg["properties"]["mode"] == "road" and 600 < leg["properties"]["length_km"] < 1000
@@ -183,7 +272,10 @@ def test_corridor_writes_polygon_and_features_by_chainage(tmp_path, capsys):
     out = tmp_path / "corridor.geojson"
     assert main(["corridor", "reasi-noida-road", "--width-km", "50", "-o", str(out)]) == 0
     features = json.loads(out.read_text(encoding="utf-8"))["features"]
-    assert features[0]["properties"]["feature"] == "corridor" and features[0]["geometry"]["type"] in ("Polygon", "MultiPolygon")
+    assert features[0]["properties"]["feature"] == "corridor" and features[0]["geometry"]["type"] in (
+        "Polygon",
+        "MultiPolygon",
+    )
     inside = [f["properties"] for f in features[1:]]
     assert inside and all(p["distance_to_route_km"] <= 50 for p in inside)
     assert "lohum-greater-noida-li" in {p["id"] for p in inside}
@@ -197,7 +289,10 @@ def test_corridor_writes_polygon_and_features_by_chainage(tmp_path, capsys):
         (["route", "lohum-gujarat", "65,15", "-o", "-"], "65,15 .*no road network within .* at sea"),
         (["route", "lohum-gujarat", "gigafactory-1-nevada", "-o", "-"], "no road connection between"),
         (["corridor", "nope", "--width-km", "5", "-o", "-"], "ROUTE_ID: 'nope' is not a route"),
-        (["corridor", "reasi-noida-road", "--width-km", "0", "-o", "-"], "width_km: expected a width in km > 0"),
+        (
+            ["corridor", "reasi-noida-road", "--width-km", "0", "-o", "-"],
+            "width_km: expected a width in km > 0",
+        ),
     ],
 )
 def test_route_and_corridor_errors_are_one_line(capsys, argv, message):
@@ -215,6 +310,11 @@ def test_site_select_dask_engine_matches_pandas(tmp_path):
 
 
 def test_unreachable_scheduler_is_one_line(capsys):
-    assert main(["site-select", "--res", "5", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9", "-o", "-"]) == 2
+    assert (
+        main(["site-select", "--res", "5", "--engine", "dask", "--scheduler", "tcp://127.0.0.1:9", "-o", "-"])
+        == 2
+    )
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--scheduler: cannot reach the dask scheduler at 'tcp://127.0.0.1:9'" in err
+    assert (
+        err.count("\n") == 1 and "--scheduler: cannot reach the dask scheduler at 'tcp://127.0.0.1:9'" in err
+    )

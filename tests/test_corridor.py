@@ -8,7 +8,18 @@ from geo.corridor import corridor_polygon, corridor_summary, densify_route, feat
 from geo.distance import GEOD
 
 REASI_NOIDA = shapely.LineString([(74.80, 33.15), (75.5, 32.3), (76.8, 30.7), (77.504, 28.4744)])
-CHENNAI_OSAKA = shapely.LineString([(80.3, 13.1), (92.0, 6.0), (100.0, 3.0), (104.0, 1.3), (110.0, 8.0), (121.0, 22.0), (130.0, 31.0), (135.4, 34.6)])
+CHENNAI_OSAKA = shapely.LineString(
+    [
+        (80.3, 13.1),
+        (92.0, 6.0),
+        (100.0, 3.0),
+        (104.0, 1.3),
+        (110.0, 8.0),
+        (121.0, 22.0),
+        (130.0, 31.0),
+        (135.4, 34.6),
+    ]
+)
 ACROSS_ANTIMERIDIAN = shapely.LineString([(170.0, -15.0), (179.5, -16.0), (-178.0, -17.0), (-170.0, -14.0)])
 ONE_SEGMENT = shapely.LineString([(69.75, 22.8), (55.4, 25.35)])  # Mundra - Sharjah
 
@@ -27,13 +38,26 @@ def _probes(route: shapely.LineString, width_km: float, seed: int = 0):
         for factor in (0.98, 1.02):
             for side, turn in (("left", -90.0), ("right", 90.0)):
                 lon, lat, _ = GEOD.fwd(mid_lon, mid_lat, az + turn, factor * width_km * 1000.0)
-                rows.append({"factor": factor, "expected_side": side, "chain": chainage[i], "lon": ((lon + 180) % 360) - 180, "lat": lat})
-    frame = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy([r["lon"] for r in rows], [r["lat"] for r in rows]), crs="EPSG:4326")
+                rows.append(
+                    {
+                        "factor": factor,
+                        "expected_side": side,
+                        "chain": chainage[i],
+                        "lon": ((lon + 180) % 360) - 180,
+                        "lat": lat,
+                    }
+                )
+    frame = gpd.GeoDataFrame(
+        rows, geometry=gpd.points_from_xy([r["lon"] for r in rows], [r["lat"] for r in rows]), crs="EPSG:4326"
+    )
     # keep probes whose nearest route point is the chosen one (not a bend elsewhere)
     return frame
 
 
-@pytest.mark.parametrize(("route", "width_km"), [(REASI_NOIDA, 50.0), (CHENNAI_OSAKA, 25.0), (ACROSS_ANTIMERIDIAN, 100.0), (ONE_SEGMENT, 10.0)])
+@pytest.mark.parametrize(
+    ("route", "width_km"),
+    [(REASI_NOIDA, 50.0), (CHENNAI_OSAKA, 25.0), (ACROSS_ANTIMERIDIAN, 100.0), (ONE_SEGMENT, 10.0)],
+)
 def test_points_just_inside_and_outside(route, width_km):
     probes = _probes(route, width_km)
     inside = features_in_corridor(route, probes, width_km=width_km)
@@ -52,7 +76,10 @@ def test_points_just_inside_and_outside(route, width_km):
     assert (inside["side"] == probes.loc[inside.index, "expected_side"]).mean() > 0.95
 
 
-@pytest.mark.parametrize(("route", "width_km"), [(REASI_NOIDA, 50.0), (CHENNAI_OSAKA, 25.0), (ACROSS_ANTIMERIDIAN, 100.0), (ONE_SEGMENT, 10.0)])
+@pytest.mark.parametrize(
+    ("route", "width_km"),
+    [(REASI_NOIDA, 50.0), (CHENNAI_OSAKA, 25.0), (ACROSS_ANTIMERIDIAN, 100.0), (ONE_SEGMENT, 10.0)],
+)
 def test_corridor_polygon_holds_the_inner_probes_only(route, width_km):
     polygon = corridor_polygon(route, width_km=width_km)
     assert polygon.is_valid
@@ -70,7 +97,9 @@ def test_antimeridian_polygon_is_cut():
 
 def test_chainage_is_monotonic_along_the_route():
     dense, _ = densify_route(REASI_NOIDA)
-    points = gpd.GeoDataFrame(geometry=gpd.points_from_xy(dense[::5, 0] + 0.01, dense[::5, 1]), crs="EPSG:4326")
+    points = gpd.GeoDataFrame(
+        geometry=gpd.points_from_xy(dense[::5, 0] + 0.01, dense[::5, 1]), crs="EPSG:4326"
+    )
     result = features_in_corridor(REASI_NOIDA, points, width_km=10)
     assert len(result) == len(points)
     assert list(result.index) == sorted(result.index)  # ordered by chainage = order along the route
@@ -81,34 +110,56 @@ def test_chainage_is_monotonic_along_the_route():
 
 def test_duplicate_vertices_and_columns_kept():
     route = shapely.LineString([(77.0, 28.0), (77.0, 28.0), (78.0, 28.0), (78.0, 28.0)])
-    pts = gpd.GeoDataFrame({"name": ["north", "south", "far"], "population": [10, 20, 30]}, geometry=gpd.points_from_xy([77.5, 77.5, 77.5], [28.1, 27.9, 30.0]), crs="EPSG:4326")
+    pts = gpd.GeoDataFrame(
+        {"name": ["north", "south", "far"], "population": [10, 20, 30]},
+        geometry=gpd.points_from_xy([77.5, 77.5, 77.5], [28.1, 27.9, 30.0]),
+        crs="EPSG:4326",
+    )
     result = features_in_corridor(route, pts, width_km=20).set_index("name")
     assert sorted(result.index) == ["north", "south"]
     assert result.loc["north", "side"] == "left" and result.loc["south", "side"] == "right"  # travelling east
     assert result.loc["north", "population"] == 10 and result.loc["south", "population"] == 20
     # route edges are geodesics: compare with a brute-force distance to the finely sampled geodesic
     fine = np.array(GEOD.npts(77.0, 28.0, 78.0, 28.0, 20_000))
-    brute = np.min(GEOD.inv(np.full(len(fine), 77.5), np.full(len(fine), 28.1), fine[:, 0], fine[:, 1])[2]) / 1000
+    brute = (
+        np.min(GEOD.inv(np.full(len(fine), 77.5), np.full(len(fine), 28.1), fine[:, 0], fine[:, 1])[2]) / 1000
+    )
     assert result.loc["north", "distance_to_route_km"] == pytest.approx(brute, rel=1e-4)
 
 
 def test_polygons_measured_at_their_nearest_point():
-    block = gpd.GeoDataFrame({"name": ["crossed", "near", "far"]}, geometry=[shapely.box(77.4, 27.9, 77.6, 28.1), shapely.box(77.4, 28.2, 77.6, 28.3), shapely.box(77.4, 29.0, 77.6, 29.2)], crs="EPSG:4326")
-    result = features_in_corridor(shapely.LineString([(77.0, 28.0), (78.0, 28.0)]), block, width_km=30).set_index("name")
+    block = gpd.GeoDataFrame(
+        {"name": ["crossed", "near", "far"]},
+        geometry=[
+            shapely.box(77.4, 27.9, 77.6, 28.1),
+            shapely.box(77.4, 28.2, 77.6, 28.3),
+            shapely.box(77.4, 29.0, 77.6, 29.2),
+        ],
+        crs="EPSG:4326",
+    )
+    result = features_in_corridor(
+        shapely.LineString([(77.0, 28.0), (78.0, 28.0)]), block, width_km=30
+    ).set_index("name")
     assert sorted(result.index) == ["crossed", "near"]
     assert result.loc["crossed", "distance_to_route_km"] == 0.0 and result.loc["crossed", "side"] == "on"
     assert result.loc["near", "distance_to_route_km"] == pytest.approx(22.2, rel=0.01)
 
 
 def test_summary_counts_population_and_overlap():
-    pts = gpd.GeoDataFrame({"kind": ["demand_city", "demand_city", "port"], "population": [1000, 2000, 0]}, geometry=gpd.points_from_xy([77.5, 77.5, 77.5], [28.1, 29.5, 27.95]), crs="EPSG:4326")
+    pts = gpd.GeoDataFrame(
+        {"kind": ["demand_city", "demand_city", "port"], "population": [1000, 2000, 0]},
+        geometry=gpd.points_from_xy([77.5, 77.5, 77.5], [28.1, 29.5, 27.95]),
+        crs="EPSG:4326",
+    )
     a = shapely.LineString([(77.0, 28.0), (78.0, 28.0)])
     b = shapely.LineString([(77.5, 28.0), (78.5, 28.0)])
     s = corridor_summary(a, {"cities": pts}, width_km=20, other_route=b)
     assert s["population"] == 1000
     assert set(map(tuple, s["counts"][["kind", "features"]].to_numpy())) == {("demand_city", 1), ("port", 1)}
     assert s["route_km"] == pytest.approx(GEOD.inv(77, 28, 78, 28)[2] / 1000, rel=1e-4)
-    assert s["shared_km"] == pytest.approx(s["route_km"] / 2 + 20, rel=0.03)  # half the route, plus the other's end cap
+    assert s["shared_km"] == pytest.approx(
+        s["route_km"] / 2 + 20, rel=0.03
+    )  # half the route, plus the other's end cap
     assert 0 < s["overlap_km2"] < s["area_km2"]
 
 
@@ -127,12 +178,38 @@ def test_empty_features_give_empty_result():
 @pytest.mark.parametrize(
     ("call", "error", "message"),
     [
-        (lambda pts: features_in_corridor(REASI_NOIDA, pts, width_km=0), InputError, r"width_km: expected a width in km > 0, got 0"),
-        (lambda pts: corridor_polygon(REASI_NOIDA, width_km=-5), InputError, r"width_km: expected a width in km > 0, got -5"),
-        (lambda pts: features_in_corridor(REASI_NOIDA, pts.set_crs(None, allow_override=True), width_km=5), CRSError, r"features: GeoDataFrame has no CRS"),
-        (lambda pts: features_in_corridor(shapely.Point(0, 0), pts, width_km=5), InputError, r"route: expected a LineString in lon/lat, got Point"),
-        (lambda pts: features_in_corridor(shapely.LineString([(1, 1), (1, 1)]), pts, width_km=5), InputError, r"route: the route has fewer than two distinct vertices"),
-        (lambda pts: features_in_corridor(gpd.GeoDataFrame(geometry=[REASI_NOIDA, REASI_NOIDA], crs="EPSG:4326"), pts, width_km=5), InputError, r"route: expected one route, got 2 rows"),
+        (
+            lambda pts: features_in_corridor(REASI_NOIDA, pts, width_km=0),
+            InputError,
+            r"width_km: expected a width in km > 0, got 0",
+        ),
+        (
+            lambda pts: corridor_polygon(REASI_NOIDA, width_km=-5),
+            InputError,
+            r"width_km: expected a width in km > 0, got -5",
+        ),
+        (
+            lambda pts: features_in_corridor(REASI_NOIDA, pts.set_crs(None, allow_override=True), width_km=5),
+            CRSError,
+            r"features: GeoDataFrame has no CRS",
+        ),
+        (
+            lambda pts: features_in_corridor(shapely.Point(0, 0), pts, width_km=5),
+            InputError,
+            r"route: expected a LineString in lon/lat, got Point",
+        ),
+        (
+            lambda pts: features_in_corridor(shapely.LineString([(1, 1), (1, 1)]), pts, width_km=5),
+            InputError,
+            r"route: the route has fewer than two distinct vertices",
+        ),
+        (
+            lambda pts: features_in_corridor(
+                gpd.GeoDataFrame(geometry=[REASI_NOIDA, REASI_NOIDA], crs="EPSG:4326"), pts, width_km=5
+            ),
+            InputError,
+            r"route: expected one route, got 2 rows",
+        ),
     ],
 )
 def test_errors_name_argument_and_value(call, error, message):

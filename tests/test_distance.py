@@ -49,7 +49,12 @@ def test_karney_path_is_pyproj():
 
 
 def test_geodesic_broadcasts():
-    out = geodesic_m(np.array([[77.0], [135.0]]), np.array([[28.0], [34.0]]), np.array([77.0, 78.0]), np.array([28.0, 28.0]))
+    out = geodesic_m(
+        np.array([[77.0], [135.0]]),
+        np.array([[28.0], [34.0]]),
+        np.array([77.0, 78.0]),
+        np.array([28.0, 28.0]),
+    )
     assert out.shape == (2, 2)
     assert out[0, 0] == 0.0
 
@@ -103,7 +108,9 @@ def test_points_polygon_matches_the_single_point_method():
 
     rng = np.random.default_rng(9)
     # a concave polygon (an L shape) and points all around it, near and far
-    poly = shapely.Polygon([(82.0, 22.0), (83.0, 22.0), (83.0, 22.3), (82.3, 22.3), (82.3, 23.0), (82.0, 23.0)])
+    poly = shapely.Polygon(
+        [(82.0, 22.0), (83.0, 22.0), (83.0, 22.3), (82.3, 22.3), (82.3, 23.0), (82.0, 23.0)]
+    )
     lon = rng.uniform(80.0, 85.0, 400)
     lat = rng.uniform(20.0, 25.0, 400)
     lon[:3], lat[:3] = [82.1, 83.0005, 82.5], [22.1, 22.1, 22.6]  # inside, just outside, in the notch

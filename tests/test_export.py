@@ -37,14 +37,21 @@ def test_rings_are_counter_clockwise_and_holes_clockwise():
 
 
 def test_coordinates_rounded_to_six_decimals_by_default():
-    gdf = gpd.GeoDataFrame({"id": ["p"]}, geometry=[shapely.Point(77.123456789, 28.987654321)], crs="EPSG:4326")
+    gdf = gpd.GeoDataFrame(
+        {"id": ["p"]}, geometry=[shapely.Point(77.123456789, 28.987654321)], crs="EPSG:4326"
+    )
     coords = json.loads(to_geojson(gdf))["features"][0]["geometry"]["coordinates"]
     assert coords == [77.123457, 28.987654]
-    assert json.loads(to_geojson(gdf, precision=2))["features"][0]["geometry"]["coordinates"] == [77.12, 28.99]
+    assert json.loads(to_geojson(gdf, precision=2))["features"][0]["geometry"]["coordinates"] == [
+        77.12,
+        28.99,
+    ]
 
 
 def test_bad_precision_names_the_argument(points):
-    with pytest.raises(ExportError, match="precision: expected a whole number of decimals from 0 to 15, got 99"):
+    with pytest.raises(
+        ExportError, match="precision: expected a whole number of decimals from 0 to 15, got 99"
+    ):
         to_geojson(points, precision=99)
 
 
@@ -89,7 +96,13 @@ def test_properties_are_json_native():
     text = to_geojson(gdf)
     assert "NaN" not in text
     features = json.loads(text)["features"]
-    assert features[0]["properties"] == {"id": "p", "count": 1, "share": 0.5, "when": "2025-07-10T00:00:00", "flag": True}
+    assert features[0]["properties"] == {
+        "id": "p",
+        "count": 1,
+        "share": 0.5,
+        "when": "2025-07-10T00:00:00",
+        "flag": True,
+    }
     assert features[1]["properties"]["share"] is None and features[1]["properties"]["when"] is None
     assert features[1]["geometry"] is None
 

@@ -14,7 +14,13 @@ from geo.io import read_layer
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=24)
 ROWS = st.lists(
-    st.tuples(st.floats(-179.9, 179.9, allow_nan=False), st.floats(-89.9, 89.9, allow_nan=False), TEXT, st.integers(-(2**31), 2**31 - 1), st.floats(-1e9, 1e9, allow_nan=False)),
+    st.tuples(
+        st.floats(-179.9, 179.9, allow_nan=False),
+        st.floats(-89.9, 89.9, allow_nan=False),
+        TEXT,
+        st.integers(-(2**31), 2**31 - 1),
+        st.floats(-1e9, 1e9, allow_nan=False),
+    ),
     min_size=1,
     max_size=12,
 )
@@ -22,7 +28,12 @@ ROWS = st.lists(
 
 def _frame(rows) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"id": [f"f{i}" for i in range(len(rows))], "label": [r[2] for r in rows], "count": [r[3] for r in rows], "value": [r[4] for r in rows]},
+        {
+            "id": [f"f{i}" for i in range(len(rows))],
+            "label": [r[2] for r in rows],
+            "count": [r[3] for r in rows],
+            "value": [r[4] for r in rows],
+        },
         geometry=[shapely.Point(r[0], r[1]) for r in rows],
         crs="EPSG:4326",
     )
@@ -36,7 +47,11 @@ def _check(back: gpd.GeoDataFrame, rows, *, as_text: bool) -> None:
         assert abs(geom.x - lon) <= 1e-6 and abs(geom.y - lat) <= 1e-6
         got_label = back["label"].iloc[i]
         if as_text:
-            assert str(got_label) == str(neutralise_formula(label)) or (label.strip() == "" and got_label in ("", None)) or float(got_label) == float(label)
+            assert (
+                str(got_label) == str(neutralise_formula(label))
+                or (label.strip() == "" and got_label in ("", None))
+                or float(got_label) == float(label)
+            )
             assert float(back["count"].iloc[i]) == count
             assert float(back["value"].iloc[i]) == pytest.approx(value, rel=1e-12, abs=1e-9)
         else:
@@ -62,7 +77,7 @@ def test_csv_round_trip(rows):
 
 def test_csv_neutralises_formulas_but_not_numbers():
     gdf = gpd.GeoDataFrame(
-        {"name": ["=HYPERLINK(\"http://x\")", "+1", "-cmd", "@SUM(A1)", "plain"], "delta": [-1.5, 2, 3, 4, 5]},
+        {"name": ['=HYPERLINK("http://x")', "+1", "-cmd", "@SUM(A1)", "plain"], "delta": [-1.5, 2, 3, 4, 5]},
         geometry=[shapely.Point(i, i) for i in range(5)],
         crs="EPSG:4326",
     )
@@ -86,7 +101,9 @@ def test_write_layer_is_atomic_and_infers_format(tmp_path):
     assert len(read_layer(path)) == len(fac)
     with pytest.raises(ExportError, match="cannot tell the format from '.xyz'"):
         write_layer(fac, tmp_path / "f.xyz")
-    with pytest.raises(ExportError, match="format: expected one of geojson, gpkg, parquet, csv, kml, got 'shp'"):
+    with pytest.raises(
+        ExportError, match="format: expected one of geojson, gpkg, parquet, csv, kml, got 'shp'"
+    ):
         to_bytes(fac, "shp")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.gpkg"]
 

@@ -77,7 +77,9 @@ def test_size_limit(tmp_path):
 
 def test_swap_repairs_swapped_coordinates():
     gdf = read_layer(BAD / "swapped_latlon.csv", swap_xy=True)
-    assert gdf.geometry.iloc[0].x == pytest.approx(135.5023) and gdf.geometry.iloc[0].y == pytest.approx(34.6937)
+    assert gdf.geometry.iloc[0].x == pytest.approx(135.5023) and gdf.geometry.iloc[0].y == pytest.approx(
+        34.6937
+    )
 
 
 def test_latin1_with_explicit_encoding():
@@ -153,7 +155,10 @@ def test_zipped_shapefile_and_kmz(tmp_path):
 
 def test_invalid_geometry_is_repaired_and_reported():
     bowtie = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0, 0]]]}
-    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "bow"}, "geometry": bowtie}]}
+    doc = {
+        "type": "FeatureCollection",
+        "features": [{"type": "Feature", "properties": {"id": "bow"}, "geometry": bowtie}],
+    }
     gdf = read_layer(json.dumps(doc).encode(), name="bowtie.geojson")
     assert gdf.geometry.iloc[0].is_valid
     assert gdf.attrs["repairs"] == ["feature 'bow': Self-intersection[0.5 0.5], repaired with make_valid"]
@@ -164,7 +169,11 @@ def test_mixed_geometry_types_are_reported_and_split():
         "type": "FeatureCollection",
         "features": [
             {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [77, 28]}},
-            {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}},
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]},
+            },
         ],
     }
     gdf = read_layer(json.dumps(doc).encode(), name="mixed.geojson")
@@ -175,7 +184,12 @@ def test_mixed_geometry_types_are_reported_and_split():
 
 def test_upload_name_never_becomes_a_path(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [1, 2]}}]}
+    doc = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [1, 2]}}
+        ],
+    }
     gdf = read_layer(json.dumps(doc).encode(), name="../../etc/evil.geojson")
     assert gdf.attrs["name"] == "evil"
     assert list(tmp_path.iterdir()) == []

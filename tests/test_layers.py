@@ -44,7 +44,9 @@ def test_lithium_blocks_are_polygons_with_honest_precision():
     # the polygons have the reported areas (2 sq km and 256.12 ha), measured on the ellipsoid
     from pyproj import Geod
 
-    area_ha = {i: abs(Geod(ellps="WGS84").geometry_area_perimeter(g)[0]) / 1e4 for i, g in blocks.geometry.items()}
+    area_ha = {
+        i: abs(Geod(ellps="WGS84").geometry_area_perimeter(g)[0]) / 1e4 for i, g in blocks.geometry.items()
+    }
     assert area_ha["li-block-reasi-salal-haimana"] == pytest.approx(200, rel=0.01)
     assert area_ha["li-block-katghora-korba"] == pytest.approx(256.12, rel=0.01)
 
@@ -71,7 +73,10 @@ def test_load_returns_independent_copies():
 
 
 def test_unknown_layer_lists_valid_names():
-    with pytest.raises(LayerError, match="unknown layer 'mines'; valid layers: countries, lithium_blocks, routes, demand, ports, facilities"):
+    with pytest.raises(
+        LayerError,
+        match="unknown layer 'mines'; valid layers: countries, lithium_blocks, routes, demand, ports, facilities",
+    ):
         layers.load("mines")
 
 
@@ -107,7 +112,9 @@ def test_broken_data_file_names_file_and_feature(tmp_path, monkeypatch):
     monkeypatch.setattr(facilities, "FILE", bad)
     from layers._schema import validate
 
-    with pytest.raises(LayerError, match=r"facilities.csv: feature 'lohum-greater-noida-li': location_precision 'street'"):
+    with pytest.raises(
+        LayerError, match=r"facilities.csv: feature 'lohum-greater-noida-li': location_precision 'street'"
+    ):
         validate(facilities.read(), source=bad)
 
 

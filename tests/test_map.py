@@ -58,7 +58,9 @@ def test_legend_is_escaped():
 def test_offline_basemap_asset_is_current_and_fetched_not_embedded():
     from layers._map import BASEMAP_FILE, BASEMAP_URL, basemap_geojson, build_map
 
-    assert BASEMAP_FILE.read_text(encoding="utf-8") == basemap_geojson(), "run layers._map.write_basemap_asset()"
+    assert BASEMAP_FILE.read_text(encoding="utf-8") == basemap_geojson(), (
+        "run layers._map.write_basemap_asset()"
+    )
     doc = json.loads(BASEMAP_FILE.read_text(encoding="utf-8"))
     assert len(doc["features"]) > 200 and all("_style" in f["properties"] for f in doc["features"])
     html = build_map({}, basemap="Offline (Natural Earth)").get_root().render()

@@ -14,7 +14,15 @@ from geo import _graphs
 from geo._errors import CRSError, InputError
 from geo._paths import astar, many_to_many, workspace
 from geo.distance import geodesic_m, unit_vectors
-from geo.network import BOUND_RADIUS_KM, _land_crossing_km, access_km, network, network_distance_matrix, route, route_totals
+from geo.network import (
+    BOUND_RADIUS_KM,
+    _land_crossing_km,
+    access_km,
+    network,
+    network_distance_matrix,
+    route,
+    route_totals,
+)
 from geo.settings import MODE_KG_CO2E_PER_TKM, MODE_SPEED_KMH
 
 NOIDA = shapely.Point(77.5040, 28.4744)
@@ -36,13 +44,19 @@ def test_astar_known_answer_on_a_small_graph():
     lon = np.array([0.0, 1.0, 1.0, 0.0, 2.0])
     lat = np.array([0.0, 0.0, 1.0, 1.0, 0.0])
     km = lambda a, b: float(geodesic_m(lon[a], lat[a], lon[b], lat[b])) / 1000  # noqa: E731
-    m = _csr(5, [(0, 1, km(0, 1)), (1, 2, km(1, 2)), (3, 0, km(3, 0)), (0, 2, km(0, 2) * 1.5), (1, 4, km(1, 4))])
+    m = _csr(
+        5, [(0, 1, km(0, 1)), (1, 2, km(1, 2)), (3, 0, km(3, 0)), (0, 2, km(0, 2) * 1.5), (1, 4, km(1, 4))]
+    )
     xyz = np.ascontiguousarray(unit_vectors(lon, lat))
     scratch = workspace(5, m.nnz)
-    length, path = astar(m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data, xyz, 0, 2, BOUND_RADIUS_KM, *scratch)
+    length, path = astar(
+        m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data, xyz, 0, 2, BOUND_RADIUS_KM, *scratch
+    )
     assert list(path) == [0, 1, 2]  # the diagonal is a detour (1.5 x)
     assert length == pytest.approx(km(0, 1) + km(1, 2))
-    length, path = astar(m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data, xyz, 3, 4, BOUND_RADIUS_KM, *scratch)
+    length, path = astar(
+        m.indptr.astype(np.int64), m.indices.astype(np.int64), m.data, xyz, 3, 4, BOUND_RADIUS_KM, *scratch
+    )
     assert list(path) == [3, 0, 1, 4]
 
 
@@ -54,7 +68,10 @@ def test_kernels_match_scipy_on_a_random_graph():
     _, nearest = __import__("scipy.spatial", fromlist=["cKDTree"]).cKDTree(xyz).query(xyz, 4)
     edges = {(min(i, j), max(i, j)) for i in range(n) for j in nearest[i, 1:]}
     edges |= {(i, n - 1 - i) for i in range(0, 20)}  # a few long links
-    weighted = [(a, b, float(geodesic_m(lon[a], lat[a], lon[b], lat[b])) / 1000 * rng.uniform(1, 1.3)) for a, b in edges]
+    weighted = [
+        (a, b, float(geodesic_m(lon[a], lat[a], lon[b], lat[b])) / 1000 * rng.uniform(1, 1.3))
+        for a, b in edges
+    ]
     m = _csr(n, weighted)
     expected = dijkstra(m, indices=np.arange(10))
     indptr, indices = m.indptr.astype(np.int64), m.indices.astype(np.int64)
@@ -98,7 +115,9 @@ def test_graphs_are_symmetric_with_geodesic_weights():
     sample = np.random.default_rng(1).integers(0, len(g.indices), 500)
     rows = np.searchsorted(g.indptr, sample, side="right") - 1
     exact = geodesic_m(g.lon[rows], g.lat[rows], g.lon[g.indices[sample]], g.lat[g.indices[sample]]) / 1000
-    np.testing.assert_allclose(g.weight_km[sample], np.maximum(exact, _graphs.MIN_EDGE_KM), rtol=1e-9)  # Vincenty, either direction
+    np.testing.assert_allclose(
+        g.weight_km[sample], np.maximum(exact, _graphs.MIN_EDGE_KM), rtol=1e-9
+    )  # Vincenty, either direction
 
 
 # ----------------------------------------------------------------------------- routes
@@ -108,8 +127,16 @@ def default_routes() -> gpd.GeoDataFrame:
 
 
 def test_default_routes_cover_the_story(default_routes):
-    assert {"reasi-noida-road", "reasi-noida-rail", "korba-noida-road", "korba-gujarat-road", "noida-sharjah-multimodal",
-            "south-india-niihama-multimodal", "osaka-niihama-multimodal", "redwood-gigafactory-road"} <= set(default_routes["route_id"])
+    assert {
+        "reasi-noida-road",
+        "reasi-noida-rail",
+        "korba-noida-road",
+        "korba-gujarat-road",
+        "noida-sharjah-multimodal",
+        "south-india-niihama-multimodal",
+        "osaka-niihama-multimodal",
+        "redwood-gigafactory-road",
+    } <= set(default_routes["route_id"])
     assert default_routes["purpose"].str.len().min() > 20
 
 
@@ -138,7 +165,10 @@ def test_sea_legs_start_and_end_at_ports_and_stay_off_land(default_routes):
 def test_multimodal_legs_chain_and_metrics_add_up(default_routes):
     legs = default_routes[default_routes["route_id"] == "noida-sharjah-multimodal"].sort_values("leg")
     assert legs["mode"].tolist() == ["road", "sea", "road"]
-    assert legs["to_name"].iloc[0] == legs["from_name"].iloc[1] and legs["to_name"].iloc[1] == legs["from_name"].iloc[2]
+    assert (
+        legs["to_name"].iloc[0] == legs["from_name"].iloc[1]
+        and legs["to_name"].iloc[1] == legs["from_name"].iloc[2]
+    )
     for leg in legs.itertuples():
         assert leg.hours == pytest.approx(leg.length_km / MODE_SPEED_KMH[leg.mode])
         assert leg.co2e_t == pytest.approx(leg.length_km * MODE_KG_CO2E_PER_TKM[leg.mode] / 1000)
@@ -219,9 +249,15 @@ def test_bad_points_are_named():
     with pytest.raises(InputError, match=r"destination: \(200.0, 10.0\) is not a lon/lat position"):
         route(NOIDA, shapely.Point(200, 10), mode="road")
     with pytest.raises(CRSError, match="origins: GeoDataFrame has no CRS"):
-        network_distance_matrix(gpd.GeoDataFrame(geometry=[NOIDA]), gpd.GeoDataFrame(geometry=[NOIDA], crs=4326), mode="road")
+        network_distance_matrix(
+            gpd.GeoDataFrame(geometry=[NOIDA]), gpd.GeoDataFrame(geometry=[NOIDA], crs=4326), mode="road"
+        )
     with pytest.raises(InputError, match="mode: expected one of road, rail, sea, got 'multimodal'"):
-        network_distance_matrix(gpd.GeoDataFrame(geometry=[NOIDA], crs=4326), gpd.GeoDataFrame(geometry=[NOIDA], crs=4326), mode="multimodal")
+        network_distance_matrix(
+            gpd.GeoDataFrame(geometry=[NOIDA], crs=4326),
+            gpd.GeoDataFrame(geometry=[NOIDA], crs=4326),
+            mode="multimodal",
+        )
 
 
 def test_access_km_is_the_geodesic_distance_to_the_nearest_usable_node():

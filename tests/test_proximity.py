@@ -9,12 +9,21 @@ from geo.proximity import distance_matrix, nearest, within
 
 
 def _points(lon, lat, crs="EPSG:4326", prefix="p"):
-    return gpd.GeoDataFrame({"name": [f"{prefix}{i}" for i in range(len(lon))]}, geometry=gpd.points_from_xy(lon, lat), crs=crs, index=[f"{prefix}{i}" for i in range(len(lon))])
+    return gpd.GeoDataFrame(
+        {"name": [f"{prefix}{i}" for i in range(len(lon))]},
+        geometry=gpd.points_from_xy(lon, lat),
+        crs=crs,
+        index=[f"{prefix}{i}" for i in range(len(lon))],
+    )
 
 
 def _random(n, seed, lon=(-180, 180), lat=(-90, 90), prefix="p"):
     rng = np.random.default_rng(seed)
-    return _points(rng.uniform(*lon, n), np.degrees(np.arcsin(rng.uniform(np.sin(np.radians(lat[0])), np.sin(np.radians(lat[1])), n))), prefix=prefix)
+    return _points(
+        rng.uniform(*lon, n),
+        np.degrees(np.arcsin(rng.uniform(np.sin(np.radians(lat[0])), np.sin(np.radians(lat[1])), n))),
+        prefix=prefix,
+    )
 
 
 def _brute(sources, targets, k):
@@ -36,9 +45,19 @@ def _as_arrays(result, sources, targets, k):
         (_random(3000, 1, prefix="s"), _random(400, 2, prefix="t"), 1),
         (_random(3000, 3, prefix="s"), _random(400, 4, prefix="t"), 5),
         # India-sized clusters, the real use
-        (_random(2000, 5, lon=(68, 97), lat=(8, 37), prefix="s"), _random(100, 6, lon=(68, 97), lat=(8, 37), prefix="t"), 3),
+        (
+            _random(2000, 5, lon=(68, 97), lat=(8, 37), prefix="s"),
+            _random(100, 6, lon=(68, 97), lat=(8, 37), prefix="t"),
+            3,
+        ),
         # around the antimeridian and above 80 degrees
-        (_random(1500, 7, lon=(170, 180), lat=(-60, 60), prefix="s").pipe(lambda g: pd.concat([g, _random(1500, 8, lon=(-180, -170), lat=(-60, 60), prefix="w")])), _random(200, 9, lon=(-180, 180), lat=(-60, 60), prefix="t"), 2),
+        (
+            _random(1500, 7, lon=(170, 180), lat=(-60, 60), prefix="s").pipe(
+                lambda g: pd.concat([g, _random(1500, 8, lon=(-180, -170), lat=(-60, 60), prefix="w")])
+            ),
+            _random(200, 9, lon=(-180, 180), lat=(-60, 60), prefix="t"),
+            2,
+        ),
         (_random(1500, 10, lat=(80, 90), prefix="s"), _random(100, 11, lat=(78, 90), prefix="t"), 3),
     ],
 )
@@ -60,7 +79,9 @@ def test_ties_rank_by_target_order_and_duplicates():
     targets = _points([1.0, -1.0, 10.0, 10.0], [0.0, 0.0, 10.0, 10.0], prefix="t")
     result = nearest(sources, targets, k=2)
     s0 = result[result["source_id"] == "s0"]
-    assert list(s0["target_id"]) == ["t0", "t1"] and s0["distance_m"].iloc[0] == pytest.approx(s0["distance_m"].iloc[1])
+    assert list(s0["target_id"]) == ["t0", "t1"] and s0["distance_m"].iloc[0] == pytest.approx(
+        s0["distance_m"].iloc[1]
+    )
     s1 = result[result["source_id"] == "s1"]
     assert list(s1["target_id"]) == ["t2", "t3"] and list(s1["distance_m"]) == [0.0, 0.0]
 
@@ -78,7 +99,8 @@ def test_india_japan_us_distance_is_geodesic():
     result = nearest(noida, others, k=2)
     geod = __import__("pyproj").Geod(ellps="WGS84")
     assert result["distance_m"].tolist() == pytest.approx(
-        [geod.inv(77.504, 28.4744, 135.5023, 34.6937)[2], geod.inv(77.504, 28.4744, -119.443, 39.538)[2]], abs=1e-3
+        [geod.inv(77.504, 28.4744, 135.5023, 34.6937)[2], geod.inv(77.504, 28.4744, -119.443, 39.538)[2]],
+        abs=1e-3,
     )
     assert result["target_id"].tolist() == ["x0", "x1"]  # Osaka (~5,470 km) before Nevada
 
@@ -92,8 +114,12 @@ def test_max_distance_limits_results():
 
 
 def test_polygon_targets_inside_outside_edge():
-    block = gpd.GeoDataFrame({"name": ["block"]}, geometry=[shapely.box(82.5, 22.4, 82.7, 22.6)], crs="EPSG:4326", index=["b"])
-    far = gpd.GeoDataFrame({"name": ["far"]}, geometry=[shapely.box(70, 20, 70.1, 20.1)], crs="EPSG:4326", index=["f"])
+    block = gpd.GeoDataFrame(
+        {"name": ["block"]}, geometry=[shapely.box(82.5, 22.4, 82.7, 22.6)], crs="EPSG:4326", index=["b"]
+    )
+    far = gpd.GeoDataFrame(
+        {"name": ["far"]}, geometry=[shapely.box(70, 20, 70.1, 20.1)], crs="EPSG:4326", index=["f"]
+    )
     targets = pd.concat([block, far])
     sources = _points([82.6, 82.7, 83.0], [22.5, 22.5, 22.5], prefix="s")
     result = nearest(sources, targets)
@@ -110,7 +136,11 @@ def test_nearest_polygons_equal_brute_force(k):
     rng = np.random.default_rng(31)
     x, y = rng.uniform(68, 97, 25), rng.uniform(8, 37, 25)
     size = rng.uniform(0.02, 1.0, 25)
-    polygons = gpd.GeoDataFrame(geometry=shapely.box(x, y, x + size, y + size * 0.7), crs="EPSG:4326", index=[f"b{i}" for i in range(25)])
+    polygons = gpd.GeoDataFrame(
+        geometry=shapely.box(x, y, x + size, y + size * 0.7),
+        crs="EPSG:4326",
+        index=[f"b{i}" for i in range(25)],
+    )
     sources = _random(400, 32, lon=(66, 99), lat=(6, 39), prefix="s")
     want_pos, want_d = _brute(sources, polygons, k)
     got_pos, got_d = _as_arrays(nearest(sources, polygons, k=k), sources, polygons, k)
@@ -119,10 +149,12 @@ def test_nearest_polygons_equal_brute_force(k):
 
 
 def test_mixed_point_and_polygon_targets():
-    targets = pd.concat([
-        _points([80.0], [20.0], prefix="pt"),
-        gpd.GeoDataFrame(geometry=[shapely.box(81, 19.9, 81.2, 20.1)], crs="EPSG:4326", index=["poly"]),
-    ])
+    targets = pd.concat(
+        [
+            _points([80.0], [20.0], prefix="pt"),
+            gpd.GeoDataFrame(geometry=[shapely.box(81, 19.9, 81.2, 20.1)], crs="EPSG:4326", index=["poly"]),
+        ]
+    )
     result = nearest(_points([81.05], [20.0], prefix="s"), targets, k=2)
     assert result["target_id"].tolist() == ["poly", "pt0"]
 
@@ -156,7 +188,9 @@ def test_distance_matrix_labels_and_units():
 def test_other_crs_is_reprojected():
     sources = _points([77.5], [28.47]).to_crs("EPSG:3857")
     targets = _points([80.28], [13.08], prefix="t")
-    assert nearest(sources, targets)["distance_m"].iloc[0] == pytest.approx(nearest(_points([77.5], [28.47]), targets)["distance_m"].iloc[0], abs=1e-3)
+    assert nearest(sources, targets)["distance_m"].iloc[0] == pytest.approx(
+        nearest(_points([77.5], [28.47]), targets)["distance_m"].iloc[0], abs=1e-3
+    )
 
 
 def test_empty_inputs_give_empty_results():
@@ -173,10 +207,26 @@ def test_empty_inputs_give_empty_results():
         (lambda s, t: nearest(s, t, k=5), InputError, r"k: 5 is larger than the number of targets \(2\)"),
         (lambda s, t: nearest(s, t, k=0), InputError, r"k: expected a whole number >= 1, got 0"),
         (lambda s, t: nearest(s, t, k=1.5), InputError, r"k: expected a whole number >= 1, got 1.5"),
-        (lambda s, t: nearest(s, t, max_distance_m=-1), InputError, r"max_distance_m: expected a distance in metres >= 0, got -1"),
-        (lambda s, t: within(s, t, radius_m=-5), InputError, r"radius_m: expected a distance in metres >= 0, got -5"),
-        (lambda s, t: nearest(s.set_crs(None, allow_override=True), t), CRSError, r"sources: GeoDataFrame has no CRS"),
-        (lambda s, t: nearest(s, t.set_crs(None, allow_override=True)), CRSError, r"targets: GeoDataFrame has no CRS"),
+        (
+            lambda s, t: nearest(s, t, max_distance_m=-1),
+            InputError,
+            r"max_distance_m: expected a distance in metres >= 0, got -1",
+        ),
+        (
+            lambda s, t: within(s, t, radius_m=-5),
+            InputError,
+            r"radius_m: expected a distance in metres >= 0, got -5",
+        ),
+        (
+            lambda s, t: nearest(s.set_crs(None, allow_override=True), t),
+            CRSError,
+            r"sources: GeoDataFrame has no CRS",
+        ),
+        (
+            lambda s, t: nearest(s, t.set_crs(None, allow_override=True)),
+            CRSError,
+            r"targets: GeoDataFrame has no CRS",
+        ),
     ],
 )
 def test_validation_errors_name_argument_and_value(call, error, message):
@@ -185,8 +235,12 @@ def test_validation_errors_name_argument_and_value(call, error, message):
 
 
 def test_non_point_sources_are_refused():
-    lines = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 0), (1, 1)])], crs="EPSG:4326", index=["route"])
-    with pytest.raises(InputError, match="sources: expected Point geometries, feature 'route' is a LineString"):
+    lines = gpd.GeoDataFrame(
+        geometry=[shapely.LineString([(0, 0), (1, 1)])], crs="EPSG:4326", index=["route"]
+    )
+    with pytest.raises(
+        InputError, match="sources: expected Point geometries, feature 'route' is a LineString"
+    ):
         nearest(lines, _points([0.0], [0.0]))
 
 

@@ -7,7 +7,7 @@ HOSTILE = {
     "name": "<img src=x onerror=alert(1)>",
     "kind": "recycling",
     "operator": "<script>alert(2)</script>",
-    "source": "javascript:alert(3) and https://example.org/a?x=1&y=\"2\"",
+    "source": 'javascript:alert(3) and https://example.org/a?x=1&y="2"',
     "notes": "<b onmouseover=alert(4)>bold</b>",
 }
 

@@ -22,7 +22,11 @@ def test_valid_layer_passes(points):
         ("location_precision", "street", r"feature 'a': location_precision 'street' is not one of"),
         ("materials", "Li;unobtainium", r"feature 'a': materials 'unobtainium' is not one of"),
         ("source", "", r"feature 'a': source is empty"),
-        ("source_date", "10/07/2025", r"feature 'a': source_date '10/07/2025' is not YYYY, YYYY-MM or YYYY-MM-DD"),
+        (
+            "source_date",
+            "10/07/2025",
+            r"feature 'a': source_date '10/07/2025' is not YYYY, YYYY-MM or YYYY-MM-DD",
+        ),
         ("source_date", "2025-02-30", r"source_date '2025-02-30' is not YYYY"),
         ("id", "Bad Id", r"feature #0: id 'Bad Id' is not a slug"),
     ],
@@ -58,7 +62,10 @@ def test_out_of_range_coordinates(points):
 def test_wrong_and_missing_geometry(points):
     points.loc[0, "geometry"] = shapely.LineString([(0, 0), (1, 1)])
     points.loc[1, "geometry"] = None
-    with pytest.raises(LayerError, match="feature 'a': geometry type LineString is not one of Point.*feature 'b': geometry is missing"):
+    with pytest.raises(
+        LayerError,
+        match="feature 'a': geometry type LineString is not one of Point.*feature 'b': geometry is missing",
+    ):
         _check(points)
 
 
@@ -76,6 +83,9 @@ def test_many_problems_are_counted(points):
         _check(points)
 
 
-@pytest.mark.parametrize(("value", "ok"), [("2025", True), ("2025-07", True), ("2025-07-10", True), ("2025-13", False), ("July 2025", False)])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [("2025", True), ("2025-07", True), ("2025-07-10", True), ("2025-13", False), ("July 2025", False)],
+)
 def test_source_date_formats(value, ok):
     assert valid_source_date(value) is ok

@@ -9,7 +9,20 @@ import shapely
 import layers
 from geo._errors import InputError
 from geo._pmedian import reduce_candidates
-from geo.siting import RAW_COLUMNS, allocate, candidate_grid, hexagons, measure, normalise, rank, score, sensitivity, solve_allocation, suitability, with_existing
+from geo.siting import (
+    RAW_COLUMNS,
+    allocate,
+    candidate_grid,
+    hexagons,
+    measure,
+    normalise,
+    rank,
+    score,
+    sensitivity,
+    solve_allocation,
+    suitability,
+    with_existing,
+)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +56,10 @@ def test_grid_errors(india):
     with pytest.raises(InputError, match="geometry: expected 'hexagon' or 'centre', got 'point'"):
         candidate_grid(india, resolution=5, geometry="point")
     # India is about 3.15 million km2: 4.3 million res-8 cells, refused before any work
-    with pytest.raises(InputError, match=r"resolution: about 4,2\d\d,\d{3} cells at resolution 8 over 3,1\d\d,\d{3} km2, more than 1,000,000"):
+    with pytest.raises(
+        InputError,
+        match=r"resolution: about 4,2\d\d,\d{3} cells at resolution 8 over 3,1\d\d,\d{3} km2, more than 1,000,000",
+    ):
         candidate_grid(india, resolution=8, max_cells=1_000_000)
 
 
@@ -66,7 +82,15 @@ def test_raising_a_weight_never_lowers_the_best_cell_on_that_criterion():
 
 
 def test_normalise_directions():
-    raw = pd.DataFrame({"feedstock_population": [0, 10], "lithium_block_km": [0, 10], "port_km": [5, 10], "facility_km": [0, 10], "road_network_km": [1, 40]})
+    raw = pd.DataFrame(
+        {
+            "feedstock_population": [0, 10],
+            "lithium_block_km": [0, 10],
+            "port_km": [5, 10],
+            "facility_km": [0, 10],
+            "road_network_km": [1, 40],
+        }
+    )
     avoid = normalise(raw, competition="avoid")
     cluster = normalise(raw, competition="cluster")
     assert list(avoid["feedstock"]) == [0, 1] and list(avoid["lithium_blocks"]) == [1, 0]
@@ -76,8 +100,17 @@ def test_normalise_directions():
 
 def test_road_criterion_measures_km_to_the_road_network():
     # Greater Noida sits on the road network; a point 150 km off the Odisha coast does not
-    cells = gpd.GeoDataFrame({"lon": [77.50, 87.9], "lat": [28.47, 19.0]}, geometry=gpd.points_from_xy([77.50, 87.9], [28.47, 19.0]), crs="EPSG:4326")
-    kw = dict(demand=layers.load("demand"), blocks=layers.load("lithium_blocks"), ports=layers.load("ports"), facilities=layers.load("facilities"))
+    cells = gpd.GeoDataFrame(
+        {"lon": [77.50, 87.9], "lat": [28.47, 19.0]},
+        geometry=gpd.points_from_xy([77.50, 87.9], [28.47, 19.0]),
+        crs="EPSG:4326",
+    )
+    kw = dict(
+        demand=layers.load("demand"),
+        blocks=layers.load("lithium_blocks"),
+        ports=layers.load("ports"),
+        facilities=layers.load("facilities"),
+    )
     scored = suitability(cells, **kw, weights={"road": 1}).sort_index()
     assert scored["road_network_km"].iloc[0] < 5 < 100 < scored["road_network_km"].iloc[1]
     assert scored["n_road"].tolist() == [1.0, 0.0] and scored.index[0] == scored["score"].idxmax()
@@ -97,7 +130,13 @@ def test_sensitivity_is_seeded_and_bounded():
 def test_constraint_excludes_cells_near_facilities(india):
     grid = candidate_grid(india, resolution=5).iloc[::20]
     fac = layers.load("facilities")
-    kw = dict(demand=layers.load("demand"), blocks=layers.load("lithium_blocks"), ports=layers.load("ports"), facilities=fac, weights={"feedstock": 1, "port": 1})
+    kw = dict(
+        demand=layers.load("demand"),
+        blocks=layers.load("lithium_blocks"),
+        ports=layers.load("ports"),
+        facilities=fac,
+        weights={"feedstock": 1, "port": 1},
+    )
     all_cells = suitability(grid, **kw)
     kept = suitability(grid, exclude_within_km=300, **kw)
     assert len(kept) < len(all_cells)
@@ -131,7 +170,10 @@ def test_coverage_matches_brute_force():
     rng = np.random.default_rng(12)
     cost = rng.uniform(1, 100, (30, 7))
     weights = rng.integers(1, 50, 30).astype(float)
-    best = max(float(weights[(cost[:, list(c)] <= 30).any(axis=1)].sum()) for c in itertools.combinations(range(7), 2))
+    best = max(
+        float(weights[(cost[:, list(c)] <= 30).any(axis=1)].sum())
+        for c in itertools.combinations(range(7), 2)
+    )
     result = solve_allocation(cost, weights, k=2, model="coverage", service_km=30)
     assert result.served_weight == pytest.approx(best)
     assert np.all(np.isnan(result.distance_km[result.assignment < 0]))
@@ -148,7 +190,10 @@ def test_fixed_facilities_stay_open():
     ("kwargs", "message"),
     [
         ({"k": 0}, r"k: expected 1 to 4 facilities, got 0"),
-        ({"k": 2, "model": "coverage"}, r"service_km: expected a service distance in km > 0 for the coverage model"),
+        (
+            {"k": 2, "model": "coverage"},
+            r"service_km: expected a service distance in km > 0 for the coverage model",
+        ),
         ({"k": 2, "model": "lp"}, r"model: expected 'p-median' or 'coverage', got 'lp'"),
         ({"k": 1, "fixed": [0, 1]}, r"fixed: expected at most k=1 candidate positions"),
     ],
@@ -186,7 +231,12 @@ def test_network_cost_is_road_distance_and_drops_islands():
 
 
 def _site_inputs():
-    return dict(demand=layers.load("demand"), blocks=layers.load("lithium_blocks"), ports=layers.load("ports"), facilities=layers.load("facilities"))
+    return dict(
+        demand=layers.load("demand"),
+        blocks=layers.load("lithium_blocks"),
+        ports=layers.load("ports"),
+        facilities=layers.load("facilities"),
+    )
 
 
 def test_dask_engine_gives_the_pandas_scores(india):
@@ -194,7 +244,9 @@ def test_dask_engine_gives_the_pandas_scores(india):
     weights = {"feedstock": 0.4, "lithium_blocks": 0.2, "port": 0.2, "competition": 0.2}
     pandas_scored = suitability(grid, **_site_inputs(), weights=weights)
     dask_scored = suitability(grid, **_site_inputs(), weights=weights, engine="dask", npartitions=5)
-    pd.testing.assert_frame_equal(dask_scored.drop(columns="geometry"), pandas_scored.drop(columns="geometry"))
+    pd.testing.assert_frame_equal(
+        dask_scored.drop(columns="geometry"), pandas_scored.drop(columns="geometry")
+    )
 
 
 def test_dask_engine_on_a_local_cluster(india):
@@ -203,7 +255,10 @@ def test_dask_engine_on_a_local_cluster(india):
     grid = candidate_grid(india, resolution=5).iloc[::25]
     weights = {"feedstock": 1.0, "port": 1.0}
     expected = suitability(grid, **_site_inputs(), weights=weights)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, Client(cluster):
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        Client(cluster),
+    ):
         got = suitability(grid, **_site_inputs(), weights=weights, engine="dask")
     np.testing.assert_allclose(got["score"].to_numpy(), expected["score"].to_numpy(), rtol=0, atol=0)
     assert list(got["cell"]) == list(expected["cell"])
@@ -258,13 +313,21 @@ def test_p_median_milp_matches_brute_force_without_elimination(monkeypatch, fixe
     import geo._pmedian as pmedian
 
     real = pmedian.reduce_candidates
-    monkeypatch.setattr(pmedian, "reduce_candidates", lambda cost, *a, **kw: (np.arange(cost.shape[1]), -np.inf, *real(cost, *a, **kw)[2:]))
+    monkeypatch.setattr(
+        pmedian,
+        "reduce_candidates",
+        lambda cost, *a, **kw: (np.arange(cost.shape[1]), -np.inf, *real(cost, *a, **kw)[2:]),
+    )
     rng = np.random.default_rng(21)
     cost = rng.uniform(1, 100, (30, 9))
     weights = rng.integers(1, 50, 30).astype(float)
     for k in range(max(1, len(fixed)), 5):
         result = solve_allocation(cost, weights, k=k, fixed=fixed)
-        value = min(float((weights * cost[:, list(c)].min(axis=1)).sum()) for c in itertools.combinations(range(9), k) if set(fixed) <= set(c))
+        value = min(
+            float((weights * cost[:, list(c)].min(axis=1)).sum())
+            for c in itertools.combinations(range(9), k)
+            if set(fixed) <= set(c)
+        )
         assert result.objective == pytest.approx(value)
         assert float((weights * cost[:, result.chosen].min(axis=1)).sum()) == pytest.approx(value)
         assert set(fixed) <= set(result.chosen) and len(result.chosen) == k
@@ -288,12 +351,19 @@ def test_existing_facilities_join_the_candidates_as_fixed_sites():
 
 def test_measuring_one_criterion_equals_its_column_of_all(india):
     cells = candidate_grid(india, resolution=5).iloc[::40]
-    kw = dict(demand=layers.load("demand"), blocks=layers.load("lithium_blocks"), ports=layers.load("ports"), facilities=layers.load("facilities"))
+    kw = dict(
+        demand=layers.load("demand"),
+        blocks=layers.load("lithium_blocks"),
+        ports=layers.load("ports"),
+        facilities=layers.load("facilities"),
+    )
     everything = measure(cells, **kw)
     assert list(everything.columns) == list(RAW_COLUMNS.values())
     port = measure(cells, **kw, criteria=["port"])
     assert list(port.columns) == ["port_km"] and port["port_km"].equals(everything["port_km"])
     weights = {"feedstock": 1, "port": 2}
-    pd.testing.assert_frame_equal(rank(cells, everything, weights=weights), suitability(cells, **kw, weights=weights))
+    pd.testing.assert_frame_equal(
+        rank(cells, everything, weights=weights), suitability(cells, **kw, weights=weights)
+    )
     with pytest.raises(InputError, match="criteria: unknown criterion rail; expected some of feedstock"):
         measure(cells, **kw, criteria=["rail"])

@@ -62,8 +62,14 @@ def test_failed_save_leaves_the_previous_workspace_intact(private_workspace, mon
     [
         (lambda ws: ws.load("nope"), r"workspace: no layer 'nope'; saved layers: none"),
         (lambda ws: ws.delete("nope"), r"workspace: no layer 'nope'"),
-        (lambda ws: ws.save("workspace_index", layers.load("ports")), r"name: 'workspace_index' cannot be a workspace layer name"),
-        (lambda ws: ws.save("x", layers.load("ports"), kind="misc"), r"kind: expected one of import, candidates, analysis, got 'misc'"),
+        (
+            lambda ws: ws.save("workspace_index", layers.load("ports")),
+            r"name: 'workspace_index' cannot be a workspace layer name",
+        ),
+        (
+            lambda ws: ws.save("x", layers.load("ports"), kind="misc"),
+            r"kind: expected one of import, candidates, analysis, got 'misc'",
+        ),
     ],
 )
 def test_errors_name_the_problem(call, message):
