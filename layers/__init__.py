@@ -4,7 +4,8 @@ Public API
 ----------
 names()            the layer names, in drawing order
 load(name)         the validated layer as a GeoDataFrame in EPSG:4326 (a fresh copy each call)
-spec(name)         the layer's :class:`layers._spec.LayerSpec` (title, style, legend, source)
+spec(name)         the built-in layer's :class:`LayerSpec` (title, style, legend, source);
+                   imported layers get theirs from :func:`layers.user.spec_for`
 filter_layer(...)  the features matching the sidebar filters
 """
 
@@ -31,7 +32,7 @@ __all__ = [
     "load",
     "load_by_id",
     "names",
-    "register_user_layer",
+    "LayerSpec",
     "spec",
 ]
 
@@ -48,17 +49,6 @@ def names() -> list[str]:
     return list(_SPECS)
 
 
-_USER_SPECS: dict[str, LayerSpec] = {}
-
-
-def register_user_layer(name: str, gdf: gpd.GeoDataFrame) -> LayerSpec:
-    """Describe an imported layer so the map, filters and analyses can use it like a built-in one."""
-    from layers import user
-
-    _USER_SPECS[name] = user.spec_for(name, gdf, position=len(_USER_SPECS))
-    return _USER_SPECS[name]
-
-
 def spec(name: str) -> LayerSpec:
     """The :class:`LayerSpec` of layer ``name``.
 
@@ -68,9 +58,9 @@ def spec(name: str) -> LayerSpec:
         If ``name`` is not a layer; the message lists the valid names.
     """
     try:
-        return _SPECS[name] if name in _SPECS else _USER_SPECS[name]
+        return _SPECS[name]
     except KeyError:
-        msg = f"unknown layer {name!r}; valid layers: {', '.join([*_SPECS, *_USER_SPECS])}"
+        msg = f"unknown layer {name!r}; valid layers: {', '.join(_SPECS)}"
         raise LayerError(msg) from None
 
 
