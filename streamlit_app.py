@@ -22,7 +22,8 @@ TABS = {
 ctx = build_context()
 # the active tab lives in the URL (?tab=Routes) with every bound widget: a link restores the view;
 # only the open tab runs, so a widget change re-runs one tab, not six
-for (label, page), tab in zip(TABS.items(), st.tabs(list(TABS), key="tab", bind="query-params"), strict=True):
+tabs = st.tabs(list(TABS), key="tab", bind="query-params")
+for page, tab in zip(TABS.values(), tabs, strict=True):
     if tab.open:
         with tab:
             page.render(ctx)

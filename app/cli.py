@@ -156,9 +156,8 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
 
 
 def _cmd_nearest(args: argparse.Namespace) -> int:
-    from geo.proximity import nearest, nearest_lines
-
     import layers
+    from geo.proximity import nearest, nearest_lines
 
     sources, targets = (layers.by_id(_load(n)) for n in (args.source_layer, args.target_layer))
     max_m = None if args.max_distance_km is None else args.max_distance_km * 1000.0
@@ -298,7 +297,10 @@ def _place(value: str, ends, argument: str):
     try:
         lon, lat = (float(v) for v in value.split(","))
     except ValueError:
-        msg = f"{argument}: {value!r} is neither a feature id of the {', '.join(ENDPOINT_LAYERS)} layers nor lon,lat"
+        msg = (
+            f"{argument}: {value!r} is neither a feature id of the "
+            f"{', '.join(ENDPOINT_LAYERS)} layers nor lon,lat"
+        )
         raise InputError(msg) from None
     return shapely.Point(lon, lat), value
 
@@ -313,7 +315,8 @@ def _cmd_route(args: argparse.Namespace) -> int:
     _write(legs, args.output, what=f"route {args.origin} -> {args.destination}")
     t = route_totals(legs)
     sys.stderr.write(
-        f"{PROG}: {args.mode}: {t['length_km']:,.1f} km, {t['hours']:,.1f} h, {t['co2e_t']:,.3f} t CO2e for {args.tonnes:g} t ({len(legs)} legs)\n"
+        f"{PROG}: {args.mode}: {t['length_km']:,.1f} km, {t['hours']:,.1f} h, "
+        f"{t['co2e_t']:,.3f} t CO2e for {args.tonnes:g} t ({len(legs)} legs)\n"
     )
     return 0
 
@@ -396,7 +399,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_near.set_defaults(func=_cmd_nearest)
     p_import = sub.add_parser(
         "import",
-        help="read a file (GeoJSON, GeoPackage, CSV, KML/KMZ, zipped Shapefile, GeoParquet) into the workspace",
+        help="read a file (GeoJSON, GeoPackage, CSV, KML/KMZ, zipped Shapefile, GeoParquet) "
+        "into the workspace",
     )
     p_import.add_argument("file", help="the file to import")
     p_import.add_argument("--name", help="layer name in the workspace (default: the file name)")
@@ -439,7 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_site.add_argument(
         "--scheduler",
-        help="dask scheduler address (tcp://HOST:8786), or 'local' for two local workers (with --engine dask)",
+        help="dask scheduler address (tcp://HOST:8786), or 'local' for two local workers "
+        "(with --engine dask)",
     )
     p_site.add_argument("-o", "--output", required=True, help="GeoJSON of scored cells (- for stdout)")
     p_site.set_defaults(func=_cmd_site_select)

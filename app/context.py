@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 
 import layers
-from layers._spec import LayerSpec
+from layers import LayerSpec
 
 
 @dataclass(frozen=True)

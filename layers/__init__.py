@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import geopandas as gpd
 
-from geo._errors import LayerError
+from geo import LayerError
 from layers import countries, demand, facilities, lithium_blocks, ports, routes
 from layers._schema import validate
 from layers._spec import LayerSpec

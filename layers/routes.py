@@ -21,7 +21,7 @@ import pandas as pd
 import shapely
 
 import geo
-from geo._errors import InputError, LayerError
+from geo import InputError, LayerError
 from geo._graphs import cache_dir
 from geo.export import split_antimeridian
 from geo.network import route

@@ -21,5 +21,6 @@ def render(ctx: PageContext) -> None:
         layer = ctx.spec(name)
         st.markdown(f"- **{layer.title}**: {layer.description} — {layer.attribution}")
     st.markdown(
-        "- Map library: Leaflet (BSD-2-Clause) with Leaflet.markercluster and leaflet.fullscreen (MIT), served by this app"
+        "- Map library: Leaflet (BSD-2-Clause) with Leaflet.markercluster and leaflet.fullscreen (MIT), "
+        "served by this app"
     )

@@ -53,7 +53,8 @@ def render(ctx: PageContext) -> None:
     m4.metric("Feedstock population", f"{summary['population']:,.0f}")
     if other is not None:
         st.caption(
-            f"Overlap with the second route: {summary['shared_km']:,.0f} km of shared route, {summary['overlap_km2']:,.0f} km² of shared corridor."
+            f"Overlap with the second route: {summary['shared_km']:,.0f} km of shared route, "
+            f"{summary['overlap_km2']:,.0f} km² of shared corridor."
         )
     overlays = [
         corridor_group(polygon, label=f"{first} ± {width_km} km"),

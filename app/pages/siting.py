@@ -32,7 +32,7 @@ def user_layers(ctx: PageContext, kinds: tuple[str, ...]) -> list[str]:
 
 
 def render(ctx: PageContext) -> None:
-    """Suitability grid with weights and sensitivity, then p-median or maximal coverage among the best cells."""
+    """Suitability grid with weights and sensitivity, then p-median or coverage among the best cells."""
     params, top_n = _grid_controls(ctx)
     if params is None:
         return
@@ -78,7 +78,8 @@ def _grid_controls(ctx: PageContext) -> tuple[tuple | None, int]:
         index=0,
         key="site_res",
         bind="query-params",
-        help=f"Res 7 over India is 600,000 cells; at most {GRID_MAX_CELLS:,} (res 8 for a state or a district)",
+        help=f"Res 7 over India is 600,000 cells; at most {GRID_MAX_CELLS:,} "
+        "(res 8 for a state or a district)",
     )
     competition = c3.radio(
         "Existing recyclers/refiners",
