@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from geo import CRSError, ExportError, InputError, LayerError
-from geo.export import EXPORT_FORMATS, to_bytes, to_geojson, write_geojson, write_layer
-from geo.settings import DEFAULT_WEIGHTS, GEOJSON_PRECISION
+from geo.settings import DEFAULT_WEIGHTS, EXPORT_FORMATS, GEOJSON_PRECISION
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -63,8 +62,15 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _write(
-    gdf, output: str, *, what: str, precision: int = GEOJSON_PRECISION, fmt: str | None = None
+    gdf: gpd.GeoDataFrame,
+    output: str,
+    *,
+    what: str,
+    precision: int = GEOJSON_PRECISION,
+    fmt: str | None = None,
 ) -> None:
+    from geo.export import to_bytes, to_geojson, write_geojson, write_layer
+
     if output == "-":
         if fmt in (None, "geojson"):
             sys.stdout.write(to_geojson(gdf, precision=precision, argument=what) + "\n")

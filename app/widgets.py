@@ -12,7 +12,7 @@ import streamlit as st
 
 from app.cache import export_bytes
 from geo import ExportError, LayerError
-from geo.export import EXPORT_FORMATS, MIME_TYPES
+from geo.settings import EXPORT_FORMATS, MIME_TYPES
 
 
 def download(

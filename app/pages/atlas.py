@@ -9,7 +9,7 @@ import layers
 from app.context import PageContext
 from app.widgets import download
 from geo import ExportError
-from geo.export import EXPORT_FORMATS
+from geo.settings import EXPORT_FORMATS
 from layers.map import build_map
 
 

@@ -12,8 +12,8 @@ from app.cache import nearest_result
 from app.context import PageContext
 from app.widgets import download, histogram, ids, parse_radii, save
 from geo import CRSError, InputError
-from geo.export import EXPORT_FORMATS
 from geo.proximity import nearest, nearest_lines
+from geo.settings import EXPORT_FORMATS
 from geo.workspace import Workspace
 from layers.map import build_map
 from layers.results import nearest_lines_group, point_group, range_rings_group

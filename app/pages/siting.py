@@ -14,8 +14,7 @@ from app.cache import GRID_MAX_CELLS, USER_LAYER, criterion_values, export_bytes
 from app.context import PageContext
 from app.widgets import download, histogram
 from geo import InputError
-from geo.export import EXPORT_FORMATS, MIME_TYPES
-from geo.settings import DEFAULT_WEIGHTS
+from geo.settings import DEFAULT_WEIGHTS, EXPORT_FORMATS, MIME_TYPES
 from geo.siting import RAW_COLUMNS, hexagons, sensitivity
 from geo.workspace import Workspace
 from layers.map import build_map
