@@ -6,6 +6,7 @@ import streamlit as st
 
 from app.pages import about, atlas, corridors, proximity, routes, siting
 from app.sidebar import build_context
+from app.widgets import remember_url, report_url_changes
 
 st.set_page_config(page_title="Mineral Atlas", page_icon=":world_map:", layout="wide")
 
@@ -19,6 +20,7 @@ TABS = {
     "About": about,
 }
 
+remember_url()
 ctx = build_context()
 # the active tab lives in the URL (?tab=Routes) with every bound widget: a link restores the view;
 # only the open tab runs, so a widget change re-runs one tab, not six
@@ -27,3 +29,4 @@ for page, tab in zip(TABS.values(), tabs, strict=True):
     if tab.open:
         with tab:
             page.render(ctx)
+report_url_changes()

@@ -39,10 +39,20 @@ def histogram(values: Iterable[float], name: str, *, bins: int = 30) -> pd.DataF
     return pd.DataFrame({name: (edges[:-1] + edges[1:]) / 2, "features": counts})
 
 
+#: Largest radius of a range ring (km): half a great circle.
+MAX_RING_KM = 20_000.0
+
+
 def parse_radii(text: str) -> list[float]:
-    """Positive radii (km) from comma- or semicolon-separated text; ``ValueError`` otherwise."""
+    """Radii (km) from comma- or semicolon-separated text.
+
+    Raises
+    ------
+    ValueError
+        Unless every value is a finite number in (0, :data:`MAX_RING_KM`] and there is at least one.
+    """
     values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
-    if not values or any(v <= 0 for v in values):
+    if not values or not all(np.isfinite(v) and 0 < v <= MAX_RING_KM for v in values):
         raise ValueError
     return values
 
@@ -60,3 +70,56 @@ def save(action: Callable[[], None], name: str) -> None:
 def ids(gdf: gpd.GeoDataFrame) -> tuple[str, ...]:
     """The index labels of ``gdf`` as text (a cache key)."""
     return tuple(gdf.index.astype(str))
+
+
+#: Session key of the URL's parameters as the session opened them (until each is checked).
+_URL_AT_LOAD = "_url_at_load"
+
+
+def remember_url() -> None:
+    """Keep the parameters of the link this session was opened with (first run only)."""
+    if _URL_AT_LOAD not in st.session_state:
+        st.session_state[_URL_AT_LOAD] = {k: st.query_params.get_all(k) for k in st.query_params}
+
+
+def report_url_changes() -> None:
+    """Say which parameters of the opening link the page could not use, and what it uses instead.
+
+    Streamlit resets a bound widget whose URL value is out of range, not a number or not an option
+    without a word; this names each such parameter. Each parameter is checked once, on the first run that draws its widget.
+    """
+    pending: dict[str, list[str]] = st.session_state.get(_URL_AT_LOAD, {})
+    changed = []
+    for key in [k for k in pending if k in st.session_state and not k.startswith("_")]:
+        asked, used = pending.pop(key), st.session_state[key]
+        if not _same(asked, used):
+            shown = ", ".join(asked) if len(asked) != 1 else asked[0]
+            changed.append(f"{key}={shown!r} → {_plain(used)}")
+    if changed:
+        st.warning(
+            "The link asked for values this page cannot use; it uses these instead: " + "; ".join(changed)
+        )
+
+
+def _same(asked: list[str], used: Any) -> bool:
+    """True when the URL's text values ``asked`` mean the widget value ``used``."""
+    if isinstance(used, list | tuple):
+        return sorted(map(str, used)) == sorted(asked)
+    if not asked:
+        return False
+    text = asked[-1]
+    if isinstance(used, bool):
+        return text.lower() in (("true", "1") if used else ("false", "0"))
+    if isinstance(used, int | float):
+        try:
+            return bool(np.isclose(float(text), float(used)))
+        except ValueError:
+            return False
+    return str(used) == text
+
+
+def _plain(value: Any) -> str:
+    """A widget value as a user reads it."""
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value)) or "none"
+    return f"{value:g}" if isinstance(value, float) else str(value)

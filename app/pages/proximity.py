@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 import layers
 from app.cache import nearest_result
 from app.context import PageContext
-from app.widgets import download, histogram, ids, parse_radii, save
+from app.widgets import MAX_RING_KM, download, histogram, ids, parse_radii, save
 from geo import CRSError, InputError
 from geo.proximity import nearest, nearest_lines
 from geo.settings import EXPORT_FORMATS
@@ -89,7 +89,10 @@ def render(ctx: PageContext) -> None:
         try:
             radii = parse_radii(radii_text)
         except ValueError:
-            st.error(f"Ring radii: expected positive numbers of km separated by commas, got {radii_text!r}")
+            st.error(
+                f"Ring radii: expected positive numbers of km (at most {MAX_RING_KM:,.0f}) "
+                f"separated by commas, got {radii_text!r}"
+            )
         else:
             layer_name, fid = features[ring_choice]
             centre = indexed[layer_name].geometry.loc[fid].representative_point()
