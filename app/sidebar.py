@@ -10,6 +10,7 @@ import streamlit as st
 import layers
 from app.cache import load_layers, workspace_snapshot
 from app.context import PageContext
+from app.widgets import md
 from geo import LayerError
 from geo.io import FORMATS, read_layer, split_by_geometry_type
 from geo.workspace import Workspace
@@ -47,7 +48,7 @@ def workspace_layers() -> dict[str, gpd.GeoDataFrame]:
     try:
         _, saved = workspace_snapshot()
     except LayerError as exc:
-        st.sidebar.error(f"Workspace: {exc}")
+        st.sidebar.error(f"Workspace: {md(exc)}")
         return {}
     clash = sorted(set(saved) & set(layers.names()))
     if clash:
@@ -98,7 +99,7 @@ def import_panel() -> None:
         _import(uploaded, swap_xy=False)
     error = st.session_state.get("import_error")
     if error:
-        st.sidebar.error(f"Import failed: {error}")
+        st.sidebar.error(f"Import failed: {md(error)}")
         if (
             "swapped" in error
             and uploaded is not None
@@ -107,7 +108,7 @@ def import_panel() -> None:
             _import(uploaded, swap_xy=True)
             st.rerun()
     for note in st.session_state.pop("import_notes", []):
-        st.sidebar.success(note)
+        st.sidebar.success(md(note))
     try:
         index, _ = workspace_snapshot()
     except LayerError:
@@ -116,7 +117,7 @@ def import_panel() -> None:
         with st.sidebar.expander(f"Workspace ({len(index)} layers)"):
             for row in index.itertuples():
                 c1, c2 = st.columns([3, 1])
-                c1.write(f"{row.name} · {row.kind} · {row.features}")
+                c1.markdown(f"{md(row.name)} · {row.kind} · {row.features}")
                 if c2.button("Delete", key=f"delete_{row.name}"):
                     Workspace().delete(row.name)
                     st.rerun()

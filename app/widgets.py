@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -14,6 +15,18 @@ from app.cache import export_bytes
 from geo import ExportError, LayerError
 from geo.settings import EXPORT_FORMATS, MIME_TYPES
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
+
+
+def md(text: object) -> str:
+    """``text`` as literal text inside Streamlit markdown (labels, captions, messages).
+
+    Every ASCII punctuation character that markdown, Streamlit's directives (``:red[...]``,
+    ``:material/...:``) or LaTeX (``$``) would interpret is backslash-escaped, so a layer or file
+    name such as ``[x](javascript:...)`` or ``<img src=x>`` shows as typed.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
 
 def download(
     where: Any, label: str, frame: gpd.GeoDataFrame, key: tuple[str, ...], fmt: str, stem: str, widget: str
@@ -22,7 +35,7 @@ def download(
     try:
         data = export_bytes(frame, key, fmt)
     except ExportError as exc:
-        where.error(f"Export failed: {exc}")
+        where.error(f"Export failed: {md(exc)}")
         return
     where.download_button(
         label, data, file_name=f"{stem}{EXPORT_FORMATS[fmt]}", mime=MIME_TYPES[fmt], key=widget
@@ -62,9 +75,9 @@ def save(action: Callable[[], None], name: str) -> None:
     try:
         action()
     except (LayerError, OSError) as exc:
-        st.error(f"Could not save {name!r} to the workspace ({exc}); the workspace is unchanged")
+        st.error(f"Could not save {md(repr(name))} to the workspace ({md(exc)}); the workspace is unchanged")
     else:
-        st.success(f"Saved to the workspace as {name!r}")
+        st.success(f"Saved to the workspace as {md(repr(name))}")
 
 
 def ids(gdf: gpd.GeoDataFrame) -> tuple[str, ...]:
@@ -86,7 +99,8 @@ def report_url_changes() -> None:
     """Say which parameters of the opening link the page could not use, and what it uses instead.
 
     Streamlit resets a bound widget whose URL value is out of range, not a number or not an option
-    without a word; this names each such parameter. Each parameter is checked once, on the first run that draws its widget.
+    without a word; this names each such parameter. Each parameter is checked once, on the first
+    run that draws its widget.
     """
     pending: dict[str, list[str]] = st.session_state.get(_URL_AT_LOAD, {})
     changed = []

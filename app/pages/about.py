@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app.context import PageContext
+from app.widgets import md
 from geo.settings import MODE_CO2E_SOURCE, MODE_SPEED_SOURCES, NETWORK_ATTRIBUTION, PROJECT_DIR
 
 
@@ -19,7 +20,7 @@ def render(ctx: PageContext) -> None:
     st.markdown(f"- CO2e per tonne-km: {MODE_CO2E_SOURCE}")
     for name in ctx.frames:
         layer = ctx.spec(name)
-        st.markdown(f"- **{layer.title}**: {layer.description} — {layer.attribution}")
+        st.markdown(f"- **{md(layer.title)}**: {md(layer.description)} — {md(layer.attribution)}")
     st.markdown(
         "- Map library: Leaflet (BSD-2-Clause) with Leaflet.markercluster and leaflet.fullscreen (MIT), "
         "served by this app"

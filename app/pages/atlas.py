@@ -7,7 +7,7 @@ from streamlit_folium import st_folium
 
 import layers
 from app.context import PageContext
-from app.widgets import download
+from app.widgets import download, md
 from geo import ExportError
 from geo.settings import EXPORT_FORMATS
 from layers.map import build_map
@@ -16,7 +16,7 @@ from layers.map import build_map
 def render(ctx: PageContext) -> None:
     """The map, the table of filtered features and the downloads."""
     shown = ctx.shown
-    counts = ", ".join(f"{ctx.title(n)}: {len(g)}" for n, g in shown.items())
+    counts = ", ".join(f"{md(ctx.title(n))}: {len(g)}" for n, g in shown.items())
     st.caption(f"Showing {counts or 'no layers'}")
     atlas = build_map(shown, basemap=ctx.basemap, specs=ctx.user_specs)
     st_folium(atlas, height=620, use_container_width=True, returned_objects=[], key="atlas_map")
@@ -57,7 +57,7 @@ def render(ctx: PageContext) -> None:
         for column, (name, gdf) in zip(columns[1:], shown.items(), strict=False):
             download(
                 column,
-                f"{ctx.title(name)} ({len(gdf)})",
+                f"{md(ctx.title(name))} ({len(gdf)})",
                 gdf,
                 (name, *(gdf["id"] if "id" in gdf else gdf.index).astype(str)),
                 fmt,

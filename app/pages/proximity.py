@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 import layers
 from app.cache import nearest_result
 from app.context import PageContext
-from app.widgets import MAX_RING_KM, download, histogram, ids, parse_radii, save
+from app.widgets import MAX_RING_KM, download, histogram, ids, md, parse_radii, save
 from geo import CRSError, InputError
 from geo.proximity import nearest, nearest_lines
 from geo.settings import EXPORT_FORMATS
@@ -107,7 +107,7 @@ def render(ctx: PageContext) -> None:
     atlas = build_map(
         {source: sources, target: targets}, basemap=ctx.basemap, overlays=overlays, specs=ctx.user_specs
     )
-    st.caption("Click the map to drop a point and list its nearest " + ctx.title(target).lower() + ".")
+    st.caption("Click the map to drop a point and list its nearest " + md(ctx.title(target).lower()) + ".")
     st_folium(atlas, height=560, use_container_width=True, returned_objects=["last_clicked"], key="prox_map")
 
     if clicked:
@@ -136,7 +136,7 @@ def render(ctx: PageContext) -> None:
                 "candidate_sites",
             )
 
-    st.subheader(f"Nearest {ctx.title(target).lower()} of each {ctx.title(source).lower()}")
+    st.subheader(f"Nearest {md(ctx.title(target).lower())} of each {md(ctx.title(source).lower())}")
     table = pd.DataFrame(lines.drop(columns="geometry"))
     left, right = st.columns([3, 2])
     left.dataframe(
