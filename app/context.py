@@ -27,6 +27,11 @@ class PageContext:
         Who is using this session (``"local"`` for ``make run``).
     user_specs : mapping of str to LayerSpec
         Styles of this session's workspace layers (per session, stable across re-runs).
+    drawn : mapping of str to GeoDataFrame
+        What the map draws of a shown layer too large to draw whole (see :mod:`layers.budget`);
+        analyses and downloads use ``shown``.
+    notes : list of str
+        One sentence per layer drawn differently from its data.
     """
 
     frames: dict[str, gpd.GeoDataFrame]
@@ -34,6 +39,12 @@ class PageContext:
     basemap: str
     user: str = "local"
     user_specs: Mapping[str, LayerSpec] = field(default_factory=dict)
+    drawn: Mapping[str, gpd.GeoDataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def for_map(self, frames: Mapping[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+        """``frames`` with each layer too large to draw replaced by its drawing (see ``drawn``)."""
+        return {name: self.drawn.get(name, gdf) for name, gdf in frames.items()}
 
     def spec(self, name: str) -> LayerSpec:
         """The :class:`LayerSpec` of a built-in or workspace layer."""

@@ -14,7 +14,7 @@ from app.widgets import md
 from geo import LayerError
 from geo.io import FORMATS, read_layer, split_by_geometry_type
 from geo.workspace import Workspace
-from layers import user
+from layers import budget, user
 from layers.map import BASEMAPS
 
 
@@ -33,14 +33,29 @@ def build_context() -> PageContext:
     specs = user_specs(saved)
     visible, selected, basemap = sidebar(frames, panel, specs)
     shown = {name: layers.filter_layer(frames[name], **selected) for name in visible}
-    return PageContext(frames=frames, shown=shown, basemap=basemap, user_specs=specs)
+    drawn, notes = {}, []
+    for name in set(shown) & set(saved):
+        frame, note = budget.for_drawing(shown[name])
+        if note:
+            drawn[name] = frame
+            specs[name] = user.spec_for(name, frame, position=_position(name))
+            notes.append(f"{md(specs[name].title)}: {note}")
+    return PageContext(
+        frames=frames, shown=shown, basemap=basemap, user_specs=specs, drawn=drawn, notes=notes
+    )
+
+
+def _position(name: str) -> int:
+    """The colour slot of a workspace layer in this session: kept across re-runs."""
+    order: list[str] = st.session_state.setdefault("user_layer_order", [])
+    if name not in order:
+        order.append(name)
+    return order.index(name)
 
 
 def user_specs(saved: dict[str, gpd.GeoDataFrame]) -> dict[str, layers.LayerSpec]:
     """Styles of the workspace layers, kept in this session: each layer keeps its colour across re-runs."""
-    order: list[str] = st.session_state.setdefault("user_layer_order", [])
-    order.extend(n for n in saved if n not in order)
-    return {name: user.spec_for(name, gdf, position=order.index(name)) for name, gdf in saved.items()}
+    return {name: user.spec_for(name, gdf, position=_position(name)) for name, gdf in saved.items()}
 
 
 def workspace_layers() -> dict[str, gpd.GeoDataFrame]:

@@ -78,6 +78,12 @@ MATERIALS: Final[tuple[str, ...]] = (
 EXTRA_COUNTRY_CODES: Final[frozenset[str]] = frozenset({"EU"})
 
 #: Largest file (or archive, uncompressed) that an import accepts, in bytes.
+#: Drawing budget of one layer on the map (the map document goes to every session showing it):
+#: more features or vertices than this and the layer is aggregated (points) or simplified.
+MAX_DRAWN_FEATURES: Final[int] = 20_000
+MAX_DRAWN_VERTICES: Final[int] = 200_000
+#: Largest number of grid squares a large point layer is drawn as.
+MAX_DRAWN_CELLS: Final[int] = 5_000
 MAX_IMPORT_BYTES: Final[int] = int(os.environ.get("MINERAL_ATLAS_MAX_IMPORT_BYTES", 200 * 1024 * 1024))
 #: Most members an imported archive (zipped shapefile, KMZ) may hold.
 MAX_ARCHIVE_MEMBERS: Final[int] = 1000

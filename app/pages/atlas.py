@@ -18,7 +18,9 @@ def render(ctx: PageContext) -> None:
     shown = ctx.shown
     counts = ", ".join(f"{md(ctx.title(n))}: {len(g)}" for n, g in shown.items())
     st.caption(f"Showing {counts or 'no layers'}")
-    atlas = build_map(shown, basemap=ctx.basemap, specs=ctx.user_specs)
+    for note in ctx.notes:
+        st.info(note)
+    atlas = build_map(ctx.for_map(shown), basemap=ctx.basemap, specs=ctx.user_specs)
     st_folium(atlas, height=620, use_container_width=True, returned_objects=[], key="atlas_map")
 
     if st.toggle(

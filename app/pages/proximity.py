@@ -13,7 +13,7 @@ from app.context import PageContext
 from app.widgets import MAX_RING_KM, download, histogram, ids, md, parse_radii, save
 from geo import CRSError, InputError
 from geo.proximity import nearest, nearest_lines
-from geo.settings import EXPORT_FORMATS
+from geo.settings import EXPORT_FORMATS, MAX_DRAWN_FEATURES
 from geo.workspace import Workspace
 from layers.map import build_map
 from layers.results import nearest_lines_group, point_group, range_rings_group
@@ -84,7 +84,15 @@ def render(ctx: PageContext) -> None:
     radii_text = r2.text_input(
         "Ring radii (km, comma-separated)", "100, 250, 500", key="prox_ring_radii", bind="query-params"
     )
-    overlays = [nearest_lines_group(lines, name=f"Nearest {ctx.title(target)}")]
+    drawn_lines = (
+        lines.nsmallest(MAX_DRAWN_FEATURES, "distance_m") if len(lines) > MAX_DRAWN_FEATURES else lines
+    )
+    if len(drawn_lines) < len(lines):
+        st.info(
+            f"The map draws the {len(drawn_lines):,} shortest of {len(lines):,} lines; "
+            "the table and the download have them all."
+        )
+    overlays = [nearest_lines_group(drawn_lines, name=f"Nearest {ctx.title(target)}")]
     if ring_choice != "(none)":
         try:
             radii = parse_radii(radii_text)
@@ -105,7 +113,10 @@ def render(ctx: PageContext) -> None:
             point_group(clicked[0], clicked[1], label=f"Clicked point {clicked[1]:.4f}, {clicked[0]:.4f}")
         )
     atlas = build_map(
-        {source: sources, target: targets}, basemap=ctx.basemap, overlays=overlays, specs=ctx.user_specs
+        ctx.for_map({source: sources, target: targets}),
+        basemap=ctx.basemap,
+        overlays=overlays,
+        specs=ctx.user_specs,
     )
     st.caption("Click the map to drop a point and list its nearest " + md(ctx.title(target).lower()) + ".")
     st_folium(atlas, height=560, use_container_width=True, returned_objects=["last_clicked"], key="prox_map")
