@@ -15,15 +15,16 @@ from app.cache import export_bytes
 from geo import ExportError, LayerError
 from geo.settings import EXPORT_FORMATS, MIME_TYPES
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=\"'])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>$|#~])")
 
 
 def md(text: object) -> str:
     """``text`` as literal text inside Streamlit markdown (labels, captions, messages).
 
-    Every ASCII punctuation character that markdown, Streamlit's directives (``:red[...]``,
-    ``:material/...:``) or LaTeX (``$``) would interpret is backslash-escaped, so a layer or file
-    name such as ``[x](javascript:...)`` or ``<img src=x>`` shows as typed.
+    The characters that open markup — emphasis, code, links and images (``[``), Streamlit's
+    directives (``:red[...]``), HTML (``<``), LaTeX (``$``), tables, headings and strikethrough —
+    are backslash-escaped, so a layer or file name such as ``[x](javascript:...)`` or
+    ``<img src=x>`` shows as typed; other punctuation cannot open markup once ``[`` is escaped.
     """
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
