@@ -10,6 +10,7 @@ import streamlit as st
 import layers
 from app.cache import load_layers, workspace_snapshot
 from app.context import PageContext
+from app.identity import current_user
 from app.widgets import md
 from geo import LayerError
 from geo.io import FORMATS, read_layer, split_by_geometry_type
@@ -25,6 +26,7 @@ def build_context() -> PageContext:
     except LayerError as exc:
         st.error(f"Could not load the built-in data: {exc}")
         st.stop()
+    who = current_user()
     st.sidebar.title("Mineral Atlas")
     panel = st.sidebar.container()
     import_panel()
@@ -41,7 +43,7 @@ def build_context() -> PageContext:
             specs[name] = user.spec_for(name, frame, position=_position(name))
             notes.append(f"{md(specs[name].title)}: {note}")
     return PageContext(
-        frames=frames, shown=shown, basemap=basemap, user_specs=specs, drawn=drawn, notes=notes
+        frames=frames, shown=shown, basemap=basemap, user=who, user_specs=specs, drawn=drawn, notes=notes
     )
 
 
