@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 
 import folium
+import geopandas as gpd
 import shapely
 
 from geo.proximity import geodesic_circle

@@ -138,7 +138,7 @@ def _grid_controls(ctx: PageContext) -> tuple[tuple | None, int]:
 
 def _score(params: tuple) -> gpd.GeoDataFrame | None:
     """The scored grid, with a progress bar over the grid and each criterion (each cached on its own)."""
-    region_code, resolution, _, _, _, radius_km = params
+    region_code, resolution, weights, competition, exclude_km, radius_km = params
     version = Workspace().path.stat().st_mtime_ns if region_code.startswith(USER_LAYER) else 0
     bar = st.progress(0.0, text="Building the H3 grid…")
     try:
@@ -149,7 +149,8 @@ def _score(params: tuple) -> gpd.GeoDataFrame | None:
                 text=f"Measuring {criterion.replace('_', ' ')} over the grid…",
             )
             criterion_values(region_code, resolution, version, criterion, radius_km)
-        return scored_grid(*params, version=version)
+        region, resolution, weights, competition, exclude_km, radius_km = params
+        return scored_grid(region, resolution, weights, competition, exclude_km, radius_km, version=version)
     except InputError as exc:
         st.error(f"Cannot score the grid: {exc}")
         return None
