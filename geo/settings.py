@@ -146,8 +146,6 @@ ALLOCATION_TIME_LIMIT_S: Final[float] = 30.0
 #: k >= 2 chosen sites are reported as bunched when the largest distance between two of them is
 #: under this share of the demand's extent (the largest distance between two demand points).
 BUNCHED_SHARE: Final[float] = 0.2
-#: Default spacing of geo.siting.spread_candidates: this share of sqrt(region area / n).
-SPREAD_SPACING_SHARE: Final[float] = 0.5
 #: ``location_precision`` values of a placeholder point: it stands for a whole region or country
 #: (e.g. a country centroid), not for the site. Drawn hollow, left out of analyses by default.
 PLACEHOLDER_PRECISIONS: Final[tuple[str, ...]] = ("region", "country")

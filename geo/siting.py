@@ -42,7 +42,7 @@ from geo._siting_dask import measure_partitioned
 from geo.crs import to_wgs84
 from geo.distance import GEOD, SPHERE_LOWER, geodesic_m, sphere_m_to_chord, unit_vectors
 from geo.proximity import distance_matrix
-from geo.settings import ALLOCATION_TIME_LIMIT_S, BUNCHED_SHARE, SPREAD_SPACING_SHARE, WGS84
+from geo.settings import ALLOCATION_TIME_LIMIT_S, BUNCHED_SHARE, WGS84
 
 __all__ = [
     "HIGHER_IS_BETTER",
@@ -323,10 +323,10 @@ def spread_candidates(
     - ``min_spacing_km``: best first, a cell is kept when it lies at least this far (geodesic) from
       every cell kept before it.
 
-    With neither, the spacing is ``SPREAD_SPACING_SHARE * sqrt(area / n)`` (``geo.settings``), with
-    ``area`` the region's: the candidates' H3 cells' area, or the geodesic area of the points'
-    convex hull. Discs of that radius around the kept cells cover the region, so it always holds
-    more than ``n`` of them (about 1.27 n at the default share of 0.5).
+    With neither, the spacing is the largest at which ``n`` candidates fit over the whole region:
+    from ``1.2 * sqrt(area / n)`` (``area``: the candidates' H3 cells', or the geodesic area of the
+    points' convex hull) down in steps of 10 % until the ``n``-th candidate is found. The pool then
+    reaches every part of the region, so the model can place a site wherever the demand is.
 
     Parameters
     ----------
@@ -344,8 +344,8 @@ def spread_candidates(
     -------
     geopandas.GeoDataFrame
         Up to ``n`` rows of ``scored``, best first (fewer when the region does not hold ``n``
-        parents, or ``n`` cells that far apart); ``attrs["min_spacing_km"]`` holds the spacing used
-        (None with ``parent_resolution``).
+        parents, or ``n`` cells ``min_spacing_km`` apart); ``attrs["min_spacing_km"]`` holds the
+        spacing used (None with ``parent_resolution``).
     """
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         msg = f"n: expected a whole number of candidates >= 1, got {n!r}"
@@ -375,8 +375,16 @@ def spread_candidates(
     points = _centres(ordered)
     xy = shapely.get_coordinates(points.geometry.values)
     if min_spacing_km is None:
-        min_spacing_km = SPREAD_SPACING_SHARE * np.sqrt(_region_area_km2(ordered, xy) / n)
-    elif (
+        spacing_km = 1.2 * np.sqrt(_region_area_km2(ordered, xy) / n)
+        for _ in range(60):
+            kept = _spaced(xy[:, 0], xy[:, 1], n, spacing_m=spacing_km * 1000.0)
+            if len(kept) == min(n, len(xy)) or spacing_km < 1e-3:
+                break
+            spacing_km *= 0.9
+        out = ordered.iloc[kept].copy()
+        out.attrs["min_spacing_km"] = float(spacing_km)
+        return out
+    if (
         isinstance(min_spacing_km, bool)
         or not isinstance(min_spacing_km, (int, float, np.integer, np.floating))
         or not np.isfinite(min_spacing_km)
