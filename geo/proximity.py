@@ -45,6 +45,8 @@ from geo.distance import (
 logger = logging.getLogger(__name__)
 
 NEAREST_COLUMNS = ["source_id", "target_id", "rank", "distance_m"]
+#: Column flagging a placeholder location (a point standing for a region or a country).
+APPROXIMATE = "approximate_location"
 WITHIN_COLUMNS = ["source_id", "target_id", "distance_m"]
 _POINT = shapely.GeometryType.POINT
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
@@ -484,7 +486,9 @@ def nearest_lines(
     Returns
     -------
     geopandas.GeoDataFrame
-        The result's columns plus ``distance_km``, the names, and a geodesic LineString to the
+        The result's columns plus ``distance_km``, the names, ``source_approximate_location`` /
+        ``target_approximate_location`` when the frames carry an ``approximate_location`` flag
+        (placeholder locations, see ``layers.analysis_targets``), and a geodesic LineString to the
         target's nearest point (its location for points; the polygon's nearest vertex otherwise),
         in EPSG:4326.
     """
@@ -498,6 +502,10 @@ def nearest_lines(
         out.insert(
             3 if label in src.columns else 2, "target_name", tgt.loc[out["target_id"], label].to_numpy()
         )
+    for frame, side in ((src, "source"), (tgt, "target")):  # results that used a placeholder say so
+        if APPROXIMATE in frame.columns:
+            flags = frame[APPROXIMATE].fillna(False).astype(bool)
+            out[f"{side}_{APPROXIMATE}"] = flags.loc[out[f"{side}_id"]].to_numpy()
     lines = []
     for sid, tid in zip(out["source_id"], out["target_id"], strict=True):
         a = src.geometry.loc[sid]

@@ -295,3 +295,27 @@ def test_range_ring_and_geodesic_line_refuse_bad_centres():
         geodesic_circle(77.0, np.nan, 1000.0)
     with pytest.raises(InputError, match=r"lat2: latitude 95 is outside -90\.\.90"):
         geodesic_line(77.0, 28.0, 78.0, 95.0)
+
+
+def test_nearest_facility_to_delhi_and_jaipur_is_a_plant_not_the_venue():
+    import layers
+    from geo.proximity import nearest_lines
+
+    facilities = gpd.GeoDataFrame(
+        {
+            "name": ["Embassy of Japan (conference venue)", "Lohum Greater Noida", "Lohum Gujarat"],
+            "kind": ["venue", "refining", "recycling"],
+            "location_precision": ["site", "town", "region"],
+        },
+        geometry=gpd.points_from_xy([77.188, 77.504, 71.19], [28.5975, 28.4744, 22.26]),
+        crs="EPSG:4326",
+        index=["venue", "noida", "gujarat"],
+    )
+    cities = _points([77.209, 75.787], [28.614, 26.912])
+    assert set(nearest(cities, facilities)["target_id"]) == {"venue"}  # what the issue saw
+    targets = layers.analysis_targets(facilities)
+    assert list(nearest(cities, targets)["target_id"]) == ["noida", "noida"]
+    flagged = layers.analysis_targets(facilities, include_placeholders=True)
+    lines = nearest_lines(cities, flagged, nearest(cities, flagged, k=2))
+    assert lines.loc[lines["target_id"] == "gujarat", "target_approximate_location"].all()
+    assert not lines.loc[lines["target_id"] == "noida", "target_approximate_location"].any()
