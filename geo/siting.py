@@ -9,6 +9,13 @@ coverage with spopt's MCLP; the p-median exactly with :mod:`geo._pmedian` (bound
 candidates that cannot be optimal, then HiGHS on Elloumi's sparse formulation; 200 x 1,000, k=10
 in under 1 s where spopt's PMedian takes 40-60 s).
 
+Answers a reader can trust: choose among :func:`spread_candidates` (the best cell of each part of
+the region), not the top N cells of one hotspot; every solve has a time limit
+(``geo.settings.ALLOCATION_TIME_LIMIT_S``) and a ``should_stop`` callback, and returns its best
+solution with the proven gap; the :class:`Allocation` reports the demand-weighted mean and largest
+distance and warns about bunched sites, trivial coverage, approximate locations and unproven
+optimality (``Allocation.warnings``, ``Allocation.summary``).
+
 Criteria (direction, unit)
 --------------------------
 ``feedstock``       higher is better: population of demand points within ``demand_radius_km``
