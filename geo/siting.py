@@ -502,8 +502,12 @@ class Allocation:
 
         Never "demand served 100 %" for the p-median, which assigns all demand by definition.
         """
-        distances = f"{'road-network' if self.cost == 'network' else 'geodesic'} distances"
-        spread = f"demand-weighted mean {self.mean_km:,.1f} km, max {self.max_km:,.1f} km"
+        distances = f"{self.cost} distances"
+        spread = (
+            f"demand-weighted mean {self.mean_km:,.1f} km, max {self.max_km:,.1f} km"
+            if np.isfinite(self.mean_km)
+            else "no demand within reach"
+        )
         if self.model == "p-median":
             head = f"p-median ({distances}) assigns all demand; see mean/max distance: {spread}."
         else:
