@@ -166,3 +166,20 @@ def cache_dir() -> Path:
     """Folder of derived data kept between runs (network arrays, validated layers, default routes):
     ``MINERAL_ATLAS_CACHE_DIR``, else ``~/.cache/mineral-atlas``."""
     return Path(os.environ.get("MINERAL_ATLAS_CACHE_DIR", Path.home() / ".cache" / "mineral-atlas"))
+
+
+# ----------------------------------------------------------------------------- site selection, targets
+#: Time limit of one location-allocation solve (geo.siting.allocate, solve_allocation), seconds,
+#: unless the caller gives another: the best solution found by then is returned with its proven gap.
+ALLOCATION_TIME_LIMIT_S: Final[float] = 30.0
+#: k >= 2 chosen sites are reported as bunched when the largest distance between two of them is
+#: under this share of the demand's extent (the largest distance between two demand points).
+BUNCHED_SHARE: Final[float] = 0.2
+#: ``location_precision`` values of a placeholder point: it stands for a whole region or country
+#: (e.g. a country centroid), not for the site. Drawn hollow, left out of analyses by default.
+PLACEHOLDER_PRECISIONS: Final[tuple[str, ...]] = ("region", "country")
+#: Kinds that are facilities (plants): the default targets of proximity and allocation.
+FACILITY_KINDS: Final[tuple[str, ...]] = ("recycling", "refining", "cathode", "cell_manufacturing", "smelter")
+#: Kinds that analyses may target besides facilities: each is its own layer's subject. Any other
+#: kind of ``KINDS`` (``venue``, a conference or an embassy) is a place, never a target by default.
+TARGET_KINDS: Final[tuple[str, ...]] = (*FACILITY_KINDS, "lithium_block", "port", "demand_city")

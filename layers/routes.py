@@ -3,7 +3,9 @@
 ``data/routes.csv`` lists origin id, destination id, mode and purpose of each route (ids of the
 facilities, lithium blocks and ports layers); :func:`geo.network.route` computes the path. One
 feature per leg (``id`` = route id + ``.`` + leg number, ``route_id`` shared by the legs). A route
-is only as precise as its coarsest end: ``location_precision`` says which.
+is only as precise as its coarsest end: ``location_precision`` says which. Each leg carries its
+route's ends: ``origin_id``, ``destination_id`` and their country and operator, which the sidebar
+filters match.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ FILE = DATA_DIR / "routes.csv"
 ENDPOINT_LAYERS: tuple[str, ...] = ("facilities", "lithium_blocks", "ports", "demand")
 MODE_COLORS: dict[str, str] = {"road": "#6d4c41", "rail": "#7b1fa2", "sea": "#0277bd"}
 REQUIRED = ("id", "route_id", "name", "mode", "purpose", "source", "source_date", "location_precision")
+#: Attributes of the endpoints copied to each leg as ``origin_<column>`` and ``destination_<column>``:
+#: a country filter keeps a route with an end in the country, an operator filter one with an end
+#: of the operator (see :func:`layers.filter_layer`).
+ENDPOINT_COLUMNS: tuple[str, ...] = ("country", "operator")
 
 
 def endpoints() -> gpd.GeoDataFrame:
@@ -70,6 +76,11 @@ def compute(rows: pd.DataFrame, *, where: str = str(FILE)) -> gpd.GeoDataFrame:
         result["source"] = row.source
         result["source_date"] = str(row.source_date)
         result["location_precision"] = precision
+        for end, feature, end_id in (("origin", a, row.origin_id), ("destination", b, row.destination_id)):
+            result[f"{end}_id"] = end_id
+            for column in ENDPOINT_COLUMNS:  # what the filters match at either end
+                value = feature.get(column)
+                result[f"{end}_{column}"] = "" if value is None or pd.isna(value) else str(value)
         legs.append(result)
     out = gpd.GeoDataFrame(pd.concat(legs, ignore_index=True), geometry="geometry", crs=WGS84)
     out["geometry"] = [split_antimeridian(g) for g in out.geometry.values]
