@@ -195,7 +195,13 @@ def test_site_selection_keeps_existing_recyclers_open(app):
     existing = facilities[
         facilities["kind"].isin(["recycling", "refining"]) & (facilities["country"] == "IN")
     ]
-    assert sites["fixed"].sum() == len(existing) > 0 and len(sites) == len(existing) + 1
+    placed = layers.analysis_targets(existing)  # placeholders (region/country level) stay out by default
+    assert sites["fixed"].sum() == len(placed) > 0 and len(sites) == len(placed) + 1
+    assert len(placed) < len(existing)
+    app.toggle(key="alloc_approximate").set_value(True)
+    app.button(key="alloc_run").click().run()
+    sites = next(d.value for d in app.dataframe if "served_weight" in d.value.columns)
+    assert sites["fixed"].sum() == len(existing)
 
 
 def test_site_selection_scores_then_allocates(app):
@@ -208,9 +214,10 @@ def test_site_selection_scores_then_allocates(app):
     app.button(key="alloc_run").click().run()
     assert not app.exception
     assert any(
-        "Demand served: 100.0%" in c.value and c.value.startswith("Road-network distances")
+        c.value.startswith("p-median (network distances) assigns all demand; see mean/max distance")
         for c in app.caption
     )
+    assert not any("bunched" in w.value for w in app.warning)  # candidates spread over India
     assert any(
         "Left out, no road route to any candidate" in w.value and "Port Blair" in w.value for w in app.warning
     )
@@ -224,9 +231,7 @@ def test_site_selection_geodesic_allocation(app):
     app.radio(key="alloc_cost").set_value("geodesic")
     app.button(key="alloc_run").click().run()
     assert not app.exception
-    assert any(
-        "Demand served: 100.0%" in c.value and c.value.startswith("Geodesic distances") for c in app.caption
-    )
+    assert any(c.value.startswith("p-median (geodesic distances) assigns all demand") for c in app.caption)
 
 
 def test_site_selection_zero_weights_warns(app):

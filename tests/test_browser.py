@@ -258,7 +258,7 @@ def test_site_selection_tab(page, app_url):
         200, timeout=60_000
     )  # the best 200 hexagons
     page.get_by_role("button", name="Choose sites").click()
-    page.get_by_text("Demand served: 100.0%").wait_for(timeout=120_000)
+    page.get_by_text("assigns all demand; see mean/max distance").wait_for(timeout=120_000)
     expect(_map(page).locator("path[fill='#e040fb']")).to_have_count(3, timeout=60_000)
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name=re.compile(r"^All [\d,]+ scored cells")).click()
