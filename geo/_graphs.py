@@ -163,9 +163,13 @@ def read_patches(path: Path = NETWORK_PATCHES) -> list[dict]:
             msg = f"{where}: expected a LineString of at least two positions"
             raise LayerError(msg)
         coords = np.asarray(geometry["coordinates"], dtype=np.float64)[:, :2]
-        drawn_km = float(geodesic_m(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1]).sum()) / 1000
+        drawn_km = (
+            float(geodesic_m(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1]).sum()) / 1000
+        )
         if not float(props["length_km"]) >= drawn_km:
-            msg = f"{where}: length_km {props['length_km']} is shorter than its drawn line ({drawn_km:.1f} km)"
+            msg = (
+                f"{where}: length_km {props['length_km']} is shorter than its drawn line ({drawn_km:.1f} km)"
+            )
             raise LayerError(msg)
         out.append({**props, "length_km": float(props["length_km"]), "coords": coords})
     return out

@@ -111,7 +111,10 @@ class Intermodal:
         xcost = self.xkm * unit[self.xowner] + handling_prices(objective)[self.xkind]
         scratch = getattr(self._scratch, "arrays", None)
         if scratch is None:
-            scratch = (*workspace(self.n_nodes, len(self.indices) + len(self.xindices) + 8), np.full(self.n_nodes, np.inf))
+            scratch = (
+                *workspace(self.n_nodes, len(self.indices) + len(self.xindices) + 8),
+                np.full(self.n_nodes, np.inf),
+            )
             self._scratch.arrays = scratch
         bound = unit[:3].min() * BOUND_RADIUS_KM
         return astar_layers(
@@ -140,7 +143,9 @@ def _rail_terminals(road: Any, rail: Any) -> tuple[np.ndarray, np.ndarray, np.nd
     candidates = rail.tree_nodes[np.diff(g.indptr)[rail.tree_nodes] != 2]
     _, idx = road.tree.query(g.xyz[candidates], 1)
     road_nodes = road.tree_nodes[idx]
-    gap = geodesic_m(g.lon[candidates], g.lat[candidates], road.graph.lon[road_nodes], road.graph.lat[road_nodes])
+    gap = geodesic_m(
+        g.lon[candidates], g.lat[candidates], road.graph.lon[road_nodes], road.graph.lat[road_nodes]
+    )
     gap = gap / 1000.0
     near = gap <= settings.ROAD_RAIL_TRANSFER_MAX_KM
     candidates, road_nodes, gap = candidates[near], road_nodes[near], gap[near]
@@ -159,7 +164,13 @@ _BASE_LOCK = threading.Lock()
 def _base(road: Any, rail: Any, sea: Any) -> dict[str, np.ndarray]:
     """The layers concatenated and the road <-> rail transfers (independent of the ports)."""
     with _BASE_LOCK:
-        key = (id(road.graph), id(rail.graph), id(sea.graph), settings.ROAD_RAIL_TRANSFER_MAX_KM, settings.ROAD_RAIL_TRANSFER_SPACING_DEG)
+        key = (
+            id(road.graph),
+            id(rail.graph),
+            id(sea.graph),
+            settings.ROAD_RAIL_TRANSFER_MAX_KM,
+            settings.ROAD_RAIL_TRANSFER_SPACING_DEG,
+        )
         if _BASE.get("key") == key:
             return _BASE["arrays"]
         graphs = (road.graph, rail.graph, sea.graph)
@@ -183,7 +194,9 @@ def _base(road: Any, rail: Any, sea: Any) -> dict[str, np.ndarray]:
         return arrays
 
 
-def build(road: Any, rail: Any, sea: Any, ports_lon: np.ndarray, ports_lat: np.ndarray, names: list[str]) -> Intermodal:
+def build(
+    road: Any, rail: Any, sea: Any, ports_lon: np.ndarray, ports_lat: np.ndarray, names: list[str]
+) -> Intermodal:
     """The intermodal graph with the given ports (lon/lat degrees, labels) as road <-> sea transfers.
 
     ``road``, ``rail``, ``sea`` are :class:`geo.network.Network` objects (graph, snapping tree); a

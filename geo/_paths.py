@@ -246,8 +246,7 @@ def astar_layers(
     size = 0
     for j in range(len(targets)):
         t = targets[j]
-        if target_cost[j] < exit_cost[t]:
-            exit_cost[t] = target_cost[j]
+        exit_cost[t] = min(exit_cost[t], target_cost[j])
     for i in range(len(sources)):
         s = sources[i]
         if source_cost[i] < dist[s]:
@@ -256,7 +255,9 @@ def astar_layers(
                 n_touched += 1
             dist[s] = source_cost[i]
             chord = math.sqrt((xyz[s, 0] - tx) ** 2 + (xyz[s, 1] - ty) ** 2 + (xyz[s, 2] - tz) ** 2)
-            size = _push(keys, vals, size, source_cost[i] + bound_per_km * 2.0 * math.asin(min(chord / 2.0, 1.0)), s)
+            size = _push(
+                keys, vals, size, source_cost[i] + bound_per_km * 2.0 * math.asin(min(chord / 2.0, 1.0)), s
+            )
     best, best_node = np.inf, -1
     while size > 0:
         key, u, size = _pop(keys, vals, size)

@@ -140,7 +140,11 @@ class Network:
             k = min(SNAP_CANDIDATES, len(self.tree_nodes))
             _, idx = self.tree.query(unit_vectors(lon[i : i + 1], lat[i : i + 1]), k)
             _, km = nearest_candidate(
-                lon[i : i + 1], lat[i : i + 1], self.tree_nodes[idx.reshape(1, k)], self.graph.lon, self.graph.lat
+                lon[i : i + 1],
+                lat[i : i + 1],
+                self.tree_nodes[idx.reshape(1, k)],
+                self.graph.lon,
+                self.graph.lat,
             )
             msg = (
                 f"{labels[i]} ({lon[i]:.4f}, {lat[i]:.4f}): no {self.mode} network within "
@@ -255,7 +259,10 @@ def _sea_land(land: shapely.Geometry) -> shapely.Geometry:
         col = g.indices
         keep = (row < col) & (inland[row] | inland[col]) & (np.abs(g.lon[row] - g.lon[col]) < 180)
         ends = np.stack(
-            [np.column_stack([g.lon[row[keep]], g.lat[row[keep]]]), np.column_stack([g.lon[col[keep]], g.lat[col[keep]]])],
+            [
+                np.column_stack([g.lon[row[keep]], g.lat[row[keep]]]),
+                np.column_stack([g.lon[col[keep]], g.lat[col[keep]]]),
+            ],
             axis=1,
         )
         water = shapely.union_all(shapely.buffer(shapely.linestrings(ends), WATERWAY_MARGIN_DEG))
@@ -402,7 +409,7 @@ def _port_points(ports: gpd.GeoDataFrame | None) -> tuple[np.ndarray, np.ndarray
         msg = f"ports: expected a GeoDataFrame of ports, got {type(ports).__name__}"
         raise InputError(msg)
     lon, lat = _frame_points(ports, "ports")
-    labels = [str(n) for n in (ports["name"] if "name" in ports else ports.index)]
+    labels = [str(n) for n in ports.get("name", ports.index)]
     return lon, lat, labels
 
 
@@ -438,7 +445,9 @@ def _multimodal(a, b, names, *, tonnes: float, ports, land, objective: str) -> g
         kms = np.array([km[end] for _, km in snapped if np.isfinite(km[end])])
         ends.append((nodes, kms))
     (sources, source_km), (targets, target_km) = ends
-    cost, path = im.search(objective, sources, source_km, targets, target_km, unit_vectors(lon[1:], lat[1:])[0])
+    cost, path = im.search(
+        objective, sources, source_km, targets, target_km, unit_vectors(lon[1:], lat[1:])[0]
+    )
     if not np.isfinite(cost):
         hint = "" if ports is not None and len(ports) else " (no ports given: sea legs need ports=)"
         msg = f"no multimodal connection between {names[0]} and {names[1]}{hint}"
