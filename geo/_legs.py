@@ -3,8 +3,9 @@
 A route answer is a GeoDataFrame of a few rows. Built through ``GeoDataFrame(dict, geometry=...)``
 it costs about a millisecond, most of it in pandas' and geopandas' generic checks (dtype inference
 per column, geometry-column detection, CRS look-ups), more than the shortest path itself. Here the
-columns are laid out as pandas blocks directly (one 2-D float block, one int block, object blocks for
-the text columns and the geometry array with its CRS) with :func:`pandas.api.internals.create_dataframe_from_blocks`,
+columns are laid out as pandas blocks directly (one 2-D float block, one int block, the text
+columns as slices of one string array of pandas' default text dtype, and the geometry array with its
+CRS) with :func:`pandas.api.internals.create_dataframe_from_blocks`,
 then wrapped as a GeoDataFrame the way geopandas wraps the result of its own operations. When that
 pandas API is missing (pandas < 3), the ordinary constructors are used; both give equal frames
 (``tests/test_network.py`` checks it).
@@ -50,6 +51,8 @@ FLOAT_COLUMNS: list[str] = [COLUMNS[i][0] for i in _FLOAT]
 TEXT_COLUMNS: list[str] = [COLUMNS[i][0] for i in _TEXT]
 _INDEX = {n: pd.RangeIndex(n) for n in range(1, 16)}
 _COLUMN_INDEX = pd.Index(NAMES)
+#: pandas' default dtype for text (``str``: pyarrow-backed with NaN for missing in pandas 3).
+_STR = pd.Series(["x"]).dtype
 
 
 def frame(
@@ -73,9 +76,10 @@ def frame(
     text = np.array(texts, dtype=object).reshape(n, len(_TEXT)).T
     if fast and create_dataframe_from_blocks is not None:
         index = _INDEX[n] if n in _INDEX else pd.RangeIndex(n)
+        strings = _STR.construct_array_type()._from_sequence(text.ravel(), dtype=_STR)
         blocks = [
             (legs.reshape(1, n), _INT),
-            (np.ascontiguousarray(text), _TEXT),
+            *((strings[i * n : (i + 1) * n], _TEXT[i : i + 1]) for i in range(len(_TEXT))),
             (np.ascontiguousarray(floats, dtype=np.float64), _FLOAT),
             (GeometryArray(geometries, crs=crs), np.array([len(COLUMNS)])),
         ]
@@ -86,5 +90,5 @@ def frame(
     data = {"leg": legs}
     data.update({name: text[i] for i, name in enumerate(TEXT_COLUMNS)})
     data.update({name: floats[i] for i, name in enumerate(FLOAT_COLUMNS)})
-    df = pd.DataFrame(data)[[c for c, _ in COLUMNS]].astype({c: object for c in TEXT_COLUMNS})
+    df = pd.DataFrame(data)[[c for c, _ in COLUMNS]].astype({c: _STR for c in TEXT_COLUMNS})
     return gpd.GeoDataFrame(df, geometry=gpd.array.from_shapely(geometries, crs=crs))
