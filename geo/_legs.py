@@ -74,7 +74,7 @@ def frame(
     n = len(geometries)
     legs = np.arange(n, dtype=np.int64)
     text = np.array(texts, dtype=object).reshape(n, len(_TEXT)).T
-    if fast and create_dataframe_from_blocks is not None:
+    if fast and create_dataframe_from_blocks is not None and hasattr(gpd.GeoDataFrame, "_from_mgr"):
         index = _INDEX[n] if n in _INDEX else pd.RangeIndex(n)
         strings = _STR.construct_array_type()._from_sequence(text.ravel(), dtype=_STR)
         blocks = [

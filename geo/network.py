@@ -363,7 +363,9 @@ def route(
         ``land_crossing_km`` (NaN without it) and a point off the network is said to be inland or
         at sea.
     objective : {"co2e", "hours", "km", "cost"}, keyword-only
-        What ``multimodal`` minimises (a single mode has one path, the shortest).
+        What ``multimodal`` minimises per tonne: t CO2e, hours, km or US dollars, transfers
+        included (a single mode has one path, the shortest). For ``km`` a transfer counts as the
+        distance a truck covers in its handling time, so that a change of mode must be worth it.
     names : (str, str), keyword-only
         Labels of origin and destination in legs and error messages.
 
