@@ -138,7 +138,7 @@ MODE_USD_PER_TKM: dict[str, float] = {
 MODE_COST_SOURCE: Final[str] = (
     "DPIIT and NCAER, 'Assessment of Logistics Cost in India' (2025), as reported by ThePrint, 'Railways "
     "cheapest mode of cargo transport in India, finds govt's first-ever study on freight costs', "
-    "2025-09-25 (https://theprint.in/india/governance/railways-cheapest-mode-of-cargo-transport-in-india-"
+    "2025-09 (https://theprint.in/india/governance/railways-cheapest-mode-of-cargo-transport-in-india-"
     "finds-govts-first-ever-study-on-freight-costs/2751437) and PolicyEdge, 'DPIIT releases first official "
     "assessment...' (https://www.policyedge.in/p/dpiit-releases-first-official-assessment): road 3.78, "
     "rail 1.96, coastal shipping 1.80 rupees per tonne-km (2023-24). Sea legs use the coastal-shipping "
@@ -161,7 +161,7 @@ TRANSFER_SOURCES: Final[dict[str, dict[str, str]]] = {
         "usd_per_t": "assumed (order of magnitude): Business Standard, 'High ICTT terminal handling charges "
         "hit exim business', 2011-06-07: terminal handling charge approved by the Tariff Authority for Major "
         "Ports at Kochi 8,600 rupees per container; divided by an assumed 10 tonnes of cargo per container "
-        "(the loading of a box varies, 10 t per TEU is the usual accounting convention)",
+        "(the cargo in a box varies widely)",
         "kg_co2e_per_t": "assumed (order of magnitude): HHLA, 'CO2 emissions per container handled' "
         "(hhla.de/en/sustainability/overview/co2-emissions.html): handling one standard container in the "
         "Port of Hamburg emits 10 kg CO2; divided by an assumed 10 tonnes of cargo per container",
@@ -169,7 +169,9 @@ TRANSFER_SOURCES: Final[dict[str, dict[str, str]]] = {
     "rail": {
         "hours": "assumed: the Railways' free time for loading or unloading a rake, nine hours, per the "
         "Comptroller and Auditor General of India's performance audit 'Freight services in Indian Railways' "
-        "(chapter 1, Indian Railways' reply of March 2010); real terminal detentions are often longer",
+        "(chapter 1, about 2010: it quotes Indian Railways' reply of March 2010; copy at "
+        "https://www.yumpu.com/en/document/view/37448029/chapter-1-freight-services-in-indian-railways-"
+        "comptroller-and-); real terminal detentions are often longer",
         "usd_per_t": "derived from DPIIT and NCAER, 'Assessment of Logistics Cost in India' (2025), as "
         "summarised by PolicyEdge: rail beats road beyond about 600 km with a 500 km rail haul and 50 km of "
         "road at each end; at 3.78 (road) and 1.96 (rail) rupees per tonne-km that break-even implies about "
