@@ -346,16 +346,26 @@ def _place(value: str, ends, argument: str):
 
 def _cmd_route(args: argparse.Namespace) -> int:
     from geo.network import route, route_totals
-    from layers.routes import endpoints
+    from layers.routes import endpoints, routing_inputs
 
     ends = endpoints()
     (a, a_name), (b, b_name) = _place(args.origin, ends, "ORIGIN"), _place(args.destination, ends, "DEST")
-    legs = route(a, b, mode=args.mode, tonnes=args.tonnes, objective=args.objective, names=(a_name, b_name))
+    legs = route(
+        a,
+        b,
+        mode=args.mode,
+        tonnes=args.tonnes,
+        objective=args.objective,
+        names=(a_name, b_name),
+        **routing_inputs(),
+    )
     _write(legs, args.output, what=f"route {args.origin} -> {args.destination}")
     t = route_totals(legs)
     sys.stderr.write(
         f"{PROG}: {args.mode}: {t['length_km']:,.1f} km, {t['hours']:,.1f} h, "
-        f"{t['co2e_t']:,.3f} t CO2e for {args.tonnes:g} t ({len(legs)} legs)\n"
+        f"{t['co2e_t']:,.3f} t CO2e, {t['cost_usd']:,.0f} USD for {args.tonnes:g} t "
+        f"({len(legs)} leg{'s' if len(legs) != 1 else ''}, {t['transfers']:g} transfer"
+        f"{'s' if t['transfers'] != 1 else ''})\n"
     )
     return 0
 
@@ -533,16 +543,18 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, help="GeoJSON of sites and assignment lines (- for stdout)"
     )
     p_alloc.set_defaults(func=_cmd_allocate)
-    p_route = sub.add_parser("route", help="route over the road, rail or sea network, or road-sea-road")
+    p_route = sub.add_parser(
+        "route", help="route over the road, rail or sea network, or the cheapest combination (multimodal)"
+    )
     p_route.add_argument("origin", help="feature id (facilities, lithium_blocks, ports, demand) or lon,lat")
     p_route.add_argument("destination", help="feature id or lon,lat")
     p_route.add_argument("--mode", choices=["road", "rail", "sea", "multimodal"], default="road")
     p_route.add_argument("--tonnes", type=float, default=1.0, help="cargo for tonne-km and CO2e (default 1)")
     p_route.add_argument(
         "--objective",
-        choices=["co2e", "hours", "km"],
+        choices=["co2e", "hours", "km", "cost"],
         default="co2e",
-        help="what multimodal port choice minimises",
+        help="what a multimodal route minimises: t CO2e, hours, km or freight cost in USD (default co2e)",
     )
     p_route.add_argument("-o", "--output", required=True, help="GeoJSON of the legs (- for stdout)")
     p_route.set_defaults(func=_cmd_route)

@@ -257,14 +257,15 @@ def test_route_writes_legs_and_a_summary(tmp_path, capsys):
     (leg,) = doc["features"]
     assert leg["properties"]["mode"] == "road" and 600 < leg["properties"]["length_km"] < 1000
     assert leg["properties"]["tonne_km"] == pytest.approx(20 * leg["properties"]["length_km"])
-    assert "t CO2e for 20 t" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "t CO2e, " in err and " USD for 20 t (1 leg, 0 transfers)" in err
 
 
 def test_route_multimodal_from_coordinates(tmp_path):
     out = tmp_path / "mm.geojson"
     assert main(["route", "77.504,28.474", "port-aeshj", "--mode", "multimodal", "-o", str(out)]) == 0
     modes = [f["properties"]["mode"] for f in json.loads(out.read_text(encoding="utf-8"))["features"]]
-    assert modes == ["road", "sea", "road"]
+    assert "sea" in modes and modes[-1] != "sea"  # to a port of Sharjah by sea, then on land
 
 
 def test_corridor_writes_polygon_and_features_by_chainage(tmp_path, capsys):
