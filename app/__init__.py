@@ -1,0 +1,1 @@
+"""The application of Mineral Atlas: pages, CLI, workflows and the workspace store."""
