@@ -2,11 +2,11 @@
 
 Modules: ``crs`` (the CRS contract), ``distance`` (geodesic primitives), ``proximity`` (nearest,
 within, distance matrices), ``io`` (reading user files), ``export`` (GeoJSON and other formats),
-``workspace`` (the GeoPackage of user layers), ``cli`` (the command line),
+``cli`` (the command line),
 ``settings`` (documented constants); errors live in ``geo._errors``.
 """
 
-from geo import crs, distance, export, io, proximity, settings, workspace
+from geo import crs, distance, export, io, proximity, settings
 from geo._errors import CRSError, ExportError, InputError, LayerError
 
 __all__ = [
@@ -20,5 +20,4 @@ __all__ = [
     "io",
     "proximity",
     "settings",
-    "workspace",
 ]

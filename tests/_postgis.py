@@ -76,16 +76,41 @@ def cluster() -> Iterator[str]:
         )
         options = f"-c listen_addresses='' -c unix_socket_directories={sockets} -p {port} -c fsync=off"
         _run(
-            [str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "server.log"), "-w", "start"],
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(root / "server.log"),
+                "-w",
+                "start",
+            ],
             as_user=as_user,
             cwd=root,
         )
         started = True
-        psql = [str(PG_BIN / "psql"), "-h", str(sockets), "-p", str(port), "-U", user, "-v", "ON_ERROR_STOP=1", "-q"]
+        psql = [
+            str(PG_BIN / "psql"),
+            "-h",
+            str(sockets),
+            "-p",
+            str(port),
+            "-U",
+            user,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-q",
+        ]
         _run([*psql, "-d", "postgres", "-c", f"CREATE DATABASE {DATABASE}"], as_user=as_user, cwd=root)
         _run([*psql, "-d", DATABASE, "-c", "CREATE EXTENSION postgis"], as_user=as_user, cwd=root)
         yield f"postgresql://{user}@/{DATABASE}?host={sockets}&port={port}"
     finally:
         if started:
-            _run([str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"], as_user=as_user, cwd=root)
+            _run(
+                [str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                as_user=as_user,
+                cwd=root,
+            )
         shutil.rmtree(root, ignore_errors=True)

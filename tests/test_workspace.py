@@ -7,6 +7,7 @@ import sqlite3
 import unicodedata
 import uuid
 
+import _workspace_worker
 import geopandas as gpd
 import pandas as pd
 import pyogrio
@@ -27,12 +28,8 @@ from geo._errors import CRSError, LayerError
 from geo.settings import BUILTIN_LAYERS
 
 BACKENDS = ("gpkg", "postgis")
-
-
-def _make(backend: str, location: str | None, schema: str | None, user: str, **options) -> object:
-    if backend == "postgis":
-        return PostGISWorkspace(location, user=user, schema=schema, **options)
-    return Workspace(location, user=user, **options)
+_make = _workspace_worker.make
+_points = _workspace_worker.points
 
 
 @pytest.fixture(params=BACKENDS)
@@ -54,14 +51,6 @@ def make_ws(request, private_workspace):
         make.spec = ("gpkg", str(private_workspace), None)
     make.backend = request.param
     return make
-
-
-def _points(n: int, *, prefix: str = "p", lon: float = 80.0) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        {"name": [f"{prefix}{i}" for i in range(n)], "rank": list(range(n))},
-        geometry=[shapely.Point(lon + i * 0.01, 20.0) for i in range(n)],
-        crs="EPSG:4326",
-    )
 
 
 # ----------------------------------------------------------------------------- both backends
@@ -129,7 +118,7 @@ def test_append_candidates(make_ws):
         "workspace_index",
         "gpkg_contents",
         "rtree_sites_geom",
-        'a"b\'c',
+        "a\"b'c",
         "'; DROP TABLE workspace_index; --",
         "ws_0123456789abcdef0123456789abcdef",
     ],
@@ -168,7 +157,11 @@ def test_unicode_spellings_of_a_name_are_one_layer(make_ws):
             LayerError,
             r"kind: expected one of import, candidates, analysis, got 'misc'",
         ),
-        (lambda ws: ws.save("x", pd.DataFrame({"a": [1]})), LayerError, r"layer 'x': expected a GeoDataFrame"),
+        (
+            lambda ws: ws.save("x", pd.DataFrame({"a": [1]})),
+            LayerError,
+            r"layer 'x': expected a GeoDataFrame",
+        ),
     ],
 )
 def test_errors_name_the_problem(make_ws, call, error, message):
@@ -204,11 +197,15 @@ def test_each_user_sees_their_own_and_shared_layers(make_ws):
     assert index.loc["team-sites", "owner"] == "alice" and bool(index.loc["team-sites", "shared"])
     assert len(bob.load("team-sites")) == 3 and set(bob.load_all()) == {"team-sites", "bob's blocks"}
     # another user's private layer does not exist for bob, and its owner is not revealed
-    with pytest.raises(LayerError, match=r"no layer 'secret-sites'; saved layers: 'team-sites', \"bob's blocks\""):
+    with pytest.raises(
+        LayerError, match=r"no layer 'secret-sites'; saved layers: 'team-sites', \"bob's blocks\""
+    ):
         bob.load("secret-sites")
     with pytest.raises(LayerError, match="no layer 'secret-sites'"):
         bob.delete("secret-sites")
-    with pytest.raises(LayerPermissionError, match=r"name: 'secret-sites' is taken by a layer of another user"):
+    with pytest.raises(
+        LayerPermissionError, match=r"name: 'secret-sites' is taken by a layer of another user"
+    ):
         bob.save("secret-sites", _points(1))
     # a shared layer is read-only for the others
     for call, verb in [
@@ -217,7 +214,9 @@ def test_each_user_sees_their_own_and_shared_layers(make_ws):
         (lambda: bob.append("team-sites", _points(1)), "append to"),
         (lambda: bob.share("team-sites", False), "stop sharing"),
     ]:
-        with pytest.raises(LayerPermissionError, match=rf"layer 'team-sites' belongs to 'alice' .* cannot {verb} it"):
+        with pytest.raises(
+            LayerPermissionError, match=rf"layer 'team-sites' belongs to 'alice' .* cannot {verb} it"
+        ):
             call()
     with pytest.raises(PermissionError):
         bob.delete("team-sites")
@@ -264,30 +263,13 @@ def test_busy_workspace_says_try_again(make_ws):
     holder, ws = make_ws("alice"), make_ws("bob", lock_timeout_s=0.3)
     ws.save("before", _points(1))
     with holder.locked():
-        with pytest.raises(WorkspaceBusy, match=r"busy \(another save has held .* more than 0.3 s\); try again"):
+        with pytest.raises(
+            WorkspaceBusy, match=r"busy \(another save has held .* more than 0.3 s\); try again"
+        ):
             ws.save("sites", _points(1))
         assert ws.names() == ["before"]  # readers do not wait
     ws.save("sites", _points(1))
     assert ws.names() == ["before", "sites"]
-
-
-def _worker(spec: tuple[str, str, str | None], worker: int, saves: int, appends: int) -> list[str]:
-    """Save ``saves`` layers and append ``appends`` points to a common layer; the errors met."""
-    backend, location, schema = spec
-    ws = _make(backend, location, schema, f"user{worker}", lock_timeout_s=120)
-    errors = []
-    for j in range(saves):
-        try:
-            ws.save(f"w{worker}-{j}", _points(j % 3 + 1, prefix=f"w{worker}-{j}-"), shared=True)
-        except Exception as exc:  # noqa: BLE001 - counted, not raised: the test reports them all
-            errors.append(f"save w{worker}-{j}: {type(exc).__name__}: {exc}")
-    common = _make(backend, location, schema, "team", lock_timeout_s=120)
-    for j in range(appends):
-        try:
-            common.append("common candidates", _points(1, prefix=f"w{worker}-{j}-"), shared=True)
-        except Exception as exc:  # noqa: BLE001
-            errors.append(f"append w{worker}-{j}: {type(exc).__name__}: {exc}")
-    return errors
 
 
 def test_concurrent_writers_lose_nothing(make_ws):
@@ -295,7 +277,7 @@ def test_concurrent_writers_lose_nothing(make_ws):
     make_ws().save("first", _points(1), shared=True)  # the store exists before the race
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(4) as pool:
-        results = pool.starmap(_worker, [(make_ws.spec, w, 25, 10) for w in range(4)])
+        results = pool.starmap(_workspace_worker.work, [(make_ws.spec, w, 25, 10) for w in range(4)])
     errors = [e for r in results for e in r]
     assert errors == []
     ws = make_ws("reader")
@@ -377,7 +359,9 @@ def test_a_small_save_does_not_rewrite_a_large_layer(private_workspace):
 def test_corrupt_workspace_is_reported_not_overwritten(private_workspace):
     private_workspace.parent.mkdir(parents=True)
     private_workspace.write_bytes(b"not a geopackage")
-    with pytest.raises(WorkspaceDamaged, match=r"workspace .*: not readable .*it was left as it is.*--repair"):
+    with pytest.raises(
+        WorkspaceDamaged, match=r"workspace .*: not readable .*it was left as it is.*--repair"
+    ):
         Workspace().names()
     with pytest.raises(WorkspaceDamaged, match="not readable"):
         Workspace().save("x", _points(1))
@@ -409,7 +393,9 @@ def test_check_and_repair_an_inconsistent_workspace(private_workspace):
     )
     tmp = private_workspace.with_name(".workspace.gpkg.k1ll3d.gpkg")
     tmp.write_bytes(b"half a file")
-    with pytest.raises(WorkspaceDamaged, match=r"layer 'lost table' is in the index but its table is missing.*--repair"):
+    with pytest.raises(
+        WorkspaceDamaged, match=r"layer 'lost table' is in the index but its table is missing.*--repair"
+    ):
         ws.load("lost table")
     problems = ws.check()
     assert problems == [
@@ -448,8 +434,31 @@ def test_tables_are_standard_geopackage_layers(private_workspace):
     assert list(inside["name"]) == [f"p{i}" for i in range(10, 21)]
     areas = pyogrio.read_dataframe(private_workspace, layer=tables["areas"], bbox=(72, 22, 80, 30))
     assert areas.geometry[0].equals(shapely.box(70, 21, 73, 24))
+    conn = sqlite3.connect(private_workspace)
+    assert conn.execute(f"SELECT rtreecheck('rtree_{tables['sites']}_geom')").fetchone() == ("ok",)
+    conn.close()
+    # GDAL can edit the table: the R-tree triggers written with it are GeoPackage's own
+    copy = private_workspace.with_name("copy.gpkg")
+    copy.write_bytes(private_workspace.read_bytes())
+    pyogrio.write_dataframe(_points(1, prefix="added", lon=85.0), copy, layer=tables["sites"], append=True)
+    added = pyogrio.read_dataframe(copy, layer=tables["sites"], bbox=(84.9, 19, 85.1, 21))
+    assert list(added["name"]) == ["added0"]
     loaded = ws.load("sites")
     assert loaded["flag"].dtype == bool and loaded["rank"].dtype == "int64" and loaded["score"].dtype == float
+
+
+def test_large_layers_are_written_without_r_tree(private_workspace, monkeypatch):
+    from app.store import _gpkg_sql
+
+    monkeypatch.setattr(_gpkg_sql, "RTREE_MAX_FEATURES", 10)
+    ws = Workspace()
+    ws.save("large", _points(11))
+    ws.save("small", _points(10))
+    tables = {r.name: r.table for r in ws._rows()}
+    assert f"rtree_{tables['large']}_geom" not in _tables(private_workspace)
+    assert f"rtree_{tables['small']}_geom" in _tables(private_workspace)
+    inside = pyogrio.read_dataframe(private_workspace, layer=tables["large"], bbox=(80.035, 19, 80.065, 21))
+    assert list(inside["name"]) == ["p4", "p5", "p6"] and len(ws.load("large")) == 11
 
 
 def test_a_save_cleans_stale_temporary_files(private_workspace):
@@ -464,7 +473,11 @@ def test_a_save_cleans_stale_temporary_files(private_workspace):
 def test_repair_lists_the_tables_of_a_lost_index_again(private_workspace):
     ws = Workspace()
     ws.save("a", _points(2))
-    _sql(private_workspace, "DROP TABLE workspace_index", "DELETE FROM gpkg_contents WHERE table_name = 'workspace_index'")
+    _sql(
+        private_workspace,
+        "DROP TABLE workspace_index",
+        "DELETE FROM gpkg_contents WHERE table_name = 'workspace_index'",
+    )
     with pytest.raises(WorkspaceDamaged, match=r"not a Mineral Atlas workspace \(no workspace_index table\)"):
         ws.names()
     missing, orphan = ws.check()
@@ -533,7 +546,14 @@ def test_postgis_check_and_repair(postgis_url):
         "(owner 'local', not shared)"
     )
     assert ws.check() == [] and ws.names() == ["kept"]  # the recovered layer is the local user's
-    assert len(PostGISWorkspace(postgis_url, user="local", schema=ws.schema).load(f"recovered {rows['lost row']}")) == 3
+    assert (
+        len(
+            PostGISWorkspace(postgis_url, user="local", schema=ws.schema).load(
+                f"recovered {rows['lost row']}"
+            )
+        )
+        == 3
+    )
 
 
 def test_postgis_layers_have_a_spatial_index(postgis_url):
@@ -548,11 +568,13 @@ def test_postgis_layers_have_a_spatial_index(postgis_url):
             {"s": ws.schema, "t": row.table},
         ).scalars()
         assert any("USING gist (geometry)" in d for d in defs)
-        srid = conn.execute(sa.text(f'SELECT Find_SRID(:s, :t, \'geometry\')'), {"s": ws.schema, "t": row.table})
+        srid = conn.execute(sa.text("SELECT Find_SRID(:s, :t, 'geometry')"), {"s": ws.schema, "t": row.table})
         assert srid.scalar() == 4326
 
 
 def test_postgis_unreachable_database_is_one_clear_error():
     ws = PostGISWorkspace("postgresql://nobody:secret@/atlas?host=/nonexistent&port=1", user="alice")
-    with pytest.raises(LayerError, match=r"workspace 'postgresql\+psycopg://nobody:\*\*\*@/atlas.*cannot be reached"):
+    with pytest.raises(
+        LayerError, match=r"workspace 'postgresql\+psycopg://nobody:\*\*\*@/atlas.*cannot be reached"
+    ):
         ws.names()

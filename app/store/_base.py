@@ -29,7 +29,16 @@ logger = logging.getLogger(__name__)
 #: Kinds of saved layers.
 KINDS: tuple[str, ...] = ("import", "candidates", "analysis")
 #: Columns of :meth:`BaseWorkspace.index`, in order.
-INDEX_COLUMNS: tuple[str, ...] = ("name", "kind", "source", "saved_at", "features", "owner", "shared", "title")
+INDEX_COLUMNS: tuple[str, ...] = (
+    "name",
+    "kind",
+    "source",
+    "saved_at",
+    "features",
+    "owner",
+    "shared",
+    "title",
+)
 #: Longest layer name, in characters.
 MAX_NAME_CHARS = 200
 #: What the user runs to find and fix a damaged workspace.
@@ -56,7 +65,7 @@ class Row:
         return {c: getattr(self, c) for c in INDEX_COLUMNS}
 
 
-class TableGone(Exception):  # noqa: N818 (internal signal, never reaches a caller)
+class TableGone(Exception):
     """A layer's table vanished while it was read (replaced or deleted by another writer meanwhile)."""
 
 
@@ -100,8 +109,10 @@ def plain_frame(gdf: gpd.GeoDataFrame, *, name: str) -> gpd.GeoDataFrame:
         if column == "geometry" or frame[column].dtype != object:
             continue
         values = frame[column].dropna()
-        if len(values) and not all(isinstance(v, str) for v in values) and not all(
-            isinstance(v, bool) for v in values
+        if (
+            len(values)
+            and not all(isinstance(v, str) for v in values)
+            and not all(isinstance(v, bool) for v in values)
         ):
             frame[column] = frame[column].map(lambda v: v if v is None or isinstance(v, str) else str(v))
     return frame.reset_index(drop=True)
@@ -195,11 +206,15 @@ class BaseWorkspace(abc.ABC):
             msg = f"name: {name!r} cannot be a workspace layer name (it is empty)"
             raise LayerError(msg)
         if len(name) > MAX_NAME_CHARS:
-            msg = f"name: {name[:40]!r}... is {len(name)} characters long; at most {MAX_NAME_CHARS} are allowed"
+            msg = (
+                f"name: {name[:40]!r}... is {len(name)} characters long; at most {MAX_NAME_CHARS} are allowed"
+            )
             raise LayerError(msg)
         control = [c for c in name if unicodedata.category(c) in ("Cc", "Cs")]
         if control:
-            msg = f"name: {name!r} cannot be a workspace layer name (it holds control character {control[0]!r})"
+            msg = (
+                f"name: {name!r} cannot be a workspace layer name (it holds control character {control[0]!r})"
+            )
             raise LayerError(msg)
         if self.is_reserved(name):
             msg = (

@@ -10,7 +10,8 @@ Layout of the file
 ``workspace_state``
     One row: ``generation``, raised by every committed change (the cache key of readers).
 ``ws_<hex>``
-    One standard GeoPackage feature table per layer (with its R-tree index), never changed once written:
+    One standard GeoPackage feature table per layer (with its R-tree index up to
+    :data:`app.store._gpkg_sql.RTREE_MAX_FEATURES` features), never changed once written:
     replacing a layer writes a new table.
 
 How a write stays whole
@@ -73,9 +74,17 @@ _INDEX_DDL = (
     "shared BOOLEAN, title TEXT, column_names TEXT)"
 )
 #: Columns added to an index written by earlier versions (one GeoPackage layer per name, no owners).
-_LEGACY_ADDED = {"table_name": "TEXT", "owner": "TEXT", "shared": "BOOLEAN", "title": "TEXT", "column_names": "TEXT"}
+_LEGACY_ADDED = {
+    "table_name": "TEXT",
+    "owner": "TEXT",
+    "shared": "BOOLEAN",
+    "title": "TEXT",
+    "column_names": "TEXT",
+}
 #: Bytes the WAL file is cut back to after a large write.
 _WAL_LIMIT_BYTES = 64 * 1024 * 1024
+#: Page cache of a write transaction, KiB (large layers write faster with a larger cache).
+_CACHE_KIB = 64 * 1024
 
 _q = _gpkg_sql.q
 
@@ -190,7 +199,9 @@ class Workspace(BaseWorkspace):
             if isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text):
                 msg = f"workspace {self.location}: busy ({text}); try again"
                 raise WorkspaceBusy(msg) from None
-            if write and not any(k in text for k in ("malformed", "not a database", "no such table: workspace")):
+            if write and not any(
+                k in text for k in ("malformed", "not a database", "no such table: workspace")
+            ):
                 msg = f"workspace {self.location}: could not be written ({text}); it is unchanged"
                 raise LayerError(msg) from None
             raise self._damaged(exc) from None
@@ -204,6 +215,7 @@ class Workspace(BaseWorkspace):
         """One write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), rolled back when the block raises."""
         with self._connect(write=True) as conn:
             conn.execute(f"PRAGMA journal_size_limit = {_WAL_LIMIT_BYTES}")
+            conn.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
             conn.execute("BEGIN IMMEDIATE")
             yield conn
             conn.execute("COMMIT")
@@ -219,7 +231,9 @@ class Workspace(BaseWorkspace):
     def _select(self, conn: sqlite3.Connection, where: str = "", params: tuple[Any, ...] = ()) -> list[Row]:
         columns = set(self._columns(conn, INDEX))
         if not columns:
-            msg = f"workspace {self.location}: not a Mineral Atlas workspace (no {INDEX} table); {REPAIR_HINT}"
+            msg = (
+                f"workspace {self.location}: not a Mineral Atlas workspace (no {INDEX} table); {REPAIR_HINT}"
+            )
             raise WorkspaceDamaged(msg)
 
         def col(name: str, default: str) -> str:
@@ -573,7 +587,9 @@ class Workspace(BaseWorkspace):
         fixes = []
         for r in found["missing"]:
             conn.execute(f"DELETE FROM {INDEX} WHERE name = ?", (r.name,))
-            fixes.append(f"removed layer {r.name!r} (owner {r.owner!r}) from the index: its table was missing")
+            fixes.append(
+                f"removed layer {r.name!r} (owner {r.owner!r}) from the index: its table was missing"
+            )
         names = {r[0] for r in conn.execute(f"SELECT name FROM {INDEX}")}
         for table in found["orphans"]:
             # a save is one transaction, so a table without its row lost the row to some damage: keep it

@@ -31,6 +31,10 @@ GEOM = "geom"
 #: Primary key column of the tables written here.
 FID = "fid"
 RTREE_EXTENSION = "http://www.geopackage.org/spec120/#extension_rtree"
+#: Layers with more features than this get no R-tree: SQLite builds one by single inserts, about 10 s for
+#: 450,000 points, all of it while every other writer waits. The workspace itself never uses the index
+#: (it reads whole layers); GDAL and QGIS read a GeoPackage layer without one as usual.
+RTREE_MAX_FEATURES = 100_000
 #: Envelope sizes by the flags' envelope contents indicator (GeoPackage 1.4, 2.1.3.1.1).
 _ENVELOPE_BYTES = {0: 0, 1: 32, 2: 48, 3: 48, 4: 64}
 _TYPE_NAMES = {
@@ -79,9 +83,30 @@ def create_skeleton(conn: sqlite3.Connection) -> None:
     conn.executemany(
         "INSERT INTO gpkg_spatial_ref_sys VALUES (?, ?, ?, ?, ?, ?)",
         [
-            ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", "undefined cartesian coordinate reference system"),
-            ("Undefined geographic SRS", 0, "NONE", 0, "undefined", "undefined geographic coordinate reference system"),
-            ("WGS 84 geodetic", 4326, "EPSG", 4326, wgs84, "longitude/latitude coordinates in decimal degrees"),
+            (
+                "Undefined cartesian SRS",
+                -1,
+                "NONE",
+                -1,
+                "undefined",
+                "undefined cartesian coordinate reference system",
+            ),
+            (
+                "Undefined geographic SRS",
+                0,
+                "NONE",
+                0,
+                "undefined",
+                "undefined geographic coordinate reference system",
+            ),
+            (
+                "WGS 84 geodetic",
+                4326,
+                "EPSG",
+                4326,
+                wgs84,
+                "longitude/latitude coordinates in decimal degrees",
+            ),
         ],
     )
 
@@ -121,6 +146,9 @@ def encode(geoms: np.ndarray, *, srs_id: int) -> list[bytes | None]:
 
 def decode(blobs: Sequence[bytes | None], *, table: str) -> np.ndarray:
     """Shapely geometries of GeoPackage geometry blobs."""
+    fast = _decode_points(blobs)
+    if fast is not None:
+        return fast
     wkb: list[bytes | None] = []
     for blob in blobs:
         if blob is None:
@@ -134,6 +162,32 @@ def decode(blobs: Sequence[bytes | None], *, table: str) -> np.ndarray:
             raise LayerError(msg)
         wkb.append(blob[8 + _ENVELOPE_BYTES[envelope] :])
     return shapely.from_wkb(np.array(wkb, dtype=object))
+
+
+#: A 2D point as written here: header (no envelope, little-endian), then little-endian ISO WKB.
+_POINT_BLOB = np.dtype(
+    [("magic", "S2"), ("version", "u1"), ("flags", "u1"), ("srs", "<i4"), ("order", "u1"), ("type", "<u4"),
+     ("x", "<f8"), ("y", "<f8")]
+)  # fmt: skip
+
+
+def _decode_points(blobs: Sequence[bytes | None]) -> np.ndarray | None:
+    """2D points decoded straight from their bytes (ten times faster than WKB parsing), else None."""
+    if not blobs or any(b is None or len(b) != _POINT_BLOB.itemsize for b in blobs):
+        return None
+    records = np.frombuffer(b"".join(blobs), dtype=_POINT_BLOB)
+    if not (
+        (records["magic"] == b"GP").all()
+        and (records["flags"] & 0b1110_1111 == 1).all()
+        and (records["order"] == 1).all()
+        and (records["type"] == 1).all()
+    ):
+        return None
+    points = shapely.points(records["x"], records["y"])
+    empty = (records["flags"] & 0b1_0000).astype(bool)
+    if empty.any():
+        points[empty] = shapely.Point()
+    return points
 
 
 # ----------------------------------------------------------------------------- columns
@@ -183,31 +237,45 @@ def _values(series: pd.Series, sql_type: str) -> list[Any]:
 def _rtree_triggers(t: str, c: str) -> list[str]:
     """The R-tree triggers of GeoPackage 1.4 (F.3), as GDAL writes them."""
     r = q(f"rtree_{t}_{c}")
-    T, C, F = q(t), q(c), q(FID)  # noqa: N806 (names as in the standard's text)
+    T, C, F = q(t), q(c), q(FID)
 
     def name(suffix: str) -> str:
         return q(f"rtree_{t}_{c}_{suffix}")
 
     bbox = f"ST_MinX(NEW.{C}), ST_MaxX(NEW.{C}), ST_MinY(NEW.{C}), ST_MaxY(NEW.{C})"
     return [
-        f"CREATE TRIGGER {name('insert')} AFTER INSERT ON {T} WHEN (new.{C} NOT NULL AND NOT ST_IsEmpty(NEW.{C})) "
-        f"BEGIN INSERT OR REPLACE INTO {r} VALUES (NEW.{F}, {bbox}); END",
-        f"CREATE TRIGGER {name('update6')} AFTER UPDATE OF {C} ON {T} WHEN OLD.{F} = NEW.{F} AND "
-        f"(NEW.{C} NOTNULL AND NOT ST_IsEmpty(NEW.{C})) AND (OLD.{C} NOTNULL AND NOT ST_IsEmpty(OLD.{C})) "
-        f"BEGIN UPDATE {r} SET minx = ST_MinX(NEW.{C}), maxx = ST_MaxX(NEW.{C}), miny = ST_MinY(NEW.{C}), "
-        f"maxy = ST_MaxY(NEW.{C}) WHERE id = NEW.{F}; END",
-        f"CREATE TRIGGER {name('update7')} AFTER UPDATE OF {C} ON {T} WHEN OLD.{F} = NEW.{F} AND "
-        f"(NEW.{C} NOTNULL AND NOT ST_IsEmpty(NEW.{C})) AND (OLD.{C} ISNULL OR ST_IsEmpty(OLD.{C})) "
-        f"BEGIN INSERT INTO {r} VALUES (NEW.{F}, {bbox}); END",
-        f"CREATE TRIGGER {name('update2')} AFTER UPDATE OF {C} ON {T} WHEN OLD.{F} = NEW.{F} AND "
-        f"(NEW.{C} ISNULL OR ST_IsEmpty(NEW.{C})) BEGIN DELETE FROM {r} WHERE id = OLD.{F}; END",
-        f"CREATE TRIGGER {name('update5')} AFTER UPDATE ON {T} WHEN OLD.{F} != NEW.{F} AND "
-        f"(NEW.{C} NOTNULL AND NOT ST_IsEmpty(NEW.{C})) BEGIN DELETE FROM {r} WHERE id = OLD.{F}; "
-        f"INSERT OR REPLACE INTO {r} VALUES (NEW.{F}, {bbox}); END",
-        f"CREATE TRIGGER {name('update4')} AFTER UPDATE ON {T} WHEN OLD.{F} != NEW.{F} AND "
-        f"(NEW.{C} ISNULL OR ST_IsEmpty(NEW.{C})) BEGIN DELETE FROM {r} WHERE id IN (OLD.{F}, NEW.{F}); END",
-        f"CREATE TRIGGER {name('delete')} AFTER DELETE ON {T} WHEN old.{C} NOT NULL "
-        f"BEGIN DELETE FROM {r} WHERE id = OLD.{F}; END",
+        (
+            f"CREATE TRIGGER {name('insert')} AFTER INSERT ON {T} WHEN (new.{C} NOT NULL AND NOT ST_IsEmpty(NEW.{C})) "
+            f"BEGIN INSERT OR REPLACE INTO {r} VALUES (NEW.{F}, {bbox}); END"
+        ),
+        (
+            f"CREATE TRIGGER {name('update6')} AFTER UPDATE OF {C} ON {T} WHEN OLD.{F} = NEW.{F} AND "
+            f"(NEW.{C} NOTNULL AND NOT ST_IsEmpty(NEW.{C})) AND (OLD.{C} NOTNULL AND NOT ST_IsEmpty(OLD.{C})) "
+            f"BEGIN UPDATE {r} SET minx = ST_MinX(NEW.{C}), maxx = ST_MaxX(NEW.{C}), miny = ST_MinY(NEW.{C}), "
+            f"maxy = ST_MaxY(NEW.{C}) WHERE id = NEW.{F}; END"
+        ),
+        (
+            f"CREATE TRIGGER {name('update7')} AFTER UPDATE OF {C} ON {T} WHEN OLD.{F} = NEW.{F} AND "
+            f"(NEW.{C} NOTNULL AND NOT ST_IsEmpty(NEW.{C})) AND (OLD.{C} ISNULL OR ST_IsEmpty(OLD.{C})) "
+            f"BEGIN INSERT INTO {r} VALUES (NEW.{F}, {bbox}); END"
+        ),
+        (
+            f"CREATE TRIGGER {name('update2')} AFTER UPDATE OF {C} ON {T} WHEN OLD.{F} = NEW.{F} AND "
+            f"(NEW.{C} ISNULL OR ST_IsEmpty(NEW.{C})) BEGIN DELETE FROM {r} WHERE id = OLD.{F}; END"
+        ),
+        (
+            f"CREATE TRIGGER {name('update5')} AFTER UPDATE ON {T} WHEN OLD.{F} != NEW.{F} AND "
+            f"(NEW.{C} NOTNULL AND NOT ST_IsEmpty(NEW.{C})) BEGIN DELETE FROM {r} WHERE id = OLD.{F}; "
+            f"INSERT OR REPLACE INTO {r} VALUES (NEW.{F}, {bbox}); END"
+        ),
+        (
+            f"CREATE TRIGGER {name('update4')} AFTER UPDATE ON {T} WHEN OLD.{F} != NEW.{F} AND "
+            f"(NEW.{C} ISNULL OR ST_IsEmpty(NEW.{C})) BEGIN DELETE FROM {r} WHERE id IN (OLD.{F}, NEW.{F}); END"
+        ),
+        (
+            f"CREATE TRIGGER {name('delete')} AFTER DELETE ON {T} WHEN old.{C} NOT NULL "
+            f"BEGIN DELETE FROM {r} WHERE id = OLD.{F}; END"
+        ),
     ]
 
 
@@ -215,6 +283,8 @@ def write_table(
     conn: sqlite3.Connection, table: str, frame: gpd.GeoDataFrame, *, description: str
 ) -> dict[str, str] | None:
     """Create feature table ``table`` holding ``frame`` (EPSG:4326), inside the caller's transaction.
+
+    With an R-tree spatial index up to :data:`RTREE_MAX_FEATURES` features.
 
     Returns the mapping stored -> original of the column names that had to be renamed, or None.
     """
@@ -228,7 +298,9 @@ def write_table(
     geometry_type = names.pop() if len(names) == 1 else "GEOMETRY"
     has_z = shapely.has_z(geoms[type_ids >= 0]) if len(geoms) else np.array([], dtype=bool)
     z = 0 if not has_z.any() else 1 if has_z.all() else 2
-    columns = ", ".join([f"{q(FID)} INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL", f"{q(GEOM)} {geometry_type}"])
+    columns = ", ".join(
+        [f"{q(FID)} INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL", f"{q(GEOM)} {geometry_type}"]
+    )
     columns += "".join(f", {q(s)} {t}" for s, t in zip(stored, types, strict=True))
     conn.execute(f"CREATE TABLE {q(table)} ({columns})")
     blobs = encode(geoms, srs_id=4326)
@@ -252,6 +324,8 @@ def write_table(
     conn.execute(
         "INSERT INTO gpkg_geometry_columns VALUES (?, ?, ?, 4326, ?, 0)", (table, GEOM, geometry_type, z)
     )
+    if len(frame) > RTREE_MAX_FEATURES:
+        return mapping
     rtree = f"rtree_{table}_{GEOM}"
     conn.execute(f"CREATE VIRTUAL TABLE {q(rtree)} USING rtree(id, minx, maxx, miny, maxy)")
     ids = np.flatnonzero(usable) + 1
@@ -287,16 +361,21 @@ def read_table(conn: sqlite3.Connection, table: str) -> gpd.GeoDataFrame:
     crs = "EPSG:4326"
     if srs_id not in (4326, 0, -1):
         org = conn.execute(
-            "SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys WHERE srs_id = ?", (srs_id,)
+            "SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys WHERE srs_id = ?",
+            (srs_id,),
         ).fetchone()
         if org and org[0].upper() == "EPSG":
             crs = f"EPSG:{org[1]}"
     pk = next((name for _, name, decl, _, _, is_pk in info if is_pk and "INT" in decl.upper()), None)
-    attributes = [(name, (decl or "").upper()) for _, name, decl, _, _, _ in info if name not in (pk, geom_column)]
+    attributes = [
+        (name, (decl or "").upper()) for _, name, decl, _, _, _ in info if name not in (pk, geom_column)
+    ]
     selected = ", ".join(q(c) for c in ([geom_column] if geom_column else []) + [a for a, _ in attributes])
     order = f" ORDER BY {q(pk)}" if pk else ""
     rows = conn.execute(f"SELECT {selected or 'NULL'} FROM {q(table)}{order}").fetchall()
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in range(len(attributes) + bool(geom_column))]
+    columns = (
+        list(zip(*rows, strict=True)) if rows else [() for _ in range(len(attributes) + bool(geom_column))]
+    )
     geoms = decode(columns[0], table=table) if geom_column else np.full(len(rows), None, dtype=object)
     data = {}
     for (name, decl), values in zip(attributes, columns[1:] if geom_column else columns, strict=True):
@@ -305,13 +384,17 @@ def read_table(conn: sqlite3.Connection, table: str) -> gpd.GeoDataFrame:
 
 
 def _typed(values: list[Any], decl: str) -> pd.Series:
-    has_null = any(v is None for v in values)
+    """A column read back with the type it was written with (numbers with gaps become floats)."""
+    series = pd.Series(values, dtype=object)
     if decl == "BOOLEAN":
-        return pd.Series([None if v is None else bool(v) for v in values], dtype=object if has_null else bool)
-    if "INT" in decl and all(isinstance(v, int) or v is None for v in values):
-        return pd.Series(values, dtype="float64" if has_null else "int64")
-    if any(k in decl for k in ("REAL", "FLOA", "DOUB")) and all(
-        isinstance(v, (int, float)) or v is None for v in values
-    ):
-        return pd.Series([np.nan if v is None else v for v in values], dtype="float64")
-    return pd.Series(values, dtype=object)
+        nulls = series.isna()
+        series = series.map(lambda v: None if v is None else bool(v))
+        return series if nulls.any() else series.astype(bool)
+    if "INT" in decl or any(k in decl for k in ("REAL", "FLOA", "DOUB")):
+        inferred = pd.api.types.infer_dtype(series, skipna=True)
+        if inferred in ("integer", "floating", "mixed-integer-float", "empty"):
+            numbers = pd.to_numeric(series)
+            if "INT" in decl and inferred == "integer" and not series.isna().any():
+                return numbers.astype("int64")
+            return numbers.astype("float64")
+    return series

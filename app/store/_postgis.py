@@ -219,7 +219,9 @@ class PostGISWorkspace(BaseWorkspace):
                 )
                 raise LayerError(msg) from None
         prep = self.engine.dialect.identifier_preparer
-        if not conn.execute(sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": self.schema}).scalar():
+        if not conn.execute(
+            sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": self.schema}
+        ).scalar():
             conn.execute(sa.text(f"CREATE SCHEMA {prep.quote_identifier(self.schema)}"))
         conn.execute(
             sa.text(
@@ -262,7 +264,12 @@ class PostGISWorkspace(BaseWorkspace):
         )
 
     def _select(
-        self, conn: Connection, where: str = "", params: dict[str, Any] | None = None, *, for_update: bool = False
+        self,
+        conn: Connection,
+        where: str = "",
+        params: dict[str, Any] | None = None,
+        *,
+        for_update: bool = False,
     ) -> list[Row]:
         if not self._exists(conn, INDEX):
             return []
@@ -376,7 +383,9 @@ class PostGISWorkspace(BaseWorkspace):
                 "title": title,
                 "column_names": json.dumps(mapping) if mapping else None,
             }
-            placeholders = {k: "CAST(:column_names AS jsonb)" if k == "column_names" else f":{k}" for k in values}
+            placeholders = {
+                k: "CAST(:column_names AS jsonb)" if k == "column_names" else f":{k}" for k in values
+            }
             if row is None:
                 conn.execute(
                     sa.text(
@@ -468,7 +477,9 @@ class PostGISWorkspace(BaseWorkspace):
             names = {r.name for r in self._select(conn)}
             for r in found["missing"]:
                 conn.execute(sa.text(f"DELETE FROM {self._q(INDEX)} WHERE name = :n"), {"n": r.name})
-                fixes.append(f"removed layer {r.name!r} (owner {r.owner!r}) from the index: its table was missing")
+                fixes.append(
+                    f"removed layer {r.name!r} (owner {r.owner!r}) from the index: its table was missing"
+                )
             for table in found["orphans"]:
                 # DDL is transactional here, so no save leaves a table behind: keep it as a layer
                 base, n = f"recovered {table}", 1
@@ -483,11 +494,23 @@ class PostGISWorkspace(BaseWorkspace):
                         f"INSERT INTO {self._q(INDEX)} (name, table_name, kind, source, saved_at, features, "
                         "owner, shared, title) VALUES (:n, :t, 'import', :src, :at, :c, :o, false, :n)"
                     ),
-                    {"n": name, "t": table, "src": f"recovered table {table}", "at": now_iso(), "c": count, "o": LOCAL_USER},
+                    {
+                        "n": name,
+                        "t": table,
+                        "src": f"recovered table {table}",
+                        "at": now_iso(),
+                        "c": count,
+                        "o": LOCAL_USER,
+                    },
                 )
-                fixes.append(f"listed table {table!r} again as layer {name!r} (owner {LOCAL_USER!r}, not shared)")
+                fixes.append(
+                    f"listed table {table!r} again as layer {name!r} (owner {LOCAL_USER!r}, not shared)"
+                )
             for r, n in found["counts"]:
-                conn.execute(sa.text(f"UPDATE {self._q(INDEX)} SET features = :c WHERE name = :n"), {"c": n, "n": r.name})
+                conn.execute(
+                    sa.text(f"UPDATE {self._q(INDEX)} SET features = :c WHERE name = :n"),
+                    {"c": n, "n": r.name},
+                )
                 fixes.append(f"layer {r.name!r}: corrected the feature count from {r.features} to {n}")
             for r in found["reserved"]:
                 new, k = f"{r.name} (saved)", 1
