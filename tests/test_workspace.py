@@ -292,6 +292,22 @@ def test_concurrent_writers_lose_nothing(make_ws):
     assert ws.check() == []
 
 
+def test_threads_of_one_server_lose_nothing(make_ws):
+    # the app serves every session from threads of one process: 4 threads x 10 saves
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(worker: int) -> None:
+        ws = make_ws(f"user{worker}", lock_timeout_s=120)
+        for j in range(10):
+            ws.save(f"t{worker}-{j}", _points(j % 3 + 1), shared=True)
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(run, range(4)))
+    ws = make_ws("reader")
+    assert sorted(ws.names()) == sorted(f"t{w}-{j}" for w in range(4) for j in range(10))
+    assert ws.check() == []
+
+
 def test_open_workspace_picks_the_backend(monkeypatch, private_workspace, request):
     monkeypatch.delenv("MINERAL_ATLAS_DATABASE_URL", raising=False)
     ws = open_workspace(user="alice")

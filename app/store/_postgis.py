@@ -151,6 +151,9 @@ class PostGISWorkspace(BaseWorkspace):
                 yield conn
         except sa.exc.DBAPIError as exc:
             raise self._error(exc, name=name) from None
+        except sa.exc.TimeoutError as exc:  # every pooled connection in use for longer than the pool waits
+            msg = f"workspace {self.location}: busy (no free database connection: {exc}); try again"
+            raise WorkspaceBusy(msg) from None
 
     def _exists(self, conn: Connection, table: str) -> bool:
         return conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": self._q(table)}).scalar()
