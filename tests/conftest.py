@@ -12,11 +12,11 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import _postgis
 import geopandas as gpd
 import pytest
 import shapely
 
-import _postgis
 from geo.settings import DATA_DIR, PROJECT_DIR
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -86,11 +86,21 @@ def test_frames_are_stored_in_wgs84_with_their_columns(make_ws):
     metric["<b>note</b>"] = ["<script>alert(1)</script>", "Lohum — Greater Noida", None]
     metric["x" * 80] = [1.5, 2.5, None]  # longer than PostgreSQL's 63-byte identifiers
     metric["mixed"] = ["a", 3, None]
+    metric["checked"] = [True, None, False]
     ws.save("metric", metric)
     back = ws.load("metric")
     assert back.crs.equals("EPSG:4326")
     assert back.geometry.x.round(9).tolist() == [80.0, 80.01, 80.02]
-    assert [c for c in back.columns if c != "geometry"] == ["name", "rank", "<b>note</b>", "x" * 80, "mixed"]
+    assert [c for c in back.columns if c != "geometry"] == [
+        "name",
+        "rank",
+        "<b>note</b>",
+        "x" * 80,
+        "mixed",
+        "checked",
+    ]
+    assert back["checked"].tolist()[0] is True and back["checked"].tolist()[2] is False
+    assert pd.isna(back["checked"].tolist()[1])
     assert back["<b>note</b>"].tolist()[:2] == ["<script>alert(1)</script>", "Lohum — Greater Noida"]
     assert back["mixed"].tolist()[:2] == ["a", "3"]
     with pytest.raises(CRSError):

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo._errors import LayerError, LayerPermissionError, WorkspaceDamaged
@@ -90,7 +91,7 @@ def plain_frame(gdf: gpd.GeoDataFrame, *, name: str) -> gpd.GeoDataFrame:
     """``gdf`` as a workspace stores it: EPSG:4326, columns as text names, values every store can hold.
 
     Lists and dicts become JSON text, dates ISO text (:func:`geo.export.plain_properties`); a text
-    column holding some numbers too is stored as text. The geometry column is called ``geometry``.
+    column holding some numbers too is stored as text; true/false values with gaps stay booleans. The geometry column is called ``geometry``.
     """
     if not isinstance(gdf, gpd.GeoDataFrame):
         msg = f"layer {name!r}: expected a GeoDataFrame, got {type(gdf).__name__}"
@@ -109,11 +110,9 @@ def plain_frame(gdf: gpd.GeoDataFrame, *, name: str) -> gpd.GeoDataFrame:
         if column == "geometry" or frame[column].dtype != object:
             continue
         values = frame[column].dropna()
-        if (
-            len(values)
-            and not all(isinstance(v, str) for v in values)
-            and not all(isinstance(v, bool) for v in values)
-        ):
+        if len(values) and all(isinstance(v, (bool, np.bool_)) for v in values):
+            frame[column] = frame[column].astype("boolean" if len(values) < len(frame) else bool)
+        elif len(values) and not all(isinstance(v, str) for v in values):
             frame[column] = frame[column].map(lambda v: v if v is None or isinstance(v, str) else str(v))
     return frame.reset_index(drop=True)
 

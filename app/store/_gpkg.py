@@ -400,10 +400,16 @@ class Workspace(BaseWorkspace):
                 upgraded = self._upgrade(conn)
                 self._bump(conn)
                 conn.execute("COMMIT")
-                conn.execute("PRAGMA journal_mode=WAL")
                 for line in upgraded:
                     logger.warning("workspace %s: %s", self.location, line)
                 done += upgraded
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                try:  # readers that never wait; needs a moment without readers, so tried on every write
+                    conn.execute("PRAGMA journal_mode=WAL")
+                except sqlite3.OperationalError as exc:
+                    logger.info(
+                        "workspace %s: stays in rollback-journal mode for now (%s)", self.location, exc
+                    )
         return done
 
     @staticmethod
