@@ -28,7 +28,7 @@ chromium:
 	@[ -x $(CHROMIUM) ] || { echo "make: $(CHROMIUM) is missing after apt-get install chromium" >&2; exit 1; }
 
 # Debian's PostgreSQL 15 + PostGIS 3 for the workspace tests on PostGIS: the tests start a throwaway
-# cluster of their own (initdb in a temporary folder, its own socket and port); no service is enabled
+# cluster of their own (initdb in a temporary folder, its own socket and port)
 postgis:
 	@[ -x $(PG_BIN)/initdb ] && [ -f $(POSTGIS_CONTROL) ] || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql-15 postgresql-15-postgis-3 >/dev/null; }
 	@[ -x $(PG_BIN)/initdb ] && [ -f $(POSTGIS_CONTROL) ] || { echo "make: $(PG_BIN)/initdb or $(POSTGIS_CONTROL) is missing after apt-get install postgresql-15 postgresql-15-postgis-3" >&2; exit 1; }
