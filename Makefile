@@ -4,10 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
+PG_BIN := /usr/lib/postgresql/15/bin
+POSTGIS_CONTROL := /usr/share/postgresql/15/extension/postgis.control
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test check bench screenshot chromium clean
+.PHONY: install run test check bench screenshot chromium postgis clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +27,12 @@ chromium:
 	@[ -x $(CHROMIUM) ] || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 	@[ -x $(CHROMIUM) ] || { echo "make: $(CHROMIUM) is missing after apt-get install chromium" >&2; exit 1; }
 
+# Debian's PostgreSQL 15 + PostGIS 3 for the workspace tests on PostGIS: the tests start a throwaway
+# cluster of their own (initdb in a temporary folder, its own socket and port)
+postgis:
+	@[ -x $(PG_BIN)/initdb ] && [ -f $(POSTGIS_CONTROL) ] || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql-15 postgresql-15-postgis-3 >/dev/null; }
+	@[ -x $(PG_BIN)/initdb ] && [ -f $(POSTGIS_CONTROL) ] || { echo "make: $(PG_BIN)/initdb or $(POSTGIS_CONTROL) is missing after apt-get install postgresql-15 postgresql-15-postgis-3" >&2; exit 1; }
+
 run: $(STAMP)
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true
 
@@ -36,7 +44,7 @@ check: $(STAMP)
 	$(BIN)/lint-imports
 
 # pytest exits 5 when it collects no test: make fails on it like on any other non-zero exit
-test: check $(STAMP) chromium
+test: check $(STAMP) chromium postgis
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

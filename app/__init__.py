@@ -9,4 +9,6 @@ sidebar     layer choice, filters, basemap and the user's data panel
 workflows   inputs -> engine -> result frame, written once for the pages and the CLI
 pages       one module per tab
 cli         the ``mineral-atlas`` command line
+identity    who is using the session (login, trusted proxy header, or the local user)
+store       the users' workspaces: GeoPackage (embedded) or PostGIS (teams)
 """

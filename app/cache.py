@@ -8,14 +8,15 @@ not hashed: a ``key`` argument identifies them.
 from __future__ import annotations
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 import streamlit as st
 
 import layers
 from app import workflows
+from app.store import BaseWorkspace, open_workspace
 from geo import InputError
 from geo.export import to_bytes
-from geo.workspace import Workspace
 
 #: Prefix of workspace layers offered as a region or as candidate sites.
 USER_LAYER = "layer: "
@@ -35,19 +36,30 @@ def export_bytes(_frame: gpd.GeoDataFrame, key: tuple[str, ...], fmt: str) -> by
     return to_bytes(_frame, fmt, layer_name=key[0], argument=key[0])
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def read_workspace(path: str, mtime_ns: int) -> tuple[gpd.pd.DataFrame, dict[str, gpd.GeoDataFrame]]:
-    """The workspace's index and layers; read again only when the file changes (``mtime_ns``)."""
-    workspace = Workspace(path)
-    return workspace.index(), workspace.load_all()
+def workspace(user: str) -> BaseWorkspace:
+    """The deployment's workspace as ``user`` sees it (GeoPackage, or PostGIS for a team)."""
+    return open_workspace(user=user)
 
 
-def workspace_snapshot() -> tuple[gpd.pd.DataFrame, dict[str, gpd.GeoDataFrame]]:
-    """The current workspace (empty when there is none yet)."""
-    path = Workspace().path
-    if not path.exists():
-        return gpd.pd.DataFrame(columns=["name", "kind", "source", "saved_at", "features"]), {}
-    return read_workspace(str(path), path.stat().st_mtime_ns)
+# shared by the sessions of one user, not copied per call: the pages only read the frames
+@st.cache_resource(show_spinner="Reading your workspace…", max_entries=16)
+def read_workspace(
+    location: str, user: str, version: int
+) -> tuple[pd.DataFrame, dict[str, gpd.GeoDataFrame]]:
+    """``user``'s view of the workspace at ``location``: index and layers, read once per ``version``."""
+    ws = workspace(user)
+    return ws.index(), ws.load_all()
+
+
+def workspace_snapshot(user: str) -> tuple[pd.DataFrame, dict[str, gpd.GeoDataFrame]]:
+    """``user``'s layers and the ones shared with them, as of the workspace's current version."""
+    ws = workspace(user)
+    return read_workspace(ws.location, user, ws.version())
+
+
+def workspace_key(user: str) -> tuple[str, int]:
+    """Identifies ``user``'s view of the workspace for the caches of analyses that read it."""
+    return user, workspace(user).version()
 
 
 @st.cache_data(show_spinner="Computing geodesic distances…", max_entries=32)
@@ -61,14 +73,14 @@ def nearest_result(
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)  # shared, not copied: nothing writes to it
-def grid_cells(region_code: str, resolution: int, version: int) -> gpd.GeoDataFrame:
-    """The H3 cell centres of a country or a workspace polygon layer (``version``: the workspace's)."""
+def grid_cells(region_code: str, resolution: int, version: tuple[str, int]) -> gpd.GeoDataFrame:
+    """The H3 cell centres of a country or a user's polygon layer (``version``: :func:`workspace_key`)."""
     from geo.siting import candidate_grid
 
     countries = load_layers()["countries"]
     if region_code.startswith(USER_LAYER):
         name = region_code.removeprefix(USER_LAYER)
-        saved = workspace_snapshot()[1]
+        saved = workspace_snapshot(version[0])[1]
         if name not in saved:
             msg = f"Region: the workspace layer {name!r} no longer exists"
             raise InputError(msg)
@@ -82,7 +94,7 @@ def grid_cells(region_code: str, resolution: int, version: int) -> gpd.GeoDataFr
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def criterion_values(
-    region_code: str, resolution: int, version: int, criterion: str, radius_km: float
+    region_code: str, resolution: int, version: tuple[str, int], criterion: str, radius_km: float
 ) -> gpd.pd.DataFrame:
     """One criterion over the grid, cached on its own: new weights re-rank without measuring again."""
     from geo.siting import measure
@@ -103,7 +115,7 @@ def scored_grid(
     competition: str,
     exclude_km: float,
     radius_km: float,
-    version: int = 0,
+    version: tuple[str, int] = ("", 0),
 ) -> gpd.GeoDataFrame:
     """The scored grid (cached by its parameters and the workspace ``version``)."""
     from geo.siting import RAW_COLUMNS, rank

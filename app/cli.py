@@ -6,7 +6,10 @@ layers                              list the layers with their feature counts
 export LAYER -o FILE                write a layer as RFC 7946 GeoJSON (``-o -`` for standard output)
 nearest SOURCE TARGET --k N [-o F]  k nearest targets of every source, as geodesic lines or a table
 import FILE [--name N]              read a user file into the workspace (GeoPackage)
-workspace [--delete NAME]           list the workspace's layers, or delete one
+workspace [--delete|--share|--unshare NAME | --check | --repair]
+                                    list the workspace's layers (yours and the shared ones), delete,
+                                    share or un-share one of yours, report or repair damage
+--user NAME (before the subcommand) whose workspace: default $MINERAL_ATLAS_USER, else 'local'
 export NAME --format gpkg -o FILE   also gpkg, parquet, csv, kml; NAME may be a workspace layer
 site-select --region IN --res 7 --weights ... -o F   scored H3 grid (every cell unless --top N);
                                     --engine dask [--scheduler tcp://HOST:8786 | local]
@@ -21,13 +24,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from geo import CRSError, ExportError, InputError, LayerError
-from geo.settings import ALLOCATION_TIME_LIMIT_S, DEFAULT_WEIGHTS, EXPORT_FORMATS, GEOJSON_PRECISION
+from geo.settings import (
+    ALLOCATION_TIME_LIMIT_S,
+    DEFAULT_WEIGHTS,
+    EXPORT_FORMATS,
+    GEOJSON_PRECISION,
+    LOCAL_USER,
+)
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -57,7 +67,9 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    _write(_load(args.layer), args.output, what=args.layer, precision=args.precision, fmt=args.format)
+    _write(
+        _load(args.layer, args.user), args.output, what=args.layer, precision=args.precision, fmt=args.format
+    )
     return 0
 
 
@@ -91,10 +103,10 @@ def _layer_name(what: str) -> str:
 class _UserLayers(Mapping[str, "gpd.GeoDataFrame"]):
     """The workspace's layers, read when asked for (the CLI opens the workspace only if it needs it)."""
 
-    def __init__(self) -> None:
-        from geo.workspace import Workspace
+    def __init__(self, user: str) -> None:
+        from app.store import open_workspace
 
-        self._workspace = Workspace()
+        self._workspace = open_workspace(user=user)
 
     def __getitem__(self, name: str) -> gpd.GeoDataFrame:
         if name not in self._workspace.names():
@@ -129,20 +141,21 @@ class _Builtin(Mapping[str, "gpd.GeoDataFrame"]):
         return len(layers.names())
 
 
-def _load(name: str) -> gpd.GeoDataFrame:
-    """A built-in layer, else a workspace layer of that name."""
+def _load(name: str, user: str) -> gpd.GeoDataFrame:
+    """A built-in layer, else a layer of ``user``'s workspace (their own or one shared with them)."""
     from app.workflows import lookup_layer
 
-    return lookup_layer(name, _Builtin(), _UserLayers())
+    return lookup_layer(name, _Builtin(), _UserLayers(user))
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from app.store import open_workspace
     from geo.io import read_layer
-    from geo.workspace import Workspace
 
     gdf = read_layer(args.file, swap_xy=args.swap_xy, encoding=args.encoding)
-    name = args.name or gdf.attrs["name"]
-    Workspace().save(name, gdf, kind="import", source=Path(args.file).name)
+    ws = open_workspace(user=args.user)
+    name = args.name or ws.unique_name(gdf.attrs["name"])  # an explicit --name may replace one's own
+    ws.save(name, gdf, kind="import", source=Path(args.file).name, shared=args.share)
     for repair in gdf.attrs.get("repairs", []):
         sys.stderr.write(f"{PROG}: repaired {repair}\n")
     sys.stderr.write(f"{PROG}: imported {len(gdf)} features into the workspace as {name!r}\n")
@@ -150,14 +163,34 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_workspace(args: argparse.Namespace) -> int:
-    from geo.workspace import Workspace
+    from app.store import open_workspace
 
-    workspace = Workspace()
+    ws = open_workspace(user=args.user)
+    if args.check:
+        problems = ws.check()
+        for problem in problems:
+            sys.stdout.write(f"{problem}\n")
+        sys.stderr.write(
+            f"{PROG}: {len(problems)} problem{'s' if len(problems) != 1 else ''} in {ws.location}"
+            + ("; run 'mineral-atlas workspace --repair'\n" if problems else "\n")
+        )
+        return 1 if problems else 0
+    if args.repair:
+        fixed = ws.repair()
+        for item in fixed:
+            sys.stdout.write(f"{item}\n")
+        sys.stderr.write(f"{PROG}: repaired {len(fixed)} problem{'s' if len(fixed) != 1 else ''}\n")
+        return 0
     if args.delete:
-        workspace.delete(args.delete)
+        ws.delete(args.delete)
         sys.stderr.write(f"{PROG}: deleted {args.delete!r} from the workspace\n")
         return 0
-    sys.stdout.write(workspace.index().to_csv(sep="\t", index=False))
+    if args.share or args.unshare:
+        ws.share(args.share or args.unshare, bool(args.share))
+        what = "shared with the team" if args.share else "made private"
+        sys.stderr.write(f"{PROG}: {args.share or args.unshare!r} {what}\n")
+        return 0
+    sys.stdout.write(ws.index().to_csv(sep="\t", index=False))
     return 0
 
 
@@ -165,9 +198,9 @@ def _cmd_nearest(args: argparse.Namespace) -> int:
     import layers
     from geo.proximity import nearest, nearest_lines
 
-    sources = layers.by_id(_load(args.source_layer))
+    sources = layers.by_id(_load(args.source_layer, args.user))
     targets = layers.analysis_targets(
-        layers.by_id(_load(args.target_layer)),
+        layers.by_id(_load(args.target_layer, args.user)),
         include_placeholders=args.include_approximate,
         include_venues=args.include_venues,
     )
@@ -202,12 +235,12 @@ def _parse_weights(text: str) -> dict[str, float]:
     return weights
 
 
-def _region(code: str) -> gpd.GeoDataFrame:
+def _region(code: str, user: str) -> gpd.GeoDataFrame:
     """A country (ISO 3166-1 alpha-2, from the countries layer) or a workspace polygon layer."""
     import layers
     from app.workflows import region_frame
 
-    return region_frame(code, layers.load("countries"), _UserLayers(), argument="--region")
+    return region_frame(code, layers.load("countries"), _UserLayers(user), argument="--region")
 
 
 @contextlib.contextmanager
@@ -240,7 +273,7 @@ def _cmd_site_select(args: argparse.Namespace) -> int:
 
     weights = _parse_weights(args.weights)
     check_weights(weights)  # before the (long) grid work
-    cells = candidate_grid(_region(args.region), resolution=args.res, geometry="centre")
+    cells = candidate_grid(_region(args.region, args.user), resolution=args.res, geometry="centre")
     with _dask_client(args.scheduler):
         scored = suitability(
             cells,
@@ -263,13 +296,13 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     from app.workflows import allocate_sites
 
     candidates = layers.analysis_targets(
-        layers.by_id(_load(args.candidates)), include_placeholders=args.include_approximate
+        layers.by_id(_load(args.candidates, args.user)), include_placeholders=args.include_approximate
     )
     if args.spread:
         from geo.siting import spread_candidates
 
         candidates = spread_candidates(candidates, args.spread)
-    demand = layers.by_id(_load(args.demand))
+    demand = layers.by_id(_load(args.demand, args.user))
     fixed = [f for f in (args.fixed or "").split(",") if f]
     unknown = sorted(set(fixed) - set(candidates.index))
     if unknown:
@@ -383,7 +416,7 @@ def _cmd_corridor(args: argparse.Namespace) -> int:
         msg = f"ROUTE_ID: {args.route_id!r} is not a route; routes: {', '.join(routes['route_id'].unique())}"
         raise InputError(msg)
     line = join_legs(legs)
-    chosen = {name: _load(name) for name in args.layers.split(",")}
+    chosen = {name: _load(name, args.user) for name in args.layers.split(",")}
     result = corridor(line, chosen, width_km=args.width_km)
     summary = result.summary
     area = gpd.GeoDataFrame(
@@ -417,6 +450,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
         description="Mineral Atlas: battery and critical-minerals facilities, blocks, ports and demand.",
+    )
+    parser.add_argument(
+        "--user",
+        default=os.environ.get("MINERAL_ATLAS_USER") or LOCAL_USER,
+        help="whose workspace (default: $MINERAL_ATLAS_USER, else 'local')",
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p_layers = sub.add_parser("layers", help="list the layers with their feature counts")
@@ -465,9 +503,24 @@ def build_parser() -> argparse.ArgumentParser:
     p_import.add_argument("--name", help="layer name in the workspace (default: the file name)")
     p_import.add_argument("--swap-xy", action="store_true", help="swap lat/lon of every vertex")
     p_import.add_argument("--encoding", default="utf-8", help="text encoding of CSV/GeoJSON (default utf-8)")
+    p_import.add_argument("--share", action="store_true", help="share the layer with the team (read-only)")
     p_import.set_defaults(func=_cmd_import)
-    p_ws = sub.add_parser("workspace", help="list the workspace's layers, or delete one")
-    p_ws.add_argument("--delete", metavar="NAME", help="delete this layer")
+    p_ws = sub.add_parser(
+        "workspace", help="list the workspace's layers (default), delete, share, check or repair"
+    )
+    action = p_ws.add_mutually_exclusive_group()
+    action.add_argument("--list", action="store_true", help="list your layers and the shared ones (default)")
+    action.add_argument("--delete", metavar="NAME", help="delete one of your layers")
+    action.add_argument("--share", metavar="NAME", help="share one of your layers with the team (read-only)")
+    action.add_argument("--unshare", metavar="NAME", help="make one of your shared layers private again")
+    action.add_argument(
+        "--check", action="store_true", help="report damage (exit 1 when any); changes nothing"
+    )
+    action.add_argument(
+        "--repair",
+        action="store_true",
+        help="fix what --check reports (orphan tables listed again, stale temporary files removed)",
+    )
     p_ws.set_defaults(func=_cmd_workspace)
     p_site = sub.add_parser("site-select", help="score an H3 grid over a region by weighted criteria")
     p_site.add_argument(

@@ -8,13 +8,12 @@ import geopandas as gpd
 import streamlit as st
 
 import layers
-from app.cache import load_layers, workspace_snapshot
+from app.cache import load_layers, workspace, workspace_snapshot
 from app.context import PageContext
-from app.identity import current_user
+from app.identity import LOCAL_USER, current_user
 from app.widgets import md
 from geo import LayerError
 from geo.io import FORMATS, read_layer, split_by_geometry_type
-from geo.workspace import Workspace
 from layers import budget, user
 from layers.map import BASEMAPS
 
@@ -28,9 +27,11 @@ def build_context() -> PageContext:
         st.stop()
     who = current_user()
     st.sidebar.title("Mineral Atlas")
+    if who != LOCAL_USER:
+        st.sidebar.caption(f"Signed in as {md(who)}")
     panel = st.sidebar.container()
-    import_panel()
-    saved = workspace_layers()
+    import_panel(who)
+    saved = workspace_layers(who)
     frames = {**builtin, **saved}
     specs = user_specs(saved)
     visible, selected, basemap = sidebar(frames, panel, specs)
@@ -60,10 +61,10 @@ def user_specs(saved: dict[str, gpd.GeoDataFrame]) -> dict[str, layers.LayerSpec
     return {name: user.spec_for(name, gdf, position=_position(name)) for name, gdf in saved.items()}
 
 
-def workspace_layers() -> dict[str, gpd.GeoDataFrame]:
-    """The workspace's layers (a broken workspace is reported, not lost; built-in names are kept)."""
+def workspace_layers(who: str) -> dict[str, gpd.GeoDataFrame]:
+    """``who``'s workspace layers and those shared with them (a broken workspace is reported, not lost)."""
     try:
-        _, saved = workspace_snapshot()
+        _, saved = workspace_snapshot(who)
     except LayerError as exc:
         st.sidebar.error(f"Workspace: {md(exc)}")
         return {}
@@ -73,20 +74,20 @@ def workspace_layers() -> dict[str, gpd.GeoDataFrame]:
     return {name: gdf for name, gdf in saved.items() if name not in clash}
 
 
-def _import(uploaded: Any, *, swap_xy: bool) -> None:
+def _import(uploaded: Any, who: str, *, swap_xy: bool) -> None:
     """Read an uploaded file into the workspace; a bad file gets a message and changes nothing."""
     try:
         gdf = read_layer(uploaded.getvalue(), name=uploaded.name, swap_xy=swap_xy)
     except LayerError as exc:
         st.session_state["import_error"] = str(exc)
         return
-    workspace = Workspace()
+    ws = workspace(who)
     base = gdf.attrs.get("name") or "imported"
     parts = split_by_geometry_type(gdf) if len(gdf.attrs.get("geometry_types", {})) > 1 else {"": gdf}
     for kind, part in parts.items():
-        name = f"{base} ({kind})" if kind else base
         try:
-            workspace.save(name, part.copy(), kind="import", source=uploaded.name)
+            name = ws.unique_name(f"{base} ({kind})" if kind else base)  # never replaces a layer
+            ws.save(name, part.copy(), kind="import", source=uploaded.name)
         except (LayerError, OSError) as exc:
             st.session_state["import_error"] = (
                 f"{uploaded.name}: read, but not saved to the workspace ({exc}); the workspace is unchanged"
@@ -102,8 +103,8 @@ def _import(uploaded: Any, *, swap_xy: bool) -> None:
     st.session_state.pop("import_error", None)
 
 
-def import_panel() -> None:
-    """Upload a layer into the workspace; list and delete saved layers."""
+def import_panel(who: str) -> None:
+    """Upload a layer into ``who``'s workspace; list the layers, share or delete one's own."""
     st.sidebar.subheader("Your data")
     uploaded = st.sidebar.file_uploader(
         "Import a layer",
@@ -113,7 +114,7 @@ def import_panel() -> None:
     )
     if uploaded is not None and st.session_state.get("upload_done") != uploaded.file_id:
         st.session_state["upload_done"] = uploaded.file_id
-        _import(uploaded, swap_xy=False)
+        _import(uploaded, who, swap_xy=False)
     error = st.session_state.get("import_error")
     if error:
         st.sidebar.error(f"Import failed: {md(error)}")
@@ -122,22 +123,38 @@ def import_panel() -> None:
             and uploaded is not None
             and st.sidebar.button("Swap lat/lon and import", key="swap_import")
         ):
-            _import(uploaded, swap_xy=True)
+            _import(uploaded, who, swap_xy=True)
             st.rerun()
     for note in st.session_state.pop("import_notes", []):
         st.sidebar.success(md(note))
     try:
-        index, _ = workspace_snapshot()
+        index, _ = workspace_snapshot(who)
     except LayerError:
         return  # reported once by workspace_layers()
     if len(index):
-        with st.sidebar.expander(f"Workspace ({len(index)} layers)"):
-            for row in index.itertuples():
-                c1, c2 = st.columns([3, 1])
-                c1.markdown(f"{md(row.name)} · {row.kind} · {row.features}")
-                if c2.button("Delete", key=f"delete_{row.name}"):
-                    Workspace().delete(row.name)
-                    st.rerun()
+        with st.sidebar.expander(f"Workspace ({len(index)} layer{'s' if len(index) != 1 else ''})"):
+            for i, row in enumerate(index.itertuples()):
+                _workspace_row(who, i, row)
+
+
+def _workspace_row(who: str, i: int, row: Any) -> None:
+    """One layer of the workspace list: its own user may share or delete it; others' are read-only."""
+    c1, c2 = st.columns([3, 1])
+    features = f"{row.features:,} feature{'s' if row.features != 1 else ''}"
+    if row.owner != who:
+        c1.markdown(f"{md(row.name)} · {features} · shared by {md(row.owner)} (read-only)")
+        return
+    c1.markdown(f"{md(row.name)} · {row.kind} · {features}")
+    shared = c1.toggle("Shared with the team", value=bool(row.shared), key=f"share_{i}")
+    try:
+        if shared != bool(row.shared):
+            workspace(who).share(row.name, shared)
+            st.rerun()
+        if c2.button("Delete", key=f"delete_{i}"):
+            workspace(who).delete(row.name)
+            st.rerun()
+    except LayerError as exc:
+        st.sidebar.error(md(exc))
 
 
 def filter_options(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, list[str]]:

@@ -10,11 +10,11 @@ network     road, rail and sea networks (scgraph-data, searoute): routing, matri
 siting      H3 suitability grids, criteria, ranking, sensitivity, p-median and maximal coverage
 io          reading user files (GeoJSON, GeoPackage, CSV, KML/KMZ, Shapefile, GeoParquet)
 export      GeoJSON (RFC 7946) and other formats
-workspace   the user's saved layers
 settings    documented, typed constants (limits, speeds, emission factors with their sources)
 
 Errors are :class:`CRSError`, :class:`ExportError`, :class:`InputError` and :class:`LayerError`, all
-subclasses of :class:`ValueError`.
+subclasses of :class:`ValueError`; the workspace store raises the :class:`LayerError` subclasses
+:class:`WorkspaceBusy`, :class:`WorkspaceDamaged` and :class:`LayerPermissionError`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,15 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from geo._errors import CRSError, ExportError, InputError, LayerError
+from geo._errors import (
+    CRSError,
+    ExportError,
+    InputError,
+    LayerError,
+    LayerPermissionError,
+    WorkspaceBusy,
+    WorkspaceDamaged,
+)
 
 _MODULES = (
     "corridor",
@@ -34,10 +42,18 @@ _MODULES = (
     "proximity",
     "settings",
     "siting",
-    "workspace",
 )
 
-__all__ = ["CRSError", "ExportError", "InputError", "LayerError", *_MODULES]
+__all__ = [
+    "CRSError",
+    "ExportError",
+    "InputError",
+    "LayerError",
+    "LayerPermissionError",
+    "WorkspaceBusy",
+    "WorkspaceDamaged",
+    *_MODULES,
+]
 
 
 def __getattr__(name: str) -> ModuleType:

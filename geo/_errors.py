@@ -21,3 +21,15 @@ class ExportError(ValueError):
 
 class InputError(ValueError):
     """An argument has a value or geometry the function cannot use."""
+
+
+class WorkspaceBusy(LayerError):
+    """Another write holds the workspace for longer than the lock timeout: try again."""
+
+
+class WorkspaceDamaged(LayerError):
+    """The workspace cannot be read as it is; ``mineral-atlas workspace --check/--repair`` says why and fixes it."""
+
+
+class LayerPermissionError(LayerError, PermissionError):
+    """The layer belongs to another user: it can be read when shared, never replaced or deleted."""

@@ -105,6 +105,35 @@ def cache_dir() -> Path:
     return Path(os.environ.get("MINERAL_ATLAS_CACHE_DIR") or Path.home() / ".cache" / "mineral-atlas")
 
 
+def database_url() -> str | None:
+    """The team database: ``MINERAL_ATLAS_DATABASE_URL`` (``postgresql://...``) if set, else None.
+
+    When set, workspaces live in PostgreSQL/PostGIS instead of the GeoPackage of :func:`workspace_path`.
+    """
+    return os.environ.get("MINERAL_ATLAS_DATABASE_URL") or None
+
+
+#: Names of the built-in layers. They are reserved: no workspace layer may take one (an upload named
+#: ``facilities.csv`` must not replace the curated facilities for everyone).
+BUILTIN_LAYERS: Final[tuple[str, ...]] = (
+    "facilities",
+    "lithium_blocks",
+    "ports",
+    "demand",
+    "countries",
+    "routes",
+)
+
+#: Seconds a workspace write waits for another one to finish before giving up with "busy, try again".
+WORKSPACE_LOCK_TIMEOUT_S: Final[float] = float(os.environ.get("MINERAL_ATLAS_WORKSPACE_LOCK_TIMEOUT_S", 30.0))
+
+#: The user of a single-person installation (``make run``, the CLI) when no login or proxy names one.
+LOCAL_USER: Final[str] = "local"
+
+#: PostgreSQL schema holding the workspace index and layer tables in a team database.
+DATABASE_SCHEMA: Final[str] = "mineral_atlas"
+
+
 # ----------------------------------------------------------------------------- transport networks
 #: Average door-to-door speed of each mode, km/h, with its source. Used for transit hours only.
 MODE_SPEED_KMH: Final[dict[str, float]] = {
@@ -235,12 +264,6 @@ MIME_TYPES: Final[dict[str, str]] = {
     "csv": "text/csv",
     "kml": "application/vnd.google-earth.kml+xml",
 }
-
-
-def cache_dir() -> Path:
-    """Folder of derived data kept between runs (network arrays, validated layers, default routes):
-    ``MINERAL_ATLAS_CACHE_DIR``, else ``~/.cache/mineral-atlas``."""
-    return Path(os.environ.get("MINERAL_ATLAS_CACHE_DIR", Path.home() / ".cache" / "mineral-atlas"))
 
 
 # ----------------------------------------------------------------------------- site selection, targets

@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import _postgis
 import geopandas as gpd
 import pytest
 import shapely
@@ -28,6 +29,27 @@ def private_workspace(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "workspace" / "workspace.gpkg"
     monkeypatch.setenv("MINERAL_ATLAS_WORKSPACE", str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def postgis_url() -> Iterator[str]:
+    """A throwaway PostgreSQL 15 + PostGIS 3 cluster (see ``tests/_postgis.py``): its database URL.
+
+    Without Debian's postgresql-15 and postgresql-15-postgis-3 (``make postgis``) the tests that use it
+    fail on CI (``CI=true``) and are skipped, saying why, elsewhere.
+    """
+    reason = _postgis.missing()
+    if reason:
+        if os.environ.get("CI", "").lower() in ("true", "1"):
+            pytest.fail(f"PostGIS tests cannot run on CI: {reason}")
+        pytest.skip(f"PostGIS tests skipped: {reason}")
+    with _postgis.cluster() as url:
+        try:
+            yield url
+        finally:
+            from app.store._postgis import dispose_engines
+
+            dispose_engines()
 
 
 @pytest.fixture

@@ -128,7 +128,7 @@ def test_corrupt_workspace_is_reported_and_kept(private_workspace):
 
 def test_workspace_layers_join_the_map_and_analyses(private_workspace):
     from geo.io import read_layer
-    from geo.workspace import Workspace
+    from app.store import Workspace
 
     Workspace().save("my sites", read_layer("tests/data/bad/swapped_latlon.csv", swap_xy=True))
     st.cache_data.clear()
@@ -143,7 +143,7 @@ def test_site_selection_on_an_imported_region_and_candidate_sites(private_worksp
     import geopandas as gpd
     import shapely
 
-    from geo.workspace import Workspace
+    from app.store import Workspace
 
     area = gpd.GeoDataFrame(
         {"name": ["my area"]}, geometry=[shapely.box(70.0, 21.0, 73.0, 24.0)], crs="EPSG:4326"

@@ -8,13 +8,12 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import layers
-from app.cache import nearest_result
+from app.cache import nearest_result, workspace
 from app.context import PageContext
 from app.widgets import MAX_RING_KM, download, histogram, ids, md, parse_radii, save
 from geo import CRSError, InputError
 from geo.proximity import nearest, nearest_lines
 from geo.settings import EXPORT_FORMATS, MAX_DRAWN_FEATURES
-from geo.workspace import Workspace
 from layers.map import build_map
 from layers.results import nearest_lines_group, point_group, range_rings_group
 
@@ -168,7 +167,7 @@ def render(ctx: PageContext) -> None:
         if st.button("Save the clicked point as a candidate site", key="save_candidate"):
             candidate = point.assign(name=f"candidate {clicked[1]:.4f}, {clicked[0]:.4f}")
             save(
-                lambda: Workspace().append(
+                lambda: workspace(ctx.user).append(
                     "candidate_sites", candidate, kind="candidates", source="map click"
                 ),
                 "candidate_sites",
@@ -184,7 +183,7 @@ def render(ctx: PageContext) -> None:
     right.bar_chart(histogram(table["distance_km"], "distance_km"), x="distance_km", y="features", height=260)
     if st.button("Save this result to the workspace", key="save_nearest"):
         name = f"nearest {target} of {source}"
-        save(lambda: Workspace().save(name, lines, kind="analysis", source="Proximity tab"), name)
+        save(lambda: workspace(ctx.user).save(name, lines, kind="analysis", source="Proximity tab"), name)
     fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=str.upper, key="prox_download_format")
     download(
         st,

@@ -11,13 +11,20 @@ from streamlit_folium import st_folium
 
 import layers
 from app import workflows
-from app.cache import GRID_MAX_CELLS, USER_LAYER, criterion_values, export_bytes, grid_cells, scored_grid
+from app.cache import (
+    GRID_MAX_CELLS,
+    USER_LAYER,
+    criterion_values,
+    export_bytes,
+    grid_cells,
+    scored_grid,
+    workspace_key,
+)
 from app.context import PageContext
 from app.widgets import download, histogram, stop_requested
 from geo import InputError
 from geo.settings import ALLOCATION_TIME_LIMIT_S, DEFAULT_WEIGHTS, EXPORT_FORMATS, MIME_TYPES
 from geo.siting import RAW_COLUMNS, hexagons, sensitivity, spread_candidates
-from geo.workspace import Workspace
 from layers.map import build_map
 from layers.results import SCORE_RAMP, allocation_group, scored_cells_group
 
@@ -36,7 +43,7 @@ def render(ctx: PageContext) -> None:
     params, top_n = _grid_controls(ctx)
     if params is None:
         return
-    scored = _score(params)
+    scored = _score(ctx, params)
     if scored is None:
         return
     top = hexagons(scored.head(top_n))
@@ -137,10 +144,10 @@ def _grid_controls(ctx: PageContext) -> tuple[tuple | None, int]:
     return st.session_state["site_params"], top_n
 
 
-def _score(params: tuple) -> gpd.GeoDataFrame | None:
+def _score(ctx: PageContext, params: tuple) -> gpd.GeoDataFrame | None:
     """The scored grid, with a progress bar over the grid and each criterion (each cached on its own)."""
     region_code, resolution, weights, competition, exclude_km, radius_km = params
-    version = Workspace().path.stat().st_mtime_ns if region_code.startswith(USER_LAYER) else 0
+    version = workspace_key(ctx.user) if region_code.startswith(USER_LAYER) else ("", 0)
     bar = st.progress(0.0, text="Building the H3 grid…")
     try:
         grid_cells(region_code, resolution, version)

@@ -1,0 +1,533 @@
+"""The team workspace: layers in PostgreSQL/PostGIS (``MINERAL_ATLAS_DATABASE_URL=postgresql://...``).
+
+Layout in the database (schema :data:`geo.settings.DATABASE_SCHEMA`, ``mineral_atlas``)
+------------------------------------------------------------------------------------
+``workspace_index``
+    One row per layer: ``name`` (unique, any text), ``table_name`` (``ws_<32 hex digits>``), ``kind``,
+    ``source``, ``saved_at``, ``features``, ``owner``, ``shared``, ``title``, ``column_names`` (JSON:
+    stored column name -> original, for column names PostgreSQL cannot hold as they are).
+``workspace_state``
+    One row: ``generation``, raised by every committed change (the cache key of readers).
+``ws_<hex>``
+    One table per layer written by geopandas ``to_postgis`` (COPY): a ``geometry`` column (SRID 4326)
+    with a GiST spatial index, an indexed ``_ws_row`` column keeping the order of the features.
+
+Every change is one transaction: the new table, the index row, the drop of the table it replaces and
+the new generation commit together or not at all (PostgreSQL's DDL is transactional), so the index
+and the tables cannot disagree. Writers of one layer name are serialised by a transaction-level
+advisory lock on the name (waiting at most the lock timeout, then :class:`geo._errors.WorkspaceBusy`);
+maintenance (check, repair, :meth:`PostGISWorkspace.locked`) takes the whole workspace exclusively.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from app.store._base import REPAIR_HINT, BaseWorkspace, Row, TableGone, now_iso
+from geo import LayerError, WorkspaceBusy
+from geo.settings import DATABASE_SCHEMA, LOCAL_USER, WGS84
+
+logger = logging.getLogger(__name__)
+
+INDEX = "workspace_index"
+STATE = "workspace_state"
+TABLE_PREFIX = "ws_"
+#: Column keeping the order of the features of a layer table.
+ROW = "_ws_row"
+#: Longest identifier PostgreSQL keeps, in bytes (longer ones are cut).
+MAX_IDENTIFIER_BYTES = 63
+
+_ENGINES: dict[str, Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+_READY: set[tuple[str, str]] = set()
+
+
+def engine_for(url: str) -> Engine:
+    """One pooled SQLAlchemy engine per URL and process, on psycopg 3."""
+    parsed = sa.engine.make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    key = parsed.render_as_string(hide_password=False)
+    with _ENGINES_LOCK:
+        if key not in _ENGINES:
+            _ENGINES[key] = sa.create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        return _ENGINES[key]
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection of this process (tests, shutdown)."""
+    with _ENGINES_LOCK:
+        for engine in _ENGINES.values():
+            engine.dispose()
+        _ENGINES.clear()
+        _READY.clear()
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", None)
+    return getattr(orig, "sqlstate", None)
+
+
+class PostGISWorkspace(BaseWorkspace):
+    """Named layers of a team in a PostgreSQL/PostGIS database.
+
+    Parameters
+    ----------
+    url : str
+        ``postgresql://user:password@host:port/database`` (psycopg 3 is used; unix sockets as
+        ``postgresql://user@/database?host=/run/postgresql``). PostGIS must be installed in the database
+        (``CREATE EXTENSION postgis``, done here when the user may).
+    user : str, keyword-only
+        Who reads and writes.
+    schema : str, keyword-only
+        Schema holding the workspace (created on the first save when missing).
+    reserved, lock_timeout_s
+        See :class:`app.store._base.BaseWorkspace`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        user: str = LOCAL_USER,
+        schema: str = DATABASE_SCHEMA,
+        reserved: Any = None,
+        lock_timeout_s: float | None = None,
+    ) -> None:
+        super().__init__(user=user, reserved=reserved, lock_timeout_s=lock_timeout_s)
+        try:
+            self.engine = engine_for(url)
+        except (sa.exc.ArgumentError, ValueError) as exc:
+            msg = f"MINERAL_ATLAS_DATABASE_URL: not a database URL ({exc})"
+            raise LayerError(msg) from None
+        #: The URL without its password (for messages and logs).
+        self.url = self.engine.url.render_as_string(hide_password=True)
+        self.schema = schema
+        self._held = threading.local()
+
+    def __repr__(self) -> str:
+        return f"PostGISWorkspace({self.url!r}, user={self.user!r})"
+
+    @property
+    def location(self) -> str:
+        return repr(self.url)
+
+    # ------------------------------------------------------------------ SQL helpers
+    def _q(self, table: str) -> str:
+        prep = self.engine.dialect.identifier_preparer
+        return f"{prep.quote_identifier(self.schema)}.{prep.quote_identifier(table)}"
+
+    def _error(self, exc: BaseException, *, name: str | None = None) -> LayerError:
+        state = _sqlstate(exc)
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0][:200]
+        if state == "55P03":  # lock_not_available: lock_timeout ran out
+            msg = (
+                f"workspace {self.location}: busy (another save has held "
+                f"{'layer ' + repr(name) if name else 'it'} for more than {self.lock_timeout_s:g} s); try again"
+            )
+            return WorkspaceBusy(msg)
+        if isinstance(exc, sa.exc.OperationalError) and state is None or state and state.startswith("08"):
+            return LayerError(f"workspace {self.location}: the database cannot be reached ({reason})")
+        if name is not None:
+            return LayerError(f"layer {name!r}: could not be saved ({reason}); the workspace is unchanged")
+        return LayerError(f"workspace {self.location}: {reason}")
+
+    @contextlib.contextmanager
+    def _connect(self, *, name: str | None = None) -> Iterator[Connection]:
+        """A connection in a transaction (committed at the end); database errors become LayerErrors."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except sa.exc.DBAPIError as exc:
+            raise self._error(exc, name=name) from None
+        except sa.exc.TimeoutError as exc:  # every pooled connection in use for longer than the pool waits
+            msg = f"workspace {self.location}: busy (no free database connection: {exc}); try again"
+            raise WorkspaceBusy(msg) from None
+
+    def _exists(self, conn: Connection, table: str) -> bool:
+        return conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": self._q(table)}).scalar()
+
+    def _set_lock_timeout(self, conn: Connection) -> None:
+        ms = max(1, int(self.lock_timeout_s * 1000))
+        conn.execute(sa.text("SELECT set_config('lock_timeout', :v, true)"), {"v": f"{ms}ms"})
+
+    def _lock_workspace(self, conn: Connection, *, shared: bool) -> None:
+        fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        conn.execute(sa.text(f"SELECT {fn}(hashtextextended(:s, 0))"), {"s": f"mineral-atlas:{self.schema}"})
+
+    def _lock_name(self, conn: Connection, name: str) -> None:
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:s), hashtext(:n))"),
+            {"s": f"mineral-atlas:{self.schema}", "n": name},
+        )
+
+    @contextlib.contextmanager
+    def _writing(self, name: str | None) -> Iterator[Connection]:
+        """A write transaction: lock timeout set, the workspace held shared and ``name`` exclusively."""
+        with self._connect(name=name) as conn:
+            self._set_lock_timeout(conn)
+            if not getattr(self._held, "depth", 0):
+                self._lock_workspace(conn, shared=True)
+            self._ensure(conn)
+            if name is not None:
+                self._lock_name(conn, name)
+            yield conn
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the whole workspace: writers of every process wait (then report busy) until released."""
+        depth = getattr(self._held, "depth", 0)
+        if depth:
+            self._held.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._held.depth -= 1
+            return
+        with self._connect() as conn:
+            self._set_lock_timeout(conn)
+            self._lock_workspace(conn, shared=False)
+            self._held.depth = 1
+            try:
+                yield
+            finally:
+                self._held.depth = 0
+
+    def _ensure(self, conn: Connection) -> None:
+        """Create the schema, index and state tables when missing (once per process and database)."""
+        key = (self.url, self.schema)
+        if key in _READY and self._exists(conn, INDEX):
+            return
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended('mineral-atlas:ddl', 0))"))
+        has_postgis = conn.execute(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'postgis'")).scalar()
+        if not has_postgis:
+            try:
+                with conn.begin_nested():
+                    conn.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+            except sa.exc.DBAPIError as exc:
+                msg = (
+                    f"workspace {self.location}: PostGIS is not installed in this database and could not be "
+                    f"added ({str(exc.orig).splitlines()[0]}); run `CREATE EXTENSION postgis` as its owner"
+                )
+                raise LayerError(msg) from None
+        prep = self.engine.dialect.identifier_preparer
+        if not conn.execute(
+            sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :s"), {"s": self.schema}
+        ).scalar():
+            conn.execute(sa.text(f"CREATE SCHEMA {prep.quote_identifier(self.schema)}"))
+        conn.execute(
+            sa.text(
+                f"CREATE TABLE IF NOT EXISTS {self._q(INDEX)} ("
+                "id bigserial PRIMARY KEY, name text NOT NULL UNIQUE, table_name text NOT NULL UNIQUE, "
+                "kind text NOT NULL, source text NOT NULL DEFAULT '', saved_at text NOT NULL, "
+                "features bigint NOT NULL, owner text NOT NULL, shared boolean NOT NULL DEFAULT false, "
+                "title text NOT NULL, column_names jsonb)"
+            )
+        )
+        conn.execute(sa.text(f"CREATE INDEX IF NOT EXISTS workspace_index_owner ON {self._q(INDEX)} (owner)"))
+        conn.execute(sa.text(f"CREATE TABLE IF NOT EXISTS {self._q(STATE)} (generation bigint NOT NULL)"))
+        conn.execute(
+            sa.text(
+                f"INSERT INTO {self._q(STATE)} (generation) SELECT 0 "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {self._q(STATE)})"
+            )
+        )
+        _READY.add(key)
+
+    # ------------------------------------------------------------------ reading
+    _COLUMNS = "name, table_name, kind, source, saved_at, features, owner, shared, title, column_names"
+
+    @staticmethod
+    def _to_row(r: Any) -> Row:
+        cols = r.column_names
+        if isinstance(cols, str):
+            cols = json.loads(cols)
+        return Row(
+            name=r.name,
+            table=r.table_name,
+            kind=r.kind,
+            source=r.source,
+            saved_at=r.saved_at,
+            features=int(r.features),
+            owner=r.owner,
+            shared=bool(r.shared),
+            title=r.title,
+            columns=cols or None,
+        )
+
+    def _select(
+        self,
+        conn: Connection,
+        where: str = "",
+        params: dict[str, Any] | None = None,
+        *,
+        for_update: bool = False,
+    ) -> list[Row]:
+        if not self._exists(conn, INDEX):
+            return []
+        sql = f"SELECT {self._COLUMNS} FROM {self._q(INDEX)} {where} ORDER BY id{' FOR UPDATE' if for_update else ''}"
+        return [self._to_row(r) for r in conn.execute(sa.text(sql), params or {})]
+
+    def _rows(self) -> list[Row]:
+        with self._connect() as conn:
+            return self._select(conn, "WHERE owner = :u OR shared", {"u": self.user})
+
+    def _row(self, name: str) -> Row | None:
+        with self._connect() as conn:
+            rows = self._select(conn, "WHERE name = :n", {"n": name})
+        return rows[0] if rows else None
+
+    def _read_in(self, conn: Connection, row: Row) -> gpd.GeoDataFrame:
+        try:
+            with conn.begin_nested():
+                gdf = gpd.read_postgis(
+                    sa.text(f'SELECT * FROM {self._q(row.table)} ORDER BY "{ROW}"'), conn, geom_col="geometry"
+                )
+        except (sa.exc.ProgrammingError, pd.errors.DatabaseError) as exc:
+            cause = exc.__cause__ if isinstance(exc, pd.errors.DatabaseError) else exc
+            if cause is not None and _sqlstate(cause) == "42P01":  # undefined_table
+                raise TableGone(row.table) from None
+            if isinstance(cause, sa.exc.DBAPIError):
+                raise cause from None
+            raise
+        gdf = gdf.drop(columns=[ROW])
+        if row.columns:
+            gdf = gdf.rename(columns=dict(row.columns))
+        gdf = gdf.set_crs(WGS84, allow_override=True) if gdf.crs is None else gdf
+        return gdf.reset_index(drop=True)
+
+    def _read(self, row: Row) -> gpd.GeoDataFrame:
+        with self._connect() as conn:
+            return self._read_in(conn, row)
+
+    def _generation(self) -> int:
+        with self._connect() as conn:
+            if not self._exists(conn, STATE):
+                return 0
+            return int(conn.execute(sa.text(f"SELECT generation FROM {self._q(STATE)}")).scalar() or 0)
+
+    # ------------------------------------------------------------------ writing
+    def _bump(self, conn: Connection) -> None:
+        conn.execute(sa.text(f"UPDATE {self._q(STATE)} SET generation = generation + 1"))
+
+    @staticmethod
+    def _storable(frame: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, dict[str, str] | None]:
+        """Column names PostgreSQL keeps as they are; the others renamed ``col_<i>`` (mapping returned)."""
+        renames: dict[str, str] = {}
+        for i, column in enumerate(frame.columns):
+            if column == "geometry":
+                continue
+            if len(column.encode("utf-8")) > MAX_IDENTIFIER_BYTES or column == ROW or "\x00" in column:
+                renames[column] = f"col_{i}"
+        if not renames:
+            return frame, None
+        return frame.rename(columns=renames), {v: k for k, v in renames.items()}
+
+    def _write_table(self, conn: Connection, frame: gpd.GeoDataFrame, table: str) -> dict[str, str] | None:
+        stored, mapping = self._storable(frame)
+        stored = stored.reset_index(drop=True)
+        stored.index.name = ROW
+        stored.to_postgis(table, conn, schema=self.schema, index=True, if_exists="fail")
+        prep = self.engine.dialect.identifier_preparer
+        has_gist = conn.execute(
+            sa.text(
+                "SELECT 1 FROM pg_indexes WHERE schemaname = :s AND tablename = :t AND indexdef ILIKE '%USING gist%'"
+            ),
+            {"s": self.schema, "t": table},
+        ).scalar()
+        if not has_gist:
+            conn.execute(
+                sa.text(
+                    f"CREATE INDEX {prep.quote_identifier(f'idx_{table}_geometry')} "
+                    f"ON {self._q(table)} USING gist (geometry)"
+                )
+            )
+        return mapping
+
+    def _drop_table(self, conn: Connection, table: str) -> None:
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {self._q(table)}"))
+
+    def _put(self, name: str, frame: gpd.GeoDataFrame, meta: dict[str, Any], *, append: bool) -> None:
+        with self._writing(name) as conn:
+            rows = self._select(conn, "WHERE name = :n", {"n": name}, for_update=True)
+            row = rows[0] if rows else None
+            self._writable(row, name, action="append to" if append else "replace")
+            if append and row is not None:
+                try:
+                    old = self._read_in(conn, row)
+                except TableGone:
+                    msg = f"workspace {self.location}: layer {name!r} has no table; {REPAIR_HINT}"
+                    raise LayerError(msg) from None
+                frame = gpd.GeoDataFrame(pd.concat([old, frame], ignore_index=True), crs=WGS84)
+            shared = meta["shared"] if meta["shared"] is not None else bool(row and row.shared)
+            title = meta["title"] or (row.title if append and row is not None else name)
+            table = f"{TABLE_PREFIX}{uuid.uuid4().hex}"
+            mapping = self._write_table(conn, frame, table)
+            values = {
+                "name": name,
+                "table_name": table,
+                "kind": meta["kind"],
+                "source": meta["source"],
+                "saved_at": now_iso(),
+                "features": len(frame),
+                "owner": meta["owner"],
+                "shared": shared,
+                "title": title,
+                "column_names": json.dumps(mapping) if mapping else None,
+            }
+            placeholders = {
+                k: "CAST(:column_names AS jsonb)" if k == "column_names" else f":{k}" for k in values
+            }
+            if row is None:
+                conn.execute(
+                    sa.text(
+                        f"INSERT INTO {self._q(INDEX)} ({', '.join(values)}) "
+                        f"VALUES ({', '.join(placeholders.values())})"
+                    ),
+                    values,
+                )
+            else:
+                conn.execute(
+                    sa.text(
+                        f"UPDATE {self._q(INDEX)} "
+                        f"SET {', '.join(f'{k} = {v}' for k, v in placeholders.items() if k != 'name')} "
+                        "WHERE name = :name"
+                    ),
+                    values,
+                )
+                self._drop_table(conn, row.table)
+            self._bump(conn)
+
+    def _owned(self, conn: Connection, name: str, *, action: str) -> Row:
+        rows = self._select(conn, "WHERE name = :n", {"n": name}, for_update=True)
+        row = rows[0] if rows else None
+        if row is None or not (row.owner == self.user or row.shared):
+            raise self._missing_in(conn, name)
+        self._writable(row, name, action=action)
+        return row
+
+    def _missing_in(self, conn: Connection, name: str) -> LayerError:
+        names = [r.name for r in self._select(conn, "WHERE owner = :u OR shared", {"u": self.user})]
+        shown = ", ".join(map(repr, names[:20])) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+        return LayerError(f"workspace: no layer {name!r}; saved layers: {shown or 'none'}")
+
+    def _drop(self, name: str) -> None:
+        with self._writing(name) as conn:
+            row = self._owned(conn, name, action="delete")
+            conn.execute(sa.text(f"DELETE FROM {self._q(INDEX)} WHERE name = :n"), {"n": name})
+            self._drop_table(conn, row.table)
+            self._bump(conn)
+
+    def _set_shared(self, name: str, shared: bool) -> None:
+        with self._writing(name) as conn:
+            self._owned(conn, name, action="share" if shared else "stop sharing")
+            conn.execute(
+                sa.text(f"UPDATE {self._q(INDEX)} SET shared = :s WHERE name = :n"), {"s": shared, "n": name}
+            )
+            self._bump(conn)
+
+    # ------------------------------------------------------------------ check and repair
+    def _diagnose(self, conn: Connection) -> dict[str, Any]:
+        rows = self._select(conn)
+        tables = set(
+            conn.execute(
+                sa.text("SELECT tablename FROM pg_tables WHERE schemaname = :s AND tablename LIKE 'ws\\_%'"),
+                {"s": self.schema},
+            ).scalars()
+        )
+        missing = [r for r in rows if r.table not in tables]
+        orphans = sorted(tables - {r.table for r in rows})
+        counts = []
+        for r in rows:
+            if r.table in tables:
+                n = conn.execute(sa.text(f"SELECT count(*) FROM {self._q(r.table)}")).scalar()
+                if n != r.features:
+                    counts.append((r, n))
+        reserved = [r for r in rows if self.is_reserved(r.name)]
+        return {"missing": missing, "orphans": orphans, "counts": counts, "reserved": reserved}
+
+    def _check(self) -> list[str]:
+        with self.locked(), self._connect() as conn:
+            found = self._diagnose(conn)
+        return (
+            [
+                f"layer {r.name!r} (owner {r.owner!r}) is in the index but its table {r.table!r} is missing"
+                for r in found["missing"]
+            ]
+            + [f"table {t!r} holds no layer of the index" for t in found["orphans"]]
+            + [
+                f"layer {r.name!r}: the index counts {r.features} features, its table holds {n}"
+                for r, n in found["counts"]
+            ]
+            + [f"layer {r.name!r} has the name of a built-in layer" for r in found["reserved"]]
+        )
+
+    def _repair(self) -> list[str]:
+        fixes: list[str] = []
+        with self.locked(), self._writing(None) as conn:
+            found = self._diagnose(conn)
+            names = {r.name for r in self._select(conn)}
+            for r in found["missing"]:
+                conn.execute(sa.text(f"DELETE FROM {self._q(INDEX)} WHERE name = :n"), {"n": r.name})
+                fixes.append(
+                    f"removed layer {r.name!r} (owner {r.owner!r}) from the index: its table was missing"
+                )
+            for table in found["orphans"]:
+                # DDL is transactional here, so no save leaves a table behind: keep it as a layer
+                base, n = f"recovered {table}", 1
+                name = base
+                while name in names or self.is_reserved(name):
+                    n += 1
+                    name = f"{base} ({n})"
+                names.add(name)
+                count = conn.execute(sa.text(f"SELECT count(*) FROM {self._q(table)}")).scalar()
+                conn.execute(
+                    sa.text(
+                        f"INSERT INTO {self._q(INDEX)} (name, table_name, kind, source, saved_at, features, "
+                        "owner, shared, title) VALUES (:n, :t, 'import', :src, :at, :c, :o, false, :n)"
+                    ),
+                    {
+                        "n": name,
+                        "t": table,
+                        "src": f"recovered table {table}",
+                        "at": now_iso(),
+                        "c": count,
+                        "o": LOCAL_USER,
+                    },
+                )
+                fixes.append(
+                    f"listed table {table!r} again as layer {name!r} (owner {LOCAL_USER!r}, not shared)"
+                )
+            for r, n in found["counts"]:
+                conn.execute(
+                    sa.text(f"UPDATE {self._q(INDEX)} SET features = :c WHERE name = :n"),
+                    {"c": n, "n": r.name},
+                )
+                fixes.append(f"layer {r.name!r}: corrected the feature count from {r.features} to {n}")
+            for r in found["reserved"]:
+                new, k = f"{r.name} (saved)", 1
+                while new in names or self.is_reserved(new):
+                    k += 1
+                    new = f"{r.name} (saved {k})"
+                names.add(new)
+                conn.execute(
+                    sa.text(f"UPDATE {self._q(INDEX)} SET name = :new, title = :new WHERE name = :n"),
+                    {"new": new, "n": r.name},
+                )
+                fixes.append(f"renamed layer {r.name!r} to {new!r}: {r.name!r} is a built-in layer's name")
+            if fixes:
+                self._bump(conn)
+        for line in fixes:
+            logger.warning("workspace %s: repair: %s", self.location, line)
+        return fixes
