@@ -46,7 +46,7 @@ def test_filter_changes_the_table(app):
     assert not app.exception
     table = app.dataframe[0].value
     assert set(table["kind"]) == {"refining"}
-    assert "Facilities: 4" in _caption(app)
+    assert "Facilities: 8" in _caption(app)
 
 
 def test_layer_choice_hides_layers(app):
@@ -58,7 +58,7 @@ def test_layer_choice_hides_layers(app):
 def test_about_tab_cites_the_key_figures(app):
     _tab(app, "About")
     text = " ".join(m.value for m in app.markdown)
-    for figure in ("300,000 t", "₹34,000 crore", "20 % by 2030"):
+    for figure in ("300,000 t", "₹34,300 crore", "₹16,300 crore", "₹18,000 crore", "20 % by 2030"):
         assert figure in text
 
 

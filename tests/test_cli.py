@@ -100,7 +100,7 @@ def test_nearest_geojson(tmp_path):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["nearest", "demand", "facilities", "--k", "99"], "k: 99 is larger than the number of targets (15)"),
+        (["nearest", "demand", "facilities", "--k", "99"], "k: 99 is larger than the number of targets (41)"),
         (["nearest", "countries", "facilities"], "sources: expected Point geometries, feature 'ne-"),
         (["nearest", "demand", "mines"], "unknown layer 'mines'"),
     ],
