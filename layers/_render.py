@@ -60,14 +60,26 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _trim_url(url: str) -> str:
+    """``url`` without the sentence punctuation after it (a closing bracket only when unbalanced)."""
+    while url and url[-1] in ".,;:!?)]":
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        if url[-1] == "]" and url.count("[") >= url.count("]"):
+            break
+        url = url[:-1]
+    return url
+
+
 def source_html(source: str) -> str:
     """Escaped source text; its http(s) URLs become links (other schemes stay plain text)."""
     parts, last = [], 0
     for match in _URL.finditer(source):
+        raw = _trim_url(match.group(0))
         parts.append(html.escape(source[last : match.start()]))
-        url = html.escape(match.group(0), quote=True)
+        url = html.escape(raw, quote=True)
         parts.append(f'<a href="{url}" target="_blank" rel="noopener noreferrer">{url}</a>')
-        last = match.end()
+        last = match.start() + len(raw)
     parts.append(html.escape(source[last:]))
     return "".join(parts)
 
