@@ -33,8 +33,8 @@ def _open(page, url: str):
 
 
 def _open_feature(page, needle: str) -> bool:
-    """Find the feature whose tooltip contains ``needle`` among the map's layers, zoom to it and open its
-    tooltip and popup as a click would."""
+    """Find the point feature whose tooltip contains ``needle`` among the map's layers, zoom to it and
+    open its tooltip and popup as a click would."""
     map_frame = next(f for f in page.frames if "streamlit_folium" in f.url)
     return map_frame.evaluate(
         """(needle) => {
@@ -43,7 +43,7 @@ def _open_feature(page, needle: str) -> bool:
             if (!layer || seen.has(layer)) return null;
             seen.add(layer);
             const props = layer.feature && layer.feature.properties;
-            if (props && String(props._tooltip).includes(needle)) return layer;
+            if (props && layer.getLatLng && String(props._tooltip).includes(needle)) return layer;
             if (layer.getLayers) for (const child of layer.getLayers()) { const hit = visit(child); if (hit) return hit; }
             return null;
         };

@@ -37,7 +37,14 @@ def _write(path: Path, columns, rows) -> Path:
 
 
 def _claim(**kw):
-    return {"record_id": "a", "field": "status", "basis": "reported", "source_id": "s1", "quote": "It opened.", "reason": ""} | kw
+    return {
+        "record_id": "a",
+        "field": "status",
+        "basis": "reported",
+        "source_id": "s1",
+        "quote": "It opened.",
+        "reason": "",
+    } | kw
 
 
 @pytest.fixture
@@ -153,7 +160,10 @@ def test_block_polygons_are_flagged_schematic_and_styled_so():
         (_claim(basis="assumed", source_id="", quote=""), r"assumed claim has no reason"),
         (_claim(basis="scenario", reason="what if"), r"only a route's flow can be a scenario"),
         (_claim(quote="see shared/sources/000_x.txt"), r"quote names a file path"),
-        (_claim(basis="assumed", source_id="", quote="", reason="from /home/me/notes"), r"reason names a file"),
+        (
+            _claim(basis="assumed", source_id="", quote="", reason="from /home/me/notes"),
+            r"reason names a file",
+        ),
     ],
 )
 def test_a_broken_claim_is_named(tmp_path, sources, claim, message):
@@ -180,7 +190,9 @@ def test_a_broken_source_is_named(tmp_path, change, message):
 
 
 def _records(**kw):
-    return pd.DataFrame([{"id": "a", "status": "operating", "kind": "recycling", "materials": "", "capacity": ""} | kw])
+    return pd.DataFrame(
+        [{"id": "a", "status": "operating", "kind": "recycling", "materials": "", "capacity": ""} | kw]
+    )
 
 
 def test_attach_adds_evidence_dates_and_assumed_fields(tmp_path, sources):
@@ -197,7 +209,9 @@ def test_attach_adds_evidence_dates_and_assumed_fields(tmp_path, sources):
         ),
         sources=sources,
     )
-    out = attach(_records(capacity="10 t/yr"), layer="facilities", where="f.csv", claims=claims, sources=sources)
+    out = attach(
+        _records(capacity="10 t/yr"), layer="facilities", where="f.csv", claims=claims, sources=sources
+    )
     row = out.iloc[0]
     assert row["status_basis"] == "reported" and row["status_confirmed"] == "2025-07-10"
     assert row["status_evidence"] == "“It opened.” (Outlet, “Plant opens”, 2025-07-10, https://example.org/a)"
@@ -243,7 +257,11 @@ def test_a_status_needs_a_dated_report(tmp_path, sources):
         _write(tmp_path / "s.csv", _provenance.SOURCE_COLUMNS, [GOOD_SOURCE | {"date": ""}])
     )
     claims = read_claims(
-        _write(tmp_path / "claims.csv", _provenance.CLAIM_COLUMNS, [_claim(), _claim(field="kind"), _claim(field="location")]),
+        _write(
+            tmp_path / "claims.csv",
+            _provenance.CLAIM_COLUMNS,
+            [_claim(), _claim(field="kind"), _claim(field="location")],
+        ),
         sources=undated,
     )
     with pytest.raises(LayerError, match=r"status 'operating' has no dated report confirming it"):
