@@ -247,7 +247,7 @@ def attach(
             bases = set(rows["basis"])
             if len(bases) > 1:
                 problems.append(f"record {rid!r}: {field} is claimed both {' and '.join(sorted(bases))}")
-            basis = sorted(bases)[0]
+            basis = min(bases)
             texts = [evidence(c, sources) for c in rows.to_dict("records")]
             cited.extend(s for s in rows["source_id"] if s and s not in cited)
             if basis == "assumed":

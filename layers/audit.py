@@ -175,9 +175,11 @@ def report() -> str:
         "Provenance audit: claims by basis per layer",
         table.to_string(index=False),
         "",
-        f"{len(sources)} sources, {len(claims)} claims "
-        f"({int(totals.get('reported', 0))} reported, {int(totals.get('assumed', 0))} assumed, "
-        f"{int(totals.get('scenario', 0))} scenario)",
+        (
+            f"{len(sources)} sources, {len(claims)} claims "
+            f"({int(totals.get('reported', 0))} reported, {int(totals.get('assumed', 0))} assumed, "
+            f"{int(totals.get('scenario', 0))} scenario)"
+        ),
         "",
         f"Assumed values and scenario flows ({len(assumed)}):",
     ]
