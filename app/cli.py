@@ -3,6 +3,7 @@
 Subcommands
 -----------
 layers                              list the layers with their feature counts
+audit [--csv]                       provenance audit of the data: claims by basis, assumed values
 export LAYER -o FILE                write a layer as RFC 7946 GeoJSON (``-o -`` for standard output)
 nearest SOURCE TARGET --k N [-o F]  k nearest targets of every source, as geodesic lines or a table
 import FILE [--name N]              read a user file into the workspace (GeoPackage)
@@ -191,6 +192,16 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{PROG}: {args.share or args.unshare!r} {what}\n")
         return 0
     sys.stdout.write(ws.index().to_csv(sep="\t", index=False))
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    from layers import audit
+
+    if args.csv:
+        audit.audit().to_csv(sys.stdout, index=False)
+    else:
+        sys.stdout.write(audit.report() + "\n")
     return 0
 
 
@@ -473,6 +484,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--precision", type=int, default=GEOJSON_PRECISION, help="coordinate decimals (default 6)"
     )
     p_export.set_defaults(func=_cmd_export)
+    p_audit = sub.add_parser(
+        "audit", help="provenance audit: records and claims by basis, undated sources, assumed values"
+    )
+    p_audit.add_argument("--csv", action="store_true", help="the per-layer table as CSV")
+    p_audit.set_defaults(func=_cmd_audit)
     p_near = sub.add_parser("nearest", help="the k nearest targets of every source (geodesic, WGS84)")
     p_near.add_argument("source_layer", help="layer of point sources")
     p_near.add_argument("target_layer", help="layer of point or polygon targets")

@@ -18,13 +18,18 @@ from geo import InputError, LayerError
 
 #: Kinds of facility that compete for feedstock with a new recycling plant.
 RECYCLER_KINDS: tuple[str, ...] = ("recycling", "refining")
+#: Statuses of a facility that exists (or is being built): planned and closed plants compete with nothing.
+EXISTING_STATUSES: tuple[str, ...] = ("operating", "under_construction")
 #: Layers searched along a corridor by default.
 CORRIDOR_LAYERS: tuple[str, ...] = ("facilities", "demand", "ports", "lithium_blocks")
 
 
 def existing_recyclers(facilities: gpd.GeoDataFrame, *, country: str | None = None) -> gpd.GeoDataFrame:
-    """The recyclers and refiners of ``facilities`` (of one ISO ``country`` when given)."""
-    keep = facilities["kind"].isin(RECYCLER_KINDS)
+    """The recyclers and refiners of ``facilities`` that operate or are being built.
+
+    Of one ISO ``country`` when given; planned and closed plants compete with nothing and are left out.
+    """
+    keep = facilities["kind"].isin(RECYCLER_KINDS) & facilities["status"].isin(EXISTING_STATUSES)
     if country is not None:
         keep &= facilities["country"] == country
     return facilities[keep]

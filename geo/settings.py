@@ -31,8 +31,9 @@ GEOJSON_PRECISION: Final[int] = 6
 #: lists Indian places of 15,000 people or more; cities of 100,000 or more are kept as demand points.
 DEMAND_MIN_POPULATION: Final[int] = 100_000
 
-#: Allowed values of ``location_precision``, finest first.
-LOCATION_PRECISIONS: Final[tuple[str, ...]] = ("exact", "site", "town", "district", "region")
+#: Allowed values of ``location_precision``, finest first. ``region`` (a state or province) and
+#: ``country`` points are placeholders that stand for "somewhere in the area", not for a site.
+LOCATION_PRECISIONS: Final[tuple[str, ...]] = ("exact", "site", "town", "district", "region", "country")
 
 #: Allowed values of ``kind``.
 KINDS: Final[tuple[str, ...]] = (
@@ -41,22 +42,49 @@ KINDS: Final[tuple[str, ...]] = (
     "cathode",
     "cell_manufacturing",
     "smelter",
+    "battery_materials",
     "lithium_block",
     "port",
     "venue",
     "demand_city",
 )
 
-#: Allowed values of ``status``.
-STATUSES: Final[tuple[str, ...]] = (
-    "operating",
-    "under_development",
-    "planned",
-    "joint_venture",
-    "auctioned",
-    "exploration",
-    "not_applicable",
-)
+#: Allowed values of ``status``, each with the one thing it means. Ownership (joint venture,
+#: subsidiary, partners) is not a status: it has its own field, ``ownership``.
+STATUS_MEANINGS: Final[dict[str, str]] = {
+    "operating": "producing or processing now (including a first phase while later phases are built)",
+    "under_construction": "being built or commissioned (construction or trials reported), not yet producing",
+    "planned": "announced, planned or in development (MoU, investment decision, site search); no construction reported",
+    "closed": "mothballed, defunct or closed",
+    "unknown": "no source establishes the current status",
+    "exploration": "a mineral deposit being explored; nothing is mined",
+    "not_applicable": "not a production site (a conference venue, a demand city)",
+}
+STATUSES: Final[tuple[str, ...]] = tuple(STATUS_MEANINGS)
+#: Statuses of sites that do not (yet, or any more) produce: drawn dashed and paler.
+NOT_PRODUCING: Final[frozenset[str]] = frozenset({"under_construction", "planned", "closed", "unknown"})
+
+#: Basis of a claim: ``reported`` (a source id and a short verbatim quote), ``assumed`` (the reason),
+#: or, for a route's flow only, ``scenario`` (the reasoning; the flow is a what-if).
+CLAIM_BASES: Final[tuple[str, ...]] = ("reported", "assumed", "scenario")
+#: Fields that carry claims, per layer: ``always`` need a claim on every record, ``when_given`` only
+#: on records where the field has a value.
+CLAIM_FIELDS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
+    "facilities": {
+        "always": ("status", "kind", "location"),
+        "when_given": ("materials", "capacity", "ownership"),
+    },
+    "lithium_blocks": {
+        "always": ("status", "kind", "location", "resource", "area_ha_reported"),
+        "when_given": ("materials", "auction", "ownership"),
+    },
+    "routes": {"always": ("flow",), "when_given": ()},
+}
+#: Kinds of source in ``data/sources.csv``.
+SOURCE_KINDS: Final[tuple[str, ...]] = ("news", "press_release", "government", "company", "dataset")
+#: How a polygon's boundary was obtained: surveyed (official boundary data), digitised (traced from a
+#: published map) or schematic (a shape of the reported area at the reported place).
+GEOMETRY_QUALITIES: Final[tuple[str, ...]] = ("surveyed", "digitised", "schematic")
 
 #: Allowed entries of ``materials`` (a ``;``-separated list in the data files).
 MATERIALS: Final[tuple[str, ...]] = (

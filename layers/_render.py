@@ -1,7 +1,9 @@
 """Drawing a layer on a folium map: one FeatureGroup per layer, escaped popups and tooltips.
 
 Feature properties are data, never markup: every value is HTML-escaped in Python before it reaches
-the page, and a ``source`` becomes a link only when it is an http(s) URL.
+the page, and a ``source`` becomes a link only when it is an http(s) URL. A field that carries a claim
+(``<field>_basis`` and ``<field>_evidence``, see :mod:`layers._provenance`) is shown with its
+evidence under the value: the verbatim quote and its source (linked), or why the value is assumed.
 """
 
 from __future__ import annotations
@@ -59,26 +61,56 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _trim_url(url: str) -> str:
+    """``url`` without the sentence punctuation after it (a closing bracket only when unbalanced)."""
+    while url and url[-1] in ".,;:!?)]":
+        if url[-1] == ")" and url.count("(") >= url.count(")"):
+            break
+        if url[-1] == "]" and url.count("[") >= url.count("]"):
+            break
+        url = url[:-1]
+    return url
+
+
 def source_html(source: str) -> str:
     """Escaped source text; its http(s) URLs become links (other schemes stay plain text)."""
     parts, last = [], 0
     for match in _URL.finditer(source):
+        raw = _trim_url(match.group(0))
         parts.append(html.escape(source[last : match.start()]))
-        url = html.escape(match.group(0), quote=True)
+        url = html.escape(raw, quote=True)
         parts.append(f'<a href="{url}" target="_blank" rel="noopener noreferrer">{url}</a>')
-        last = match.end()
+        last = match.start() + len(raw)
     parts.append(html.escape(source[last:]))
     return "".join(parts)
 
 
+#: Popup fields whose evidence is the claim of another name (the point's precision shows where the
+#: location claim's evidence goes; a route's basis shows its flow claim).
+CLAIM_OF: dict[str, str] = {"location_precision": "location", "basis": "flow"}
+
+
+def claim_html(props: Mapping[str, Any], field: str) -> str:
+    """Escaped evidence of the claim on ``field`` (empty when the feature has none): its basis, then the
+    quote and source (http(s) URLs as links) or the reason."""
+    claim = CLAIM_OF.get(field, field)
+    basis = _text(props.get(f"{claim}_basis"))
+    evidence = _text(props.get(f"{claim}_evidence"))
+    if not basis or not evidence:
+        return ""
+    label = f"{claim} {basis}" if claim != field else basis
+    return f"<br><small class='ma-claim ma-{html.escape(basis)}'><i>{html.escape(label)}:</i> {source_html(evidence)}</small>"
+
+
 def popup_parts(props: Mapping[str, Any], fields: tuple[str, ...]) -> list:
     """The popup of one feature as data for the page: [name, [[label, value], ...]], all escaped;
-    the listed fields that have a value, then the source (its http(s) URLs as links)."""
+    the listed fields that have a value (each with the evidence of its claim, if any), then the
+    source (its http(s) URLs as links)."""
     rows = []
     for field in fields:
         value = _text(props.get(field))
         if value:
-            rows.append([html.escape(field.replace("_", " ")), html.escape(value)])
+            rows.append([html.escape(field.replace("_", " ")), html.escape(value) + claim_html(props, field)])
     source = _text(props.get("source"))
     if source:
         rows.append(["source", source_html(source)])
@@ -93,14 +125,20 @@ def popup_html(props: Mapping[str, Any], fields: tuple[str, ...]) -> str:
 
 
 def tooltip_text(props: Mapping[str, Any]) -> str:
-    """Escaped one-line tooltip: the name, the kind where there is one, and "approximate location"
-    for a placeholder (a region- or country-level location)."""
+    """Escaped one-line tooltip: the name, the kind where there is one, "approximate location" for a
+    placeholder (a region- or country-level location), "scenario" for a what-if flow and the fields
+    whose values are assumed rather than reported."""
     name = html.escape(_text(props.get("name")))
     kind = _text(props.get("kind")).replace("_", " ")
     text = f"{name} ({html.escape(kind)})" if kind else name
-    return (
-        f"{text} · {APPROXIMATE_LABEL}" if props.get("location_precision") in PLACEHOLDER_PRECISIONS else text
-    )
+    if props.get("location_precision") in PLACEHOLDER_PRECISIONS:
+        text += f" · {APPROXIMATE_LABEL}"
+    if _text(props.get("basis")) == "scenario":
+        text += " — scenario"
+    assumed = _text(props.get("assumed"))
+    if assumed:
+        text += " — assumed: " + html.escape(", ".join(a.replace("_", " ") for a in assumed.split(";")))
+    return text
 
 
 # ----------------------------------------------------------------------------- placeholder locations

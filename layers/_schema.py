@@ -150,6 +150,14 @@ def validate(
         _check_domain(gdf, "materials", MATERIALS, problems, ids, multi=True)
     if "country" in required:
         _check_domain(gdf, "country", country_codes(), problems, ids)
+    if "source" in required:
+        from layers._provenance import is_path_like
+
+        for pos, value in enumerate(gdf["source"]):
+            if isinstance(value, str) and is_path_like(value):
+                problems.append(
+                    f"{_feature_label(ids, pos)}: source names a file path, not a source a reader can look up"
+                )
     if "source_date" in required:
         for pos, value in enumerate(gdf["source_date"]):
             if not isinstance(value, str):

@@ -21,7 +21,7 @@ class LegendEntry:
 
     label: str
     color: str
-    shape: str = "circle"  # circle, square or line
+    shape: str = "circle"  # circle, square, line, or note (text without a swatch)
     dashed: bool = False
     hollow: bool = False  # a ring in ``color``: the marker of a placeholder location
 

@@ -1,7 +1,9 @@
-"""Lithium blocks layer: exploration and auctioned blocks as (approximate) polygons.
+"""Lithium blocks layer: exploration and auctioned blocks as polygons, with their geometry quality.
 
-Read from ``data/lithium_blocks.geojson``. Block boundaries are not public: each polygon is an
-approximate square of the reported area, and its ``location_precision`` and ``notes`` say so.
+Read from ``data/lithium_blocks.geojson``. Block boundaries are not public: each polygon is a square
+of the reported area at the reported place, and its ``geometry_quality`` says ``schematic``
+(surveyed and digitised boundaries are drawn solid). What each property rests on is in
+``data/claims.csv`` (see :mod:`layers._provenance`).
 """
 
 from __future__ import annotations
@@ -11,54 +13,72 @@ from typing import Any
 
 import geopandas as gpd
 
-from geo.settings import DATA_DIR, WGS84
+from geo._errors import LayerError
+from geo.settings import DATA_DIR, GEOMETRY_QUALITIES, WGS84
+from layers import _provenance
 from layers._schema import RECORD_COLUMNS
 from layers._spec import LayerSpec, LegendEntry, Style
 
 FILE = DATA_DIR / "lithium_blocks.geojson"
 COLOR = "#f9a825"
+REQUIRED = (*RECORD_COLUMNS, "geometry_quality", "placement")
 
 
 def read() -> gpd.GeoDataFrame:
-    """Read the lithium blocks GeoJSON (RFC 7946, so WGS84 lon/lat)."""
+    """Read the lithium blocks GeoJSON (RFC 7946, so WGS84 lon/lat), with the provenance of every claim."""
     gdf = gpd.read_file(FILE, engine="pyogrio", datetime_as_string=True)
-    return gdf.set_crs(WGS84, allow_override=True)
+    gdf = gdf.set_crs(WGS84, allow_override=True)
+    if "geometry_quality" in gdf.columns:
+        bad = sorted(set(gdf["geometry_quality"].fillna("")) - set(GEOMETRY_QUALITIES))
+        if bad:
+            msg = f"{FILE}: geometry_quality {', '.join(map(repr, bad))} is not one of {', '.join(GEOMETRY_QUALITIES)}"
+            raise LayerError(msg)
+    frame = _provenance.attach(gdf.drop(columns=gdf.geometry.name), layer="lithium_blocks", where=FILE)
+    return gpd.GeoDataFrame(frame, geometry=gdf.geometry.values, crs=WGS84)
 
 
 def style(props: Mapping[str, Any]) -> Style:
-    """Amber fill; blocks still in exploration dashed."""
-    exploring = props.get("status") == "exploration"
+    """Amber; a schematic boundary (a square of the reported area) dashed with a light fill."""
+    schematic = props.get("geometry_quality") != "surveyed" and props.get("geometry_quality") != "digitised"
     return {
         "color": "#e65100",
-        "weight": 3,
-        "dashArray": "6 4" if exploring else None,
+        "weight": 2 if schematic else 3,
+        "dashArray": "6 4" if schematic else None,
         "fillColor": COLOR,
-        "fillOpacity": 0.5,
+        "fillOpacity": 0.2 if schematic else 0.5,
     }
 
 
 SPEC = LayerSpec(
     name="lithium_blocks",
     title="Lithium blocks",
-    description="Lithium blocks in Jammu & Kashmir (Reasi) and Chhattisgarh (Korba): approximate polygons of the reported areas.",
+    description="Lithium blocks in Jammu & Kashmir (Reasi) and Chhattisgarh (Korba): schematic squares of the reported areas, not surveyed boundaries.",
     source=FILE,
     read=read,
     style=style,
     legend=(
-        LegendEntry("lithium block (auctioned)", COLOR, "square"),
-        LegendEntry("lithium block (exploration)", COLOR, "square", dashed=True),
+        LegendEntry("lithium block, surveyed or digitised boundary", COLOR, "square"),
+        LegendEntry(
+            "lithium block, schematic boundary (square of the reported area)",
+            "#fdecb3",
+            "square",
+            dashed=True,
+        ),
     ),
     geom_types=("Polygon", "MultiPolygon"),
-    required=RECORD_COLUMNS,
+    required=REQUIRED,
     popup_fields=(
         "operator",
+        "ownership",
         "status",
+        "status_confirmed",
         "materials",
         "resource",
         "area_ha_reported",
         "auction",
+        "geometry_quality",
         "location_precision",
-        "source_date",
+        "placement",
         "notes",
     ),
     attribution="Lithium blocks: GSI / Ministry of Mines via cited press",

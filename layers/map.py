@@ -49,6 +49,9 @@ def legend_html(entries: Sequence[LegendEntry]) -> str:
     """Escaped HTML of the legend."""
     rows = []
     for entry in entries:
+        if entry.shape == "note":  # a line of text, no swatch
+            rows.append(f"<div style='font-style:italic'>{html.escape(entry.label)}</div>")
+            continue
         radius = "50%" if entry.shape == "circle" else "2px"
         border = "2px dashed #212121" if entry.dashed else "1px solid #212121"
         background = html.escape(entry.color)

@@ -1,11 +1,13 @@
 """Logistics routes layer: the story's flows, computed over the real road, rail and sea networks.
 
-``data/routes.csv`` lists origin id, destination id, mode and purpose of each route (ids of the
-facilities, lithium blocks and ports layers); :func:`geo.network.route` computes the path. One
-feature per leg (``id`` = route id + ``.`` + leg number, ``route_id`` shared by the legs). A route
-is only as precise as its coarsest end: ``location_precision`` says which. Each leg carries its
-route's ends: ``origin_id``, ``destination_id`` and their country and operator, which the sidebar
-filters match.
+``data/routes.csv`` lists origin id, destination id, mode, purpose and ``basis`` of each route (ids
+of the facilities, lithium blocks and ports layers); :func:`geo.network.route` computes the path.
+``basis`` is ``reported`` (a source reports the flow; the path and mode are ours) or ``scenario``
+(a what-if, with its reasoning); the evidence is the route's ``flow`` claim in ``data/claims.csv``.
+Scenario flows are drawn dotted and say "scenario" in their tooltip. One feature per leg (``id`` =
+route id + ``.`` + leg number, ``route_id`` shared by the legs). A route is only as precise as its
+coarsest end: ``location_precision`` says which. Each leg carries its route's ends: ``origin_id``,
+``destination_id`` and their country and operator, which the sidebar filters match.
 """
 
 from __future__ import annotations
@@ -27,13 +29,38 @@ import geo
 from geo import InputError, LayerError
 from geo.export import split_antimeridian
 from geo.settings import DATA_DIR, LOCATION_PRECISIONS, NETWORK_ATTRIBUTION, NETWORK_PATCHES, WGS84, cache_dir
+from layers import _provenance
 from layers._spec import LayerSpec, LegendEntry, Style
 
 FILE = DATA_DIR / "routes.csv"
 #: Layers whose feature ids a route may start or end at.
 ENDPOINT_LAYERS: tuple[str, ...] = ("facilities", "lithium_blocks", "ports", "demand")
 MODE_COLORS: dict[str, str] = {"road": "#6d4c41", "rail": "#7b1fa2", "sea": "#0277bd"}
-REQUIRED = ("id", "route_id", "name", "mode", "purpose", "source", "source_date", "location_precision")
+REQUIRED = (
+    "id",
+    "route_id",
+    "name",
+    "mode",
+    "purpose",
+    "basis",
+    "source",
+    "source_date",
+    "location_precision",
+)
+#: Columns of ``data/routes.csv``.
+ROUTE_COLUMNS = ("id", "origin_id", "destination_id", "mode", "purpose", "basis")
+#: Values of ``basis``: a flow a source reports, or a what-if.
+FLOW_BASES = ("reported", "scenario")
+#: Provenance columns carried from the route to each of its legs.
+PROVENANCE_COLUMNS = (
+    "basis",
+    "flow_evidence",
+    "source",
+    "source_url",
+    "source_date",
+    "assumed",
+    "provenance",
+)
 #: Attributes of the endpoints copied to each leg as ``origin_<column>`` and ``destination_<column>``:
 #: a country filter keeps a route with an end in the country, an operator filter one with an end
 #: of the operator (see :func:`layers.filter_layer`).
@@ -71,7 +98,8 @@ def routing_inputs() -> dict[str, Any]:
 
 
 def compute(rows: pd.DataFrame, *, where: str = str(FILE)) -> gpd.GeoDataFrame:
-    """Compute each route of ``rows`` (id, origin_id, destination_id, mode, purpose, source, source_date)."""
+    """Compute each route of ``rows`` (id, origin_id, destination_id, mode, purpose and the provenance
+    columns of :func:`layers._provenance.attach`)."""
     from geo.network import route  # the networks load only when the disk cache cannot answer
 
     ends = endpoints()
@@ -96,8 +124,8 @@ def compute(rows: pd.DataFrame, *, where: str = str(FILE)) -> gpd.GeoDataFrame:
         result["name"] = f"{a['name']} to {b['name']} ({row.mode})"
         result["route_mode"] = row.mode
         result["purpose"] = row.purpose
-        result["source"] = row.source
-        result["source_date"] = str(row.source_date)
+        for column in PROVENANCE_COLUMNS:
+            result[column] = str(getattr(row, column))
         result["location_precision"] = precision
         for end, feature, end_id in (("origin", a, row.origin_id), ("destination", b, row.destination_id)):
             result[f"{end}_id"] = end_id
@@ -114,14 +142,15 @@ def read() -> gpd.GeoDataFrame:
     """Read ``data/routes.csv`` and compute every route over the networks, or read the routes from
     the disk cache (:func:`geo.settings.cache_dir`) when nothing they depend on has changed."""
     rows = pd.read_csv(FILE, dtype=str, keep_default_na=False)
-    missing = [
-        c
-        for c in ("id", "origin_id", "destination_id", "mode", "purpose", "source", "source_date")
-        if c not in rows
-    ]
+    missing = [c for c in ROUTE_COLUMNS if c not in rows]
     if missing:
         msg = f"{FILE}: missing column(s) {', '.join(missing)}"
         raise LayerError(msg)
+    bad = [f"route {r.id!r}: basis {r.basis!r}" for r in rows.itertuples() if r.basis not in FLOW_BASES]
+    if bad:
+        msg = f"{FILE}: " + "; ".join(bad) + f" is not one of {', '.join(FLOW_BASES)}"
+        raise LayerError(msg)
+    rows = _provenance.attach(rows, layer="routes", where=FILE)
     path = cache_dir() / f"routes-{_cache_key()}.parquet"
     with contextlib.suppress(OSError, ValueError):  # missing or damaged: computed again
         return gpd.read_parquet(path).set_crs(WGS84, allow_override=True)
@@ -143,7 +172,8 @@ def _cache_key() -> str:
 
     digest = hashlib.sha256()
     names = (*ENDPOINT_LAYERS, "ports", "countries")
-    sources = [FILE, NETWORK_PATCHES, *(layers.spec(n).source for n in names)]  # a file, or a package's name
+    sources = [FILE, NETWORK_PATCHES, DATA_DIR / "claims.csv", DATA_DIR / "sources.csv"]
+    sources += [layers.spec(n).source for n in names]  # a file, or a package's name
     sources += [
         Path(__file__),
         *(
@@ -158,14 +188,19 @@ def _cache_key() -> str:
     return digest.hexdigest()[:16]
 
 
+#: Dash pattern of scenario flows (short dashes; rail is drawn with long dashes).
+SCENARIO_DASH = "2 7"
+
+
 def style(props: Mapping[str, Any]) -> Style:
-    """Colour by mode; rail dashed."""
+    """Colour by mode; rail long-dashed; a scenario flow short-dashed and paler, whatever its mode."""
     mode = props.get("mode", "road")
+    scenario = props.get("basis") == "scenario"
     return {
         "color": MODE_COLORS.get(mode, "#455a64"),
         "weight": 3,
-        "opacity": 0.85,
-        "dashArray": "8 6" if mode == "rail" else None,
+        "opacity": 0.6 if scenario else 0.85,
+        "dashArray": SCENARIO_DASH if scenario else ("8 6" if mode == "rail" else None),
     }
 
 
@@ -179,11 +214,17 @@ SPEC = LayerSpec(
     legend=tuple(
         LegendEntry(f"{mode} leg", color, "line", dashed=mode == "rail")
         for mode, color in MODE_COLORS.items()
+    )
+    + (
+        LegendEntry(
+            "scenario flow (short dashes): a what-if no source reports", "#9e9e9e", "line", dashed=True
+        ),
     ),
     geom_types=("LineString", "MultiLineString"),
     required=REQUIRED,
     popup_fields=(
         "purpose",
+        "basis",
         "mode",
         "from_name",
         "to_name",

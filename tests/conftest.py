@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import socket
@@ -135,12 +136,29 @@ def hostile_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on a copy of the data with a facility whose properties are markup and a javascript: URL."""
     data = tmp_path_factory.mktemp("hostile-data")
     shutil.copytree(DATA_DIR, data, dirs_exist_ok=True)
-    with (data / "facilities.csv").open("a", encoding="utf-8") as fh:
-        fh.write(
-            f'xss-test,"{XSS_NAME}","<script>alert(2)</script>",recycling,Li,operating,IN,80.0,20.0,'
-            '"javascript:alert(3)",2025-01-01,town,"<b onmouseover=alert(4)>bold</b>"\n'
-        )
+    _append_csv(
+        data / "facilities.csv",
+        ["xss-test", XSS_NAME, "<script>alert(2)</script>", "", "recycling", "Li", "operating", "", "IN"]
+        + ["80.0", "20.0", "town", "assumed: test point", "<b onmouseover=alert(4)>bold</b>"],
+    )
+    _append_csv(
+        data / "sources.csv",
+        ["xss-source", "<i>Hostile</i> Times", XSS_QUOTE, "", "2025-01-01", XSS_URL, "news"],
+    )
+    for field in ("status", "kind", "location"):
+        _append_csv(data / "claims.csv", ["xss-test", field, "reported", "xss-source", XSS_QUOTE, ""])
+    _append_csv(data / "claims.csv", ["xss-test", "materials", "assumed", "", "", "<u>because</u>"])
     yield from _start_app(data, tmp_path_factory.mktemp("hostile-app") / "streamlit.log")
+
+
+#: A claim's quote that is markup and a javascript: URL, and the http(s) source address it cites.
+XSS_QUOTE = "javascript:alert(3) <img src=x onerror=alert(6)>"
+XSS_URL = "https://example.org/a?x=1&y=2"
+
+
+def _append_csv(path: Path, row: list[str]) -> None:
+    with path.open("a", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerow(row)
 
 
 @pytest.fixture(scope="session")

@@ -47,7 +47,7 @@ def test_filter_changes_the_table(app):
     table = app.dataframe[0].value
     # routes carry no kind: the filter leaves them shown
     assert set(table.loc[table["layer"] != "routes", "kind"]) == {"refining"}
-    assert "Facilities: 4" in _caption(app)
+    assert "Facilities: 8" in _caption(app)
 
 
 def test_layer_choice_hides_layers(app):
@@ -59,7 +59,7 @@ def test_layer_choice_hides_layers(app):
 def test_about_tab_cites_the_key_figures(app):
     _tab(app, "About")
     text = " ".join(m.value for m in app.markdown)
-    for figure in ("300,000 t", "₹34,000 crore", "20 % by 2030"):
+    for figure in ("300,000 t", "₹34,300 crore", "₹16,300 crore", "₹18,000 crore", "20 % by 2030"):
         assert figure in text
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import XSS_NAME
+from tests.conftest import XSS_NAME, XSS_QUOTE, XSS_URL
 
 pytestmark = pytest.mark.browser
 
@@ -30,6 +30,40 @@ def _open(page, url: str):
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=60_000)
     return frame
+
+
+def _open_feature(page, needle: str) -> bool:
+    """Find the point feature whose tooltip contains ``needle`` among the map's layers, zoom to it and
+    open its tooltip and popup as a click would."""
+    map_frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    return map_frame.evaluate(
+        """(needle) => {
+        const seen = new Set();
+        const visit = (layer) => {
+            if (!layer || seen.has(layer)) return null;
+            seen.add(layer);
+            const props = layer.feature && layer.feature.properties;
+            if (props && layer.getLatLng && String(props._tooltip).includes(needle)) return layer;
+            if (layer.getLayers) for (const child of layer.getLayers()) { const hit = visit(child); if (hit) return hit; }
+            return null;
+        };
+        for (const key of Object.keys(window)) {
+            const obj = window[key];
+            if (obj instanceof L.Layer) {
+                const hit = visit(obj);
+                if (hit) {
+                    const map = Object.values(window).find(v => v instanceof L.Map);
+                    map.setView(hit.getLatLng(), 10);
+                    hit.openTooltip();
+                    hit.fire('click', {latlng: hit.getLatLng()});
+                    return true;
+                }
+            }
+        }
+        return false;
+    }""",
+        needle,
+    )
 
 
 def _caption(page) -> str:
@@ -71,13 +105,13 @@ def test_map_renders_offline_with_every_layer(page, app_url):
 def test_filter_changes_map_and_table(page, app_url):
     _open(page, app_url)
     before = _caption(page)
-    assert "Facilities: 15" in before
+    assert "Facilities: 41" in before
     page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']", has_text="Kind").locator(
         "input"
     ).click()
     page.keyboard.type("refining")
     page.keyboard.press("Enter")
-    page.locator("[data-testid='stCaptionContainer']", has_text="Facilities: 4").wait_for(timeout=30_000)
+    page.locator("[data-testid='stCaptionContainer']", has_text="Facilities: 8").wait_for(timeout=30_000)
     after = _caption(page)
     assert "Ports: 0" in after and "Feedstock demand (cities): 0" in after
     # routes carry no kind: the filter leaves them shown
@@ -85,17 +119,17 @@ def test_filter_changes_map_and_table(page, app_url):
     assert routes > 0
     page.get_by_text("Attribute table").click()
     grid = page.locator("[data-testid='stDataFrame'] [aria-rowcount]").first
-    expect(grid).to_have_attribute("aria-rowcount", str(4 + routes + 1), timeout=30_000)  # rows + header
+    expect(grid).to_have_attribute("aria-rowcount", str(8 + routes + 1), timeout=30_000)  # rows + header
 
 
 def test_geojson_download_parses(page, app_url):
     _open(page, app_url)
     with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name=re.compile(r"^Facilities \(15\)")).click()
+        page.get_by_role("button", name=re.compile(r"^Facilities \(41\)")).click()
     download = info.value
     doc = json.loads(Path(download.path()).read_text(encoding="utf-8"))
     assert doc["type"] == "FeatureCollection" and "crs" not in doc
-    assert len(doc["features"]) == 15
+    assert len(doc["features"]) == 41
     assert all(f["properties"]["source"] and f["properties"]["location_precision"] for f in doc["features"])
     assert download.suggested_filename == "facilities.geojson"
 
@@ -104,36 +138,7 @@ def test_markup_in_properties_is_shown_as_text(page, hostile_app_url):
     dialogs: list[str] = []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     frame = _open(page, hostile_app_url)
-    map_frame = next(f for f in page.frames if "streamlit_folium" in f.url)
-    # find the hostile feature among the map's layers, then open its tooltip and popup as a click would
-    found = map_frame.evaluate(
-        """(needle) => {
-        const seen = new Set();
-        const visit = (layer) => {
-            if (!layer || seen.has(layer)) return null;
-            seen.add(layer);
-            const props = layer.feature && layer.feature.properties;
-            if (props && String(props._tooltip).includes(needle)) return layer;
-            if (layer.getLayers) for (const child of layer.getLayers()) { const hit = visit(child); if (hit) return hit; }
-            return null;
-        };
-        for (const key of Object.keys(window)) {
-            const obj = window[key];
-            if (obj instanceof L.Layer) {
-                const hit = visit(obj);
-                if (hit) {
-                    const map = Object.values(window).find(v => v instanceof L.Map);
-                    map.setView(hit.getLatLng(), 10);
-                    hit.openTooltip();
-                    hit.fire('click', {latlng: hit.getLatLng()});
-                    return true;
-                }
-            }
-        }
-        return false;
-    }""",
-        "onerror=alert(1)",
-    )
+    found = _open_feature(page, "onerror=alert(1)")
     assert found, "hostile facility not found on the map"
     tooltip = frame.locator(".leaflet-tooltip")
     tooltip.first.wait_for(timeout=10_000)
@@ -142,10 +147,28 @@ def test_markup_in_properties_is_shown_as_text(page, hostile_app_url):
     popup.wait_for(timeout=10_000)
     text = popup.inner_text()
     assert XSS_NAME in text and "<script>alert(2)</script>" in text and "javascript:alert(3)" in text
-    assert popup.locator("img, script, b[onmouseover]").count() == 0
+    # the claims' quotes and reasons are shown as text, their source linked only by its https address
+    assert XSS_QUOTE in text and "<u>because</u>" in text and "<i>Hostile</i> Times" in text
+    assert popup.locator("img, script, b[onmouseover], u, i:text('Hostile')").count() == 0
     assert popup.locator("a[href^='javascript']").count() == 0
+    assert popup.locator(f"a[href='{XSS_URL}']").count() >= 1
+    assert "assumed: materials" in tooltip.first.inner_text()
     page.wait_for_timeout(500)
     assert dialogs == []
+
+
+def test_popup_shows_the_quote_and_source_of_each_claim(page, app_url):
+    frame = _open(page, app_url)
+    assert _open_feature(page, "Lohum lithium refinery (Greater Noida)"), "facility not found on the map"
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=10_000)
+    text = popup.inner_text()
+    # the status with its verbatim quote and its source, linked; the capacity marked assumed with the reason
+    assert "Lohum currently operates eight facilities" in text and "The Machine Maker" in text
+    assert popup.locator("a[href^='https://themachinemaker.com/']").count() >= 1
+    assert "assumed:" in text and "1,000 t/yr" in text
+    tooltip = frame.locator(".leaflet-tooltip").first.inner_text()
+    assert "assumed: capacity" in tooltip
 
 
 def test_proximity_tab(page, app_url):
@@ -166,8 +189,8 @@ def test_proximity_tab(page, app_url):
     # click the map (on open sea, where no feature takes the click): a point drops and its nearest facilities are listed
     box = frame.locator(".leaflet-container").bounding_box()
     page.mouse.click(
-        box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.7
-    )  # Arabian Sea: no feature there
+        box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.55
+    )  # Arabian Sea, above the legend (which takes clicks): no feature there
     page.get_by_text("Nearest to the clicked point").wait_for(timeout=60_000)
     expect(_map(page).locator("path[fill='#ffeb3b']")).to_have_count(1, timeout=30_000)
     clicked_table = page.locator("[data-testid='stDataFrame']").filter(
@@ -181,7 +204,10 @@ def test_proximity_tab(page, app_url):
     assert len(doc["features"]) == n_cities
     first = doc["features"][0]
     assert first["geometry"]["type"] == "LineString"
-    assert first["properties"]["distance_km"] > 0 and first["properties"]["target_name"]
+    # Mumbai, the first city, has a facility placed at its own GeoNames point ("near Mumbai"): 0 km
+    assert first["properties"]["distance_km"] >= 0 and first["properties"]["target_name"]
+    assert all(f["properties"]["distance_km"] >= 0 for f in doc["features"])
+    assert max(f["properties"]["distance_km"] for f in doc["features"]) > 100
 
 
 def _upload(page, path: Path) -> None:

@@ -318,3 +318,13 @@ def test_unreachable_scheduler_is_one_line(capsys):
     assert (
         err.count("\n") == 1 and "--scheduler: cannot reach the dask scheduler at 'tcp://127.0.0.1:9'" in err
     )
+
+
+def test_audit_prints_claims_by_basis_and_assumed_values(capsys):
+    assert main(["audit"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Provenance audit") and "Assumed values and scenario flows" in out
+    assert main(["audit", "--csv"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].startswith("layer,records,claims,reported,assumed,scenario")
+    assert any(line.startswith("facilities,") for line in table[1:])

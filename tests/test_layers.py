@@ -26,30 +26,46 @@ def test_every_record_is_cited_and_located(name):
 
 def test_story_facilities_are_present():
     fac = layers.load("facilities").set_index("id")
-    lohum = fac[fac["operator"].str.startswith("Lohum")]
-    assert len(lohum) == 8  # Lohum states eight facilities; each public one is mapped
+    lohum = fac[fac.index.str.startswith("lohum-")]
     assert set(lohum["country"]) == {"IN", "US", "AE", "EU"}
-    assert fac.loc["lohum-eu-planned", "location_precision"] == "region"
+    # Lohum operates eight facilities: seven in Greater Noida (the lithium and cobalt refineries and
+    # five unnamed ones, one record) and one in Gujarat; the rest are planned
+    operating = lohum[lohum["status"] == "operating"]
+    assert set(operating.index) == {
+        "lohum-greater-noida-li",
+        "lohum-greater-noida-co",
+        "lohum-greater-noida-recycling",
+        "lohum-gujarat",
+    }
+    assert set(lohum.drop(operating.index)["status"]) == {"planned"}
+    assert fac.loc["lohum-eu-planned", "location_precision"] == "country"
+    assert fac.loc["lohum-sharjah-jv", "ownership"].startswith("Planned joint venture")
     assert fac.loc["smm-niihama-nickel", "country"] == "JP"
     assert fac.loc["gigafactory-1-nevada", "kind"] == "cell_manufacturing"
     assert fac.loc["venue-embassy-of-japan-delhi", "kind"] == "venue"
     # a town-level point is not dressed up as a site
     assert fac.loc["lohum-greater-noida-li", "location_precision"] == "town"
+    # the refinery public reporting describes as defunct is not marked operating
+    assert fac.loc["vedanta-nicomet-goa", "status"] == "closed"
+    assert len(fac[fac["kind"] != "venue"]) >= 40
 
 
 def test_lithium_blocks_are_polygons_with_honest_precision():
     blocks = layers.load("lithium_blocks").set_index("id")
     assert set(blocks.geometry.geom_type) == {"Polygon"}
     assert blocks.loc["li-block-reasi-salal-haimana", "resource"].startswith("5.9 million tonnes")
-    assert blocks.loc["li-block-katghora-korba", "status"] == "auctioned"
+    assert set(blocks["status"]) == {"exploration"}  # nothing is mined at either block
+    assert blocks.loc["li-block-katghora-korba", "operator"] == "Maiki South Mining Pvt Ltd"
+    assert "annulled" in blocks.loc["li-block-reasi-salal-haimana", "auction"]
     assert blocks["notes"].str.contains("not public").all()
-    # the polygons have the reported areas (2 sq km and 256.12 ha), measured on the ellipsoid
+    assert set(blocks["geometry_quality"]) == {"schematic"}
+    # the polygons have the reported areas (3 sq km demarcated and 256.12 ha), measured on the ellipsoid
     from pyproj import Geod
 
     area_ha = {
         i: abs(Geod(ellps="WGS84").geometry_area_perimeter(g)[0]) / 1e4 for i, g in blocks.geometry.items()
     }
-    assert area_ha["li-block-reasi-salal-haimana"] == pytest.approx(200, rel=0.01)
+    assert area_ha["li-block-reasi-salal-haimana"] == pytest.approx(300, rel=0.01)
     assert area_ha["li-block-katghora-korba"] == pytest.approx(256.12, rel=0.01)
 
 
@@ -89,7 +105,7 @@ def test_filter_layer():
     cobalt = layers.filter_layer(fac, materials=["Co"])
     assert cobalt["materials"].str.split(";").map(lambda m: "Co" in m).all()
     both = layers.filter_layer(fac, kind=["refining"], country=["JP"])
-    assert list(both["id"]) == ["smm-niihama-nickel"]
+    assert list(both["id"]) == ["smm-niihama-nickel", "smm-harima"]
     assert len(layers.filter_layer(fac, kind=[], operator=None)) == len(fac)
 
 

@@ -68,7 +68,7 @@ def test_a_region_polygon_is_drawn_filled():
 
 
 def test_legend_lists_approximate_locations_only_when_drawn(points):
-    from layers._map import build_map, legend_html
+    from layers.map import build_map, legend_html
     from layers._render import APPROXIMATE_LEGEND
 
     row = legend_html([APPROXIMATE_LEGEND])
@@ -76,3 +76,42 @@ def test_legend_lists_approximate_locations_only_when_drawn(points):
     assert "approximate location (region or" in build_map({"facilities": points}).get_root().render()
     exact = points.iloc[:2]
     assert "approximate location (region or" not in build_map({"facilities": exact}).get_root().render()
+
+
+CLAIMED = {
+    "name": "Plant",
+    "kind": "recycling",
+    "status": "operating",
+    "status_basis": "reported",
+    "status_evidence": "“<b>opened</b> in 2024” (Outlet, “Head”, 2025-07-10, https://example.org/a?x=1&y=2)",
+    "materials": "Li",
+    "materials_basis": "assumed",
+    "materials_evidence": "assumed: <i>recyclers</i> recover lithium",
+    "location_precision": "town",
+    "location_basis": "reported",
+    "location_evidence": "“in Greater Noida” (Outlet, “Head”, 2025-07, javascript:alert(1))",
+    "assumed": "materials",
+}
+
+
+def test_popup_shows_each_claims_quote_and_linked_source_escaped():
+    html = popup_html(CLAIMED, ("status", "materials", "location_precision"))
+    assert "&lt;b&gt;opened&lt;/b&gt; in 2024" in html and "<b>opened" not in html
+    assert '<a href="https://example.org/a?x=1&amp;y=2"' in html
+    assert "assumed: &lt;i&gt;recyclers&lt;/i&gt;" in html and "<i>recyclers" not in html
+    assert "location reported:" in html and "in Greater Noida" in html
+    assert 'href="javascript' not in html
+
+
+def test_tooltip_marks_assumed_values_and_scenarios():
+    assert tooltip_text(CLAIMED) == "Plant (recycling) — assumed: materials"
+    route = {"name": "A to B (road)", "basis": "scenario"}
+    assert tooltip_text(route) == "A to B (road) — scenario"
+    assert tooltip_text({"name": "<x>", "assumed": "kind;capacity"}) == "&lt;x&gt; — assumed: kind, capacity"
+
+
+def test_shipped_popups_carry_quotes():
+    fac = layers.load("facilities").set_index("id")
+    html = popup_html(fac.loc["lohum-sharjah-jv"].to_dict(), layers.spec("facilities").popup_fields)
+    assert "Al Saja’a" in html and '<a href="https://www.wam.ae/' in html
+    assert "status confirmed" in html and "2026-01-16" in html

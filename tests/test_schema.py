@@ -18,6 +18,12 @@ def test_valid_layer_passes(points):
     [
         ("kind", "mine", r"feature 'a': kind 'mine' is not one of"),
         ("status", "dreaming", r"feature 'a': status 'dreaming' is not one of"),
+        (
+            "status",
+            "joint_venture",
+            r"feature 'a': status 'joint_venture' is not one of",
+        ),  # an ownership form
+        ("source", "news report; shared/sources/000", r"feature 'a': source names a file path"),
         ("country", "XX", r"feature 'a': country 'XX' is not one of"),
         ("location_precision", "street", r"feature 'a': location_precision 'street' is not one of"),
         ("materials", "Li;unobtainium", r"feature 'a': materials 'unobtainium' is not one of"),
