@@ -305,7 +305,14 @@ BUNCHED_SHARE: Final[float] = 0.2
 #: (e.g. a country centroid), not for the site. Drawn hollow, left out of analyses by default.
 PLACEHOLDER_PRECISIONS: Final[tuple[str, ...]] = ("region", "country")
 #: Kinds that are facilities (plants): the default targets of proximity and allocation.
-FACILITY_KINDS: Final[tuple[str, ...]] = ("recycling", "refining", "cathode", "cell_manufacturing", "smelter")
+FACILITY_KINDS: Final[tuple[str, ...]] = (
+    "recycling",
+    "refining",
+    "cathode",
+    "battery_materials",
+    "cell_manufacturing",
+    "smelter",
+)
 #: Kinds that analyses may target besides facilities: each is its own layer's subject. Any other
 #: kind of ``KINDS`` (``venue``, a conference or an embassy) is a place, never a target by default.
 TARGET_KINDS: Final[tuple[str, ...]] = (*FACILITY_KINDS, "lithium_block", "port", "demand_city")

@@ -193,7 +193,9 @@ def test_site_selection_keeps_existing_recyclers_open(app):
     sites = next(d.value for d in app.dataframe if "served_weight" in d.value.columns)
     facilities = layers.load("facilities")
     existing = facilities[
-        facilities["kind"].isin(["recycling", "refining"]) & (facilities["country"] == "IN")
+        facilities["kind"].isin(["recycling", "refining"])
+        & facilities["status"].isin(["operating", "under_construction"])
+        & (facilities["country"] == "IN")
     ]
     placed = layers.analysis_targets(existing)  # placeholders (region/country level) stay out by default
     assert sites["fixed"].sum() == len(placed) > 0 and len(sites) == len(placed) + 1

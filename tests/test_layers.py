@@ -4,7 +4,7 @@ import shapely
 
 import layers
 from geo._errors import LayerError
-from geo.settings import LOCATION_PRECISIONS
+from geo.settings import FACILITY_KINDS, LOCATION_PRECISIONS
 
 RECORD_LAYERS = ["facilities", "lithium_blocks", "ports", "demand"]
 
@@ -225,7 +225,7 @@ def test_a_region_polygon_is_not_a_placeholder():
 def test_the_venue_and_the_placeholders_of_the_facilities_layer_are_no_targets():
     facilities = layers.load("facilities")
     targets = layers.analysis_targets(facilities)
-    assert set(targets["kind"]) <= {"recycling", "refining", "cathode", "cell_manufacturing", "smelter"}
+    assert set(targets["kind"]) <= set(FACILITY_KINDS)
     assert not targets["location_precision"].isin(["region", "country"]).any()
     left_out = targets.attrs["left_out"]
     assert set(left_out["places"]) == set(facilities.loc[facilities["kind"] == "venue", "id"])
