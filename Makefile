@@ -26,7 +26,7 @@ chromium:
 	@[ -x $(CHROMIUM) ] || { echo "make: $(CHROMIUM) is missing after apt-get install chromium" >&2; exit 1; }
 
 run: $(STAMP)
-	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true
+	$(BIN)/python -m app.asgi --port $(PORT)
 
 test: $(STAMP) chromium
 	$(BIN)/python -m pytest

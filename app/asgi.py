@@ -1,0 +1,78 @@
+"""The atlas as one ASGI application: ``streamlit_app.py`` served by Streamlit's ``st.App``, plus
+
+* gzip for every compressible response, Streamlit's own scripts included (:mod:`app.compression`);
+* a lifespan that warms the caches in the background (layers, road/rail/sea networks, the routes
+  layer, the OGC collections; :mod:`app.warmup`) and ``/health``: 503 until warm, then 200 with JSON;
+* the OGC API – Features at ``/ogc`` (:mod:`app.ogc`) for QGIS, ArcGIS and GDAL.
+
+Run it with ``python -m app.asgi [--port 8501] [--address 0.0.0.0]`` (what ``make run`` does): that is
+``st.App.run``, uvicorn with Streamlit's configuration applied (``.streamlit/config.toml``: websocket
+compression, message size, TLS). ``uvicorn app.asgi:app`` serves the same application without it.
+
+To serve more collections at ``/ogc`` (the workspace's saved analyses), replace :data:`OGC_PROVIDER`
+by ``Providers(BuiltinLayers(), FrameProvider(...))`` (see :mod:`app.ogc.providers`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import streamlit as st
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from app import ogc
+from app.compression import CompressionMiddleware
+from app.warmup import WarmUp, default_steps, health_endpoint
+from geo.settings import PROJECT_DIR
+
+#: The Streamlit script served.
+SCRIPT = PROJECT_DIR / "streamlit_app.py"
+#: Where the collections of ``/ogc`` come from.
+OGC_PROVIDER: ogc.Provider = ogc.BuiltinLayers()
+#: The warm-up of this process, reported at ``/health``.
+WARMUP = WarmUp(default_steps(SCRIPT, extra=[("ogc collections", lambda: OGC_PROVIDER.collections())]))
+
+
+@asynccontextmanager
+async def lifespan(_app: st.App) -> AsyncIterator[dict[str, Any]]:
+    """Start the warm-up in the background; the server answers at once (``/health`` says when it is warm)."""
+    WARMUP.start()
+    yield {"warmup": WARMUP}
+
+
+app = st.App(
+    SCRIPT,
+    routes=[
+        Route("/health", health_endpoint(WARMUP), methods=["GET"]),
+        *ogc.routes(OGC_PROVIDER, prefix="/ogc"),
+    ],
+    middleware=[Middleware(CompressionMiddleware)],
+    lifespan=lifespan,
+)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve the atlas (blocks until stopped)."""
+    parser = argparse.ArgumentParser(prog="python -m app.asgi", description="Serve Mineral Atlas.")
+    parser.add_argument("--port", type=int, help="TCP port (default: server.port of .streamlit/config.toml)")
+    parser.add_argument("--address", help="address to listen on (default: every interface)")
+    args = parser.parse_args(argv)
+    config: dict[str, Any] = {"server.headless": True}
+    if args.port is not None:
+        config["server.port"] = args.port
+    if args.address:
+        config["server.address"] = args.address
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.getLogger("app").addHandler(handler)
+    logging.getLogger("app").setLevel(logging.INFO)
+    app.run(config=config)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Warm-up of a fresh server and the readiness it reports at ``/health``.
+
+A fresh process has imported nothing and read nothing: the first visitor would wait for the imports,
+the layers and the transport networks. :class:`WarmUp` does that work once, in a background thread
+started by the server's lifespan, step by step; ``/health`` answers 503 (``warming``, or ``failed``
+with the reason) until every step is done, then 200 (``ready``) with each step's time. Streamlit
+serves meanwhile (its own liveness check is ``/_stcore/health``), so a load balancer or a script can
+wait for ``/health`` before sending visitors.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+logger = logging.getLogger(__name__)
+
+#: States of a warm-up, in order; ``failed`` replaces ``ready`` when a step raised.
+STATES: tuple[str, ...] = ("pending", "warming", "ready", "failed")
+
+Step = tuple[str, Callable[[], Any]]
+
+
+def script_imports(script: Path) -> list[str]:
+    """Absolute module names imported at the top level of ``script`` (``from __future__`` left out)."""
+    tree = ast.parse(Path(script).read_text(encoding="utf-8"), filename=str(script))
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module != "__future__":
+            names.append(node.module)
+    return list(dict.fromkeys(names))
+
+
+def import_modules(names: Sequence[str]) -> None:
+    """Import ``names``; one that fails is logged and left to the script, which shows its error."""
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # the script imports it again and reports the problem to the visitor
+            logger.warning("warm-up: import of %s failed: %s", name, exc)
+
+
+def default_steps(script: Path, *, extra: Sequence[Step] = ()) -> list[Step]:
+    """The warm-up of the atlas: imports of ``script``, every built-in layer, the road/rail/sea networks,
+    the routes layer computed over them, then ``extra`` steps (such as the OGC collections)."""
+    import layers
+    from geo.network import network
+
+    def read_layers() -> None:
+        for name in layers.names():
+            if name != "routes":
+                layers.load(name)
+
+    def load_networks() -> None:
+        for mode in ("road", "rail", "sea"):
+            network(mode)
+
+    return [
+        ("imports", lambda: import_modules(script_imports(script))),
+        ("layers", read_layers),
+        ("networks", load_networks),
+        ("routes layer", lambda: layers.load("routes")),
+        *extra,
+    ]
+
+
+class WarmUp:
+    """Runs named steps once, in order, in a background thread, and tells how far it got.
+
+    Parameters
+    ----------
+    steps : sequence of (str, callable)
+        Name and work of each step.
+    """
+
+    def __init__(self, steps: Sequence[Step]) -> None:
+        self.steps = list(steps)
+        self.state = "pending"
+        self.current: str | None = None
+        self.error: str | None = None
+        self.seconds: dict[str, float] = {}
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+
+    def start(self) -> None:
+        """Start the steps in a daemon thread (once; later calls do nothing)."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            self.state = "warming"
+            self._thread = threading.Thread(target=self.run, name="mineral-atlas-warm-up", daemon=True)
+            self._thread.start()
+
+    def run(self) -> None:
+        """Run every step in this thread; a step that raises stops the warm-up as ``failed``."""
+        self.state = "warming"
+        started = time.perf_counter()
+        try:
+            for name, work in self.steps:
+                self.current = name
+                begin = time.perf_counter()
+                work()
+                self.seconds[name] = round(time.perf_counter() - begin, 3)
+        except Exception as exc:
+            self.error = f"{self.current}: {type(exc).__name__}: {exc}"
+            self.state = "failed"
+            logger.error("warm-up failed at %s", self.error)
+        else:
+            self.current = None
+            self.state = "ready"
+            logger.info("warm-up done in %.1f s: %s", time.perf_counter() - started, self.seconds)
+        finally:
+            self._done.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the warm-up has ended (ready or failed); False on timeout."""
+        return self._done.wait(timeout)
+
+    def report(self) -> tuple[int, dict[str, Any]]:
+        """HTTP status (200 when ready, else 503) and the JSON body of ``/health``."""
+        body: dict[str, Any] = {"status": self.state, "steps_s": dict(self.seconds)}
+        if self.state == "warming":
+            body["step"] = self.current
+        if self.state == "failed":
+            body["error"] = self.error
+        if self.state == "ready":
+            body["warm_up_s"] = round(sum(self.seconds.values()), 3)
+        return (200 if self.state == "ready" else 503), body
+
+
+def health_endpoint(warmup: WarmUp) -> Callable[[Request], Awaitable[JSONResponse]]:
+    """The ``/health`` endpoint of ``warmup``: 503 until warm, then 200; never cached."""
+
+    async def health(request: Request) -> JSONResponse:
+        status, body = warmup.report()
+        headers = {"Cache-Control": "no-store"}
+        if status != 200:
+            headers["Retry-After"] = "1"
+        return JSONResponse(body, status_code=status, headers=headers)
+
+    return health
