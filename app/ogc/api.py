@@ -27,7 +27,16 @@ from starlette.routing import BaseRoute, Route
 
 from app.ogc import _html as h
 from app.ogc.providers import Collection, Provider
-from app.ogc.query import DEFAULT_LIMIT, MAX_LIMIT, RESERVED, parse_items_query, reject_parameters, select
+from app.ogc.query import (
+    CRS84,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    RESERVED,
+    check_crs,
+    parse_items_query,
+    reject_parameters,
+    select,
+)
 from geo._errors import CRSError, InputError, LayerError
 
 logger = logging.getLogger(__name__)
@@ -38,7 +47,6 @@ CONFORMANCE: tuple[str, ...] = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 )
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
 JSON = "application/json"
 GEOJSON = "application/geo+json"
@@ -378,7 +386,7 @@ class _API:
             text = (
                 json.dumps(head, ensure_ascii=False)[:-1] + ',"features":[' + ",".join(_features(page)) + "]}"
             )
-            return Response(text, media_type=GEOJSON)
+            return Response(text, media_type=GEOJSON, headers={"Content-Crs": f"<{CRS84}>"})
         return _html(
             self.items_page(collection, page, matched_count=len(matched), query=query, links=links, base=base)
         )
@@ -421,7 +429,8 @@ class _API:
         return h.page(f"{collection.title}: features", body, crumbs=crumbs, json_href=json_href)
 
     def item(self, request: Request) -> Response:
-        reject_parameters(request.query_params.multi_items())
+        reject_parameters(request.query_params.multi_items(), allowed=("f", "crs"))
+        check_crs(request.query_params.get("crs"), name="crs")
         collection = self.collection(request.path_params["collection_id"])
         feature_id = request.path_params["feature_id"]
         fmt, base = _format(request), self.base(request)
@@ -438,7 +447,7 @@ class _API:
             text = (
                 _features(found.iloc[:1])[0][:-1] + ',"links":' + json.dumps(links, ensure_ascii=False) + "}"
             )
-            return Response(text, media_type=GEOJSON)
+            return Response(text, media_type=GEOJSON, headers={"Content-Crs": f"<{CRS84}>"})
         row = found.iloc[0]
         geometry = row[found.geometry.name]
         facts = {c: _cell(row[c]) for c in found.columns if c != found.geometry.name}

@@ -29,7 +29,10 @@ from geo._errors import InputError
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 10_000
 #: Query parameters with a meaning of their own; every other parameter filters on a property.
-RESERVED = ("f", "bbox", "datetime", "limit", "offset")
+RESERVED = ("f", "bbox", "datetime", "limit", "offset", "crs", "bbox-crs")
+#: The one coordinate reference system served (lon/lat WGS84); ``crs`` and ``bbox-crs`` may only name it.
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+_CRS84_NAMES = frozenset({CRS84, "[OGC:CRS84]", "OGC:CRS84"})
 #: Properties holding a ``;``-separated list: a filter value matches any entry (as the sidebar filters do).
 LIST_PROPERTIES = frozenset({"materials"})
 
@@ -91,6 +94,8 @@ def parse_items_query(params: Sequence[tuple[str, str]], *, properties: Collecti
             known = ", ".join([*RESERVED, *sorted(properties)])
             msg = f"unknown query parameter {name!r}; expected one of {known}"
             raise InputError(msg)
+    for name in ("crs", "bbox-crs"):
+        check_crs(single.get(name), name=name)
     return ItemsQuery(
         bbox=parse_bbox(single["bbox"]) if "bbox" in single else None,
         interval=parse_datetime(single["datetime"]) if "datetime" in single else None,
@@ -106,6 +111,13 @@ def reject_parameters(params: Iterable[tuple[str, str]], *, allowed: Collection[
         if name not in allowed:
             msg = f"unknown query parameter {name!r}; expected one of {', '.join(allowed)}"
             raise InputError(msg)
+
+
+def check_crs(value: str | None, *, name: str) -> None:
+    """Accept a ``crs`` or ``bbox-crs`` only when absent or naming :data:`CRS84`, the one CRS served."""
+    if value is not None and value.strip() not in _CRS84_NAMES:
+        msg = f"{name}: only {CRS84} (lon/lat WGS84) is served, got {value!r}"
+        raise InputError(msg)
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:
