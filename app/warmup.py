@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import importlib
 import logging
+import pkgutil
 import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -42,6 +43,32 @@ def script_imports(script: Path) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def needs_script_run(module: str) -> bool:
+    """Whether ``module`` must be imported by the script itself: Streamlit and packages built on it
+    (``streamlit_*``: a custom component registers itself only when declared inside a script run, so
+    importing ``streamlit_folium`` here would leave its frontend unserved, a 404) and the ``app``
+    package (its pages use such components)."""
+    top = module.split(".")[0]
+    return top.startswith("streamlit") or top == "app"
+
+
+def warm_modules(
+    script: Path, *, packages: Sequence[str] = ("geo", "layers"), extra: Sequence[str] = ("folium",)
+) -> list[str]:
+    """What the first script run would import and the warm-up may: every public module of ``packages``
+    (private ones come with them when used), the ``extra`` libraries and the script's own imports, less
+    those that :func:`needs_script_run`."""
+    names: list[str] = []
+    for package in packages:
+        module = importlib.import_module(package)
+        names.append(package)
+        found = pkgutil.walk_packages(module.__path__, prefix=f"{package}.")
+        names.extend(info.name for info in found if not info.name.rsplit(".", 1)[-1].startswith("_"))
+    names.extend(extra)
+    names.extend(script_imports(script))
+    return [name for name in dict.fromkeys(names) if not needs_script_run(name)]
+
+
 def import_modules(names: Sequence[str]) -> None:
     """Import ``names``; one that fails is logged and left to the script, which shows its error."""
     for name in names:
@@ -52,7 +79,7 @@ def import_modules(names: Sequence[str]) -> None:
 
 
 def default_steps(script: Path, *, extra: Sequence[Step] = ()) -> list[Step]:
-    """The warm-up of the atlas: imports of ``script``, every built-in layer, the road/rail/sea networks,
+    """The warm-up of the atlas: imports (:func:`warm_modules`), every built-in layer, the road/rail/sea networks,
     the routes layer computed over them, then ``extra`` steps (such as the OGC collections)."""
     import layers
     from geo.network import network
@@ -67,7 +94,7 @@ def default_steps(script: Path, *, extra: Sequence[Step] = ()) -> list[Step]:
             network(mode)
 
     return [
-        ("imports", lambda: import_modules(script_imports(script))),
+        ("imports", lambda: import_modules(warm_modules(script))),
         ("layers", read_layers),
         ("networks", load_networks),
         ("routes layer", lambda: layers.load("routes")),
