@@ -2,7 +2,8 @@
 
 * gzip for every compressible response, Streamlit's own scripts included (:mod:`app.compression`);
 * a lifespan that warms the caches in the background (layers, road/rail/sea networks, the routes
-  layer, the OGC collections; :mod:`app.warmup`) and ``/health``: 503 until warm, then 200 with JSON;
+  layer, the OGC collections, then one run of the Map and Routes tabs as a visitor's would be;
+  :mod:`app.warmup`) and ``/health``: 503 until warm, then 200 with JSON;
 * the OGC API – Features at ``/ogc`` (:mod:`app.ogc`) for QGIS, ArcGIS and GDAL.
 
 Run it with ``python -m app.asgi [--port 8501] [--address 0.0.0.0]`` (what ``make run`` does): that is
@@ -16,6 +17,8 @@ by ``Providers(BuiltinLayers(), FrameProvider(...))`` (see :mod:`app.ogc.provide
 from __future__ import annotations
 
 import argparse
+import asyncio
+import functools
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -27,7 +30,7 @@ from starlette.routing import Route
 
 from app import ogc
 from app.compression import CompressionMiddleware
-from app.warmup import WarmUp, default_steps, health_endpoint
+from app.warmup import WarmUp, default_steps, first_visit, health_endpoint
 from geo.settings import PROJECT_DIR
 
 #: The Streamlit script served.
@@ -38,9 +41,22 @@ OGC_PROVIDER: ogc.Provider = ogc.BuiltinLayers()
 WARMUP = WarmUp(default_steps(SCRIPT, extra=[("ogc collections", lambda: OGC_PROVIDER.collections())]))
 
 
+#: Pages the warm-up opens once as a visitor would (no browser), so that what only a script run fills
+#: is ready for the first visitor: the Map tab, and the Routes tab with its default route.
+FIRST_VISITS: tuple[str, ...] = ("", "tab=Routes")
+
+
 @asynccontextmanager
 async def lifespan(_app: st.App) -> AsyncIterator[dict[str, Any]]:
-    """Start the warm-up in the background; the server answers at once (``/health`` says when it is warm)."""
+    """Start the warm-up in the background; the server answers at once (``/health`` says when it is warm).
+
+    The first visits run on this server's event loop, so they are added here; one that fails is a
+    warning in ``/health``, not a failed warm-up (a script error shows to visitors in the page anyway).
+    """
+    loop = asyncio.get_running_loop()
+    for query in FIRST_VISITS:
+        visit = functools.partial(first_visit, loop, query_string=query)
+        WARMUP.add(f"first visit /?{query}".rstrip("?"), visit, optional=True)
     WARMUP.start()
     yield {"warmup": WARMUP}
 

@@ -11,12 +11,13 @@ wait for ``/health`` before sending visitors.
 from __future__ import annotations
 
 import ast
+import asyncio
 import importlib
 import logging
 import pkgutil
 import threading
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,72 @@ def default_steps(script: Path, *, extra: Sequence[Step] = ()) -> list[Step]:
     ]
 
 
+class _SilentClient:
+    """A session client with no browser: drops what the script sends, notes when a run has finished."""
+
+    client_context = None
+
+    def __init__(self) -> None:
+        self.finished = threading.Event()
+        self.statuses: list[int] = []
+        self.errors: list[str] = []
+
+    def write_forward_msg(self, msg) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        kind = msg.WhichOneof("type")
+        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+            element = msg.delta.new_element
+            if element.WhichOneof("type") == "exception":
+                self.errors.append(f"{element.exception.type}: {element.exception.message}")
+        if kind == "script_finished":
+            self.statuses.append(msg.script_finished)
+            if msg.script_finished != ForwardMsg.FINISHED_EARLY_FOR_RERUN:
+                self.finished.set()
+
+
+def first_visit(loop: asyncio.AbstractEventLoop, *, query_string: str = "", timeout_s: float = 180.0) -> None:
+    """Run the script once as a visitor opening ``/?{query_string}`` would, with no browser attached.
+
+    What only a script run fills (its ``st.cache_data`` and ``st.cache_resource`` entries, Streamlit's
+    lazily imported elements, the compiled script, the components it declares) is then ready for the
+    first real visitor. Uses Streamlit's runtime session API, on ``loop`` (the server's event loop).
+
+    Raises
+    ------
+    TimeoutError
+        The run did not finish within ``timeout_s``.
+    RuntimeError
+        The script raised (what a visitor would see as an exception in the page).
+    """
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.runtime import get_instance
+
+    runtime = get_instance()
+
+    def on_loop(work: Callable[[], Any]) -> Any:
+        async def call() -> Any:
+            return work()
+
+        return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout_s)
+
+    client = _SilentClient()
+    session_id = on_loop(lambda: runtime.connect_session(client=client, user_info={"is_logged_in": False}))
+    try:
+        message = BackMsg()
+        message.rerun_script.query_string = query_string
+        message.rerun_script.page_script_hash = ""
+        on_loop(lambda: runtime.handle_backmsg(session_id, message))
+        if not client.finished.wait(timeout_s):
+            msg = f"first visit ?{query_string}: the script did not finish within {timeout_s:.0f} s"
+            raise TimeoutError(msg)
+        if client.errors:
+            msg = f"first visit ?{query_string}: the script raised {'; '.join(client.errors)}"
+            raise RuntimeError(msg)
+    finally:
+        on_loop(lambda: runtime.disconnect_session(session_id))
+
+
 class WarmUp:
     """Runs named steps once, in order, in a background thread, and tells how far it got.
 
@@ -109,10 +176,14 @@ class WarmUp:
     ----------
     steps : sequence of (str, callable)
         Name and work of each step.
+    optional : collection of str
+        Steps whose failure is reported (``warnings`` of :meth:`report`) but does not stop the warm-up.
     """
 
-    def __init__(self, steps: Sequence[Step]) -> None:
+    def __init__(self, steps: Sequence[Step], *, optional: Collection[str] = ()) -> None:
         self.steps = list(steps)
+        self.optional = set(optional)
+        self.warnings: dict[str, str] = {}
         self.state = "pending"
         self.current: str | None = None
         self.error: str | None = None
@@ -120,6 +191,15 @@ class WarmUp:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._done = threading.Event()
+
+    def add(self, name: str, work: Callable[[], Any], *, optional: bool = False) -> None:
+        """Append a step (before :meth:`start`)."""
+        if self._thread is not None:
+            msg = f"warm-up: step {name!r} added after the start"
+            raise RuntimeError(msg)
+        self.steps.append((name, work))
+        if optional:
+            self.optional.add(name)
 
     def start(self) -> None:
         """Start the steps in a daemon thread (once; later calls do nothing)."""
@@ -138,7 +218,13 @@ class WarmUp:
             for name, work in self.steps:
                 self.current = name
                 begin = time.perf_counter()
-                work()
+                try:
+                    work()
+                except Exception as exc:
+                    if name not in self.optional:
+                        raise
+                    self.warnings[name] = f"{type(exc).__name__}: {exc}"
+                    logger.warning("warm-up: %s failed, going on: %s", name, exc)
                 self.seconds[name] = round(time.perf_counter() - begin, 3)
         except Exception as exc:
             self.error = f"{self.current}: {type(exc).__name__}: {exc}"
@@ -162,6 +248,8 @@ class WarmUp:
             body["step"] = self.current
         if self.state == "failed":
             body["error"] = self.error
+        if self.warnings:
+            body["warnings"] = dict(self.warnings)
         if self.state == "ready":
             body["warm_up_s"] = round(sum(self.seconds.values()), 3)
         return (200 if self.state == "ready" else 503), body

@@ -76,7 +76,16 @@ def test_health_says_ready_after_the_warm_up(atlas_server):
     assert headers["content-type"] == "application/json"
     report = json.loads(body)
     assert report["status"] == "ready"
-    assert list(report["steps_s"]) == ["imports", "layers", "networks", "routes layer", "ogc collections"]
+    assert list(report["steps_s"]) == [
+        "imports",
+        "layers",
+        "networks",
+        "routes layer",
+        "ogc collections",
+        "first visit /",
+        "first visit /?tab=Routes",
+    ]
+    assert "warnings" not in report  # both first visits ran the script to its end without an exception
     assert report["warm_up_s"] == pytest.approx(sum(report["steps_s"].values()), abs=0.01)
 
 
@@ -122,6 +131,26 @@ def test_a_failed_step_keeps_health_at_503_with_the_reason():
     assert body["status"] == "failed"
     assert body["error"] == "networks: OSError: graph cache unreadable"
     assert "never" not in body["steps_s"]
+
+
+def test_an_optional_step_that_fails_is_a_warning():
+    def visit() -> None:
+        raise RuntimeError("first visit ?tab=Routes: the script raised KeyError: 'x'")
+
+    warmup = WarmUp([("layers", lambda: None)])
+    warmup.add("first visit", visit, optional=True)
+    warmup.add("after", lambda: None)
+    warmup.run()
+    status, body = warmup.report()
+    assert status == 200
+    assert list(body["steps_s"]) == ["layers", "first visit", "after"]
+    assert body["warnings"] == {
+        "first visit": "RuntimeError: first visit ?tab=Routes: the script raised KeyError: 'x'"
+    }
+    with pytest.raises(RuntimeError, match="'late' added after the start"):
+        started = WarmUp([])
+        started.start()
+        started.add("late", lambda: None)
 
 
 def test_warm_up_imports_what_the_script_imports_but_streamlit_components():
