@@ -336,6 +336,11 @@ def test_frame_provider_reads_again_only_when_the_version_changes():
     version[0] = 2  # a save in the workspace
     assert _items(client)["numberMatched"] == 3
     assert len(calls) == 2
+    # the frames are shared between requests and no request changes them
+    _items(client, "status=operating&bbox=70,20,80,30&datetime=2025")
+    client.get("/ogc/collections/sites/items?f=html")
+    assert _ids(_items(client)) == ["a", "b", "c"]
+    assert _items(client)["features"][2]["properties"]["tonnes"] is None
 
 
 def test_duplicate_ids_become_row_numbers_and_the_ids_are_kept():

@@ -153,6 +153,12 @@ class _API:
     def url(base: str, path: str = "", params: Sequence[tuple[str, str]] = ()) -> str:
         return f"{base}{path}" + (f"?{urlencode(list(params))}" if params else "")
 
+    def features(self, collection: Collection) -> gpd.GeoDataFrame:
+        try:
+            return self.provider.features(collection.id)
+        except KeyError:  # gone since it was listed (a workspace layer deleted meanwhile)
+            raise _NotFound(f"no collection {collection.id!r}") from None
+
     def collection(self, collection_id: str) -> Collection:
         for collection in self.provider.collections():
             if collection.id == collection_id:
@@ -351,9 +357,7 @@ class _API:
         params = request.query_params.multi_items()
         query = parse_items_query(params, properties=collection.properties)
         fmt, base = _format(request), self.base(request)
-        matched = select(
-            self.provider.features(collection.id), query, temporal_property=collection.temporal_property
-        )
+        matched = select(self.features(collection), query, temporal_property=collection.temporal_property)
         page = matched.iloc[query.offset : query.offset + query.limit]
         links = self.self_links(request, fmt, json_type=GEOJSON)
         kept = [(k, v) for k, v in params if k not in ("offset", "f")]
@@ -434,7 +438,7 @@ class _API:
         collection = self.collection(request.path_params["collection_id"])
         feature_id = request.path_params["feature_id"]
         fmt, base = _format(request), self.base(request)
-        gdf = self.provider.features(collection.id)
+        gdf = self.features(collection)
         found = gdf[gdf["id"].astype(str) == feature_id]
         if found.empty:
             raise _NotFound(f"collection {collection.id!r} has no feature {feature_id!r}")

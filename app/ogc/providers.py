@@ -84,7 +84,8 @@ class Provider(Protocol):
         ...
 
     def features(self, collection_id: str) -> gpd.GeoDataFrame:
-        """The collection's features in EPSG:4326 with a unique ``id`` column.
+        """The collection's features in EPSG:4326 with a unique ``id`` column; the API reads the frame and
+        never changes it, so a provider may hand out the same frame to every request.
 
         Raises
         ------
@@ -155,6 +156,8 @@ def with_ids(gdf: gpd.GeoDataFrame, *, argument: str) -> gpd.GeoDataFrame:
     """``gdf`` in EPSG:4326 with a unique text ``id`` column (the ``id`` column when unique, else the row
     number from 1), the ``id`` first and as index. A frame without CRS is an error (:class:`CRSError`)."""
     gdf = to_wgs84(gdf, argument=argument)
+    geometry = gdf.geometry.name
+    gdf = gdf.rename(columns={c: str(c) for c in gdf.columns if c != geometry and not isinstance(c, str)})
     if "id" in gdf.columns and gdf["id"].notna().all() and gdf["id"].astype(str).is_unique:
         ids = gdf["id"].astype(str).to_numpy()
     else:
@@ -192,6 +195,7 @@ class BuiltinLayers:
     def __init__(self, names: Sequence[str] | None = None) -> None:
         self._names = list(names) if names is not None else list(reversed(layers.names()))
         self._described: list[Collection] | None = None
+        self._frames: dict[str, gpd.GeoDataFrame] = {}
         self._lock = threading.Lock()
 
     def collections(self) -> list[Collection]:
@@ -217,9 +221,14 @@ class BuiltinLayers:
         )
 
     def features(self, collection_id: str) -> gpd.GeoDataFrame:
+        """The layer with ids, read once per process and shared: the API only reads it."""
         if collection_id not in self._names:
             raise KeyError(collection_id)
-        return with_ids(layers.load(collection_id), argument=f"layer {collection_id!r}")
+        frame = self._frames.get(collection_id)
+        if frame is None:
+            frame = with_ids(layers.load(collection_id), argument=f"layer {collection_id!r}")
+            self._frames[collection_id] = frame
+        return frame
 
 
 class FrameProvider:
@@ -291,7 +300,7 @@ class FrameProvider:
         frames = self._read()[0]
         if collection_id not in frames:
             raise KeyError(collection_id)
-        return frames[collection_id].copy()
+        return frames[collection_id]
 
 
 class Providers:
