@@ -2,10 +2,11 @@
 
 A fresh process has imported nothing and read nothing: the first visitor would wait for the imports,
 the layers and the transport networks. :class:`WarmUp` does that work once, in a background thread
-started by the server's lifespan, step by step; ``/health`` answers 503 (``warming``, or ``failed``
-with the reason) until every step is done, then 200 (``ready``) with each step's time. Streamlit
-serves meanwhile (its own liveness check is ``/_stcore/health``), so a load balancer or a script can
-wait for ``/health`` before sending visitors.
+started by the server's lifespan, step by step (:func:`default_steps`, then :func:`first_visit`: one
+run of the script as a visitor's, which fills what only a script run fills, ``st.cache_data`` for
+one); ``/health`` answers 503 (``warming``, or ``failed`` with the reason) until every step is done,
+then 200 (``ready``) with each step's time. Streamlit serves meanwhile (its own liveness check is
+``/_stcore/health``), so a load balancer or a script can wait for ``/health`` before sending visitors.
 """
 
 from __future__ import annotations
