@@ -34,7 +34,7 @@ postgis:
 	@[ -x $(PG_BIN)/initdb ] && [ -f $(POSTGIS_CONTROL) ] || { echo "make: $(PG_BIN)/initdb or $(POSTGIS_CONTROL) is missing after apt-get install postgresql-15 postgresql-15-postgis-3" >&2; exit 1; }
 
 run: $(STAMP)
-	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true
+	$(BIN)/python -m app.asgi --port $(PORT)
 
 # lint, format, types and the direction of imports (pyproject.toml configures each)
 check: $(STAMP)

@@ -11,4 +11,8 @@ pages       one module per tab
 cli         the ``mineral-atlas`` command line
 identity    who is using the session (login, trusted proxy header, or the local user)
 store       the users' workspaces: GeoPackage (embedded) or PostGIS (teams)
+asgi        the ASGI entry (st.App): gzip, warm-up, /health and the OGC API at /ogc
+compression gzip for every compressible response (Streamlit's scripts too)
+warmup      the warm-up behind /health
+ogc         OGC API – Features over the built-in layers and the saved analyses
 """

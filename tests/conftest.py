@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -200,3 +201,40 @@ def page(browser):
     pg.blocked = blocked
     yield pg
     context.close()
+
+
+@pytest.fixture(scope="session")
+def atlas_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The ASGI entry (``python -m app.asgi``, as ``make run`` starts it) on a free port, once ``/health``
+    says it is warm: ``url``, and the ``/health`` statuses seen while it warmed up."""
+    folder = tmp_path_factory.mktemp("asgi")
+    log = folder / "server.log"
+    port = _free_port()
+    env = {**os.environ, "MINERAL_ATLAS_WORKSPACE": str(folder / "workspace.gpkg")}
+    cmd = [sys.executable, "-m", "app.asgi", "--port", str(port), "--address", "127.0.0.1"]
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=PROJECT_DIR, env=env, stdout=out, stderr=subprocess.STDOUT)
+        url = f"http://127.0.0.1:{port}"
+        seen: list[int] = []
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(f"{url}/health", timeout=5) as resp:
+                    seen.append(resp.status)
+                    break
+            except urllib.error.HTTPError as exc:
+                seen.append(exc.code)
+            except OSError:
+                pass
+            time.sleep(0.1)
+        else:
+            proc.terminate()
+            pytest.fail(f"the ASGI server did not get warm on {url}: {log.read_text()[-3000:]}")
+        try:
+            yield {"url": url, "health_seen": seen, "log": log}
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
