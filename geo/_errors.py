@@ -21,3 +21,11 @@ class ExportError(ValueError):
 
 class InputError(ValueError):
     """An argument has a value or geometry the function cannot use."""
+
+
+class LayerChoiceError(LayerError):
+    """A source holds several layers and none was chosen; ``layers`` lists them (``geo.io.LayerInfo``)."""
+
+    def __init__(self, message: str, layers: list | None = None) -> None:
+        super().__init__(message)
+        self.layers = list(layers or [])
