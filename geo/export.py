@@ -267,7 +267,7 @@ MIME_TYPES: dict[str, str] = {
 #: their full-width forms, which some spreadsheets fold to the ASCII ones.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 #: Characters a spreadsheet may skip before it looks for a formula's leading character.
-_SKIPPED = " \t\r\n\x0b\x0c\u00a0\u3000\ufeff\u200b"
+_SKIPPED = " \t\r\n\x0b\x0c\x85\u00a0\u2028\u2029\u3000\ufeff\u200b"
 
 
 def neutralise_formula(value: Any) -> Any:
@@ -314,7 +314,8 @@ def _csv_bytes(wgs: gpd.GeoDataFrame) -> bytes:
     table.columns = columns
     name = "geometry" if "geometry" not in columns else "geometry_wkt"
     table[name] = shapely.to_wkt(np.asarray(prepare_geometries(wgs.geometry.values)), rounding_precision=-1)
-    return table.to_csv(index=False).encode("utf-8")
+    # RFC 4180 line ends: a cell holding a bare CR (or LF) is quoted, so it cannot start a new row
+    return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
 
 
 def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, layer_name: str = "layer", argument: str = "layer") -> bytes:
@@ -326,8 +327,9 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, layer_name: str = "layer", argu
         Features in any CRS (it must have one); written in EPSG:4326.
     fmt : str
         One of :data:`EXPORT_FORMATS`: ``geojson`` (RFC 7946), ``gpkg``, ``parquet`` (GeoParquet),
-        ``csv`` (a WKT ``geometry`` column; header and text cells that a spreadsheet could run as a
-        formula prefixed with ``'``, see :func:`neutralise_formula`) or ``kml``.
+        ``csv`` (RFC 4180 with CRLF line ends, a WKT ``geometry`` column; header and text cells
+        that a spreadsheet could run as a formula prefixed with ``'``, see :func:`neutralise_formula`)
+        or ``kml``.
     layer_name : str, keyword-only
         Layer name inside GeoPackage and KML files.
     argument : str, keyword-only

@@ -137,10 +137,12 @@ class LayerInfo:
 
     def describe(self) -> str:
         """``'mines' (Point, 12 features)``."""
-        count = "unknown number of features" if self.features < 0 else f"{self.features:,} features"
-        if self.features == 1:
-            count = "1 feature"
+        count = "unknown number of features" if self.features < 0 else _count(self.features, "feature")
         return f"{self.name!r} ({self.geometry_type}, {count})"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _fail(label: str, problem: str) -> LayerError:
@@ -1270,8 +1272,9 @@ def _read_parquet(src: _Source) -> gpd.GeoDataFrame:
 # ----------------------------------------------------------------------------- checks after reading
 def _feature(gdf: gpd.GeoDataFrame, pos: int) -> str:
     """A feature as users count: its id when it has one, else its 1-based number."""
-    if "id" in gdf.columns and pd.notna(gdf["id"].iloc[pos]) and str(gdf["id"].iloc[pos]):
-        return f"feature {str(gdf['id'].iloc[pos])!r}"
+    value = gdf["id"].iloc[pos] if "id" in gdf.columns else None
+    if isinstance(value, (str, int, np.integer)) and str(value):
+        return f"feature {str(value)!r}"
     return f"feature {pos + 1}"
 
 
@@ -1369,7 +1372,7 @@ def _finish(gdf: gpd.GeoDataFrame, label: str, *, swap_xy: bool) -> gpd.GeoDataF
     if missing.any():
         raise _fail(
             label,
-            f"{_feature(gdf, int(np.flatnonzero(missing)[0]))}: geometry is missing or empty ({int(missing.sum())} features)",
+            f"{_feature(gdf, int(np.flatnonzero(missing)[0]))}: geometry is missing or empty ({_count(int(missing.sum()), 'feature')})",
         )
     if gdf.crs is None:
         raise _fail(label, "unknown CRS: the file does not say which coordinate reference system it uses")
@@ -1413,7 +1416,9 @@ def _finish(gdf: gpd.GeoDataFrame, label: str, *, swap_xy: bool) -> gpd.GeoDataF
         gdf = gdf.set_geometry(fixed, crs=WGS84)
         geoms = fixed
     if "id" in gdf.columns:
-        ids = gdf["id"][gdf["id"].notna()].astype(str)
+        ids = gdf["id"].map(
+            lambda v: str(v) if isinstance(v, (str, int, float, np.number)) and pd.notna(v) else ""
+        )
         ids = ids[ids != ""]  # features without an id (KML placemarks often) have nothing to clash
         dupes = ids[ids.duplicated()]
         if len(dupes):

@@ -772,30 +772,43 @@ GEOMETRY_TYPES = [
 
 
 def _geojson_like():
-    """Documents that look like GeoJSON with random members: they reach GDAL and the checks."""
+    """Documents that look like GeoJSON, often valid, with random members: they reach GDAL and the checks."""
+    lonlat = st.lists(st.floats(-180, 180, allow_nan=False), min_size=2, max_size=2).map(
+        lambda c: [c[0], c[1] / 2]
+    )
+    good = st.one_of(
+        lonlat.map(lambda c: {"type": "Point", "coordinates": c}),
+        st.lists(lonlat, min_size=2, max_size=5).map(lambda cs: {"type": "LineString", "coordinates": cs}),
+        st.lists(lonlat, min_size=3, max_size=5).map(
+            lambda cs: {"type": "Polygon", "coordinates": [[*cs, cs[0]]]}
+        ),
+    )
     coords = st.recursive(
-        st.floats(-200, 200, allow_nan=False) | st.integers(-300, 300),
+        st.floats(-1e7, 1e7, allow_nan=False) | st.integers(-300, 300),
         lambda kids: st.lists(kids, max_size=5),
         max_leaves=20,
     )
-    geometry = st.fixed_dictionaries({"type": st.sampled_from(GEOMETRY_TYPES), "coordinates": coords})
+    odd = st.fixed_dictionaries({"type": st.sampled_from(GEOMETRY_TYPES), "coordinates": coords})
+    crs = st.sampled_from(["EPSG:3857", "EPSG:32644", "EPSG:4326", "urn:ogc:def:crs:OGC:1.3:CRS84"]).map(
+        lambda n: {"type": "name", "properties": {"name": n}}
+    )
     feature = st.fixed_dictionaries(
         {
             "type": st.just("Feature"),
-            "geometry": geometry | st.none() | _json_trees(),
+            "geometry": good | good | good | odd | st.none() | _json_trees(),
             "properties": st.dictionaries(st.text(max_size=5), _json_trees(), max_size=3) | _json_trees(),
         },
-        optional={
-            "crs": _json_trees() | st.just({"type": "name", "properties": {"name": "EPSG:3857"}}),
-            "id": _json_trees(),
-        },
+        optional={"crs": crs | _json_trees(), "id": st.integers(0, 3) | st.text(max_size=2) | st.none()},
     )
     return st.fixed_dictionaries(
-        {"type": st.sampled_from(GEOMETRY_TYPES), "features": st.lists(feature, max_size=4)},
+        {
+            "type": st.sampled_from(["FeatureCollection"] * 6 + GEOMETRY_TYPES),
+            "features": st.lists(feature, max_size=4),
+        },
         optional={
-            "crs": st.just({"type": "name", "properties": {"name": "EPSG:32644"}}) | _json_trees(),
+            "crs": crs | _json_trees(),
             "coordinates": coords,
-            "geometry": geometry,
+            "geometries": st.lists(good, max_size=2),
         },
     )
 
