@@ -1221,9 +1221,13 @@ def _infer(column: object) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    text = column.to_pandas()
+    head = pc.utf8_trim_whitespace(column.slice(0, 1000))
+    head = head.filter(pc.not_equal(head, ""))
+    if len(head) and not pc.all(pc.match_substring_regex(head, _NUMBER)).as_py():
+        return text  # text in the first rows already: no pass over the whole column
     stripped = pc.utf8_trim_whitespace(column)
     filled = pc.not_equal(stripped, "")
-    text = column.to_pandas()
     if not pc.any(filled).as_py():
         return text
     numeric = pc.match_substring_regex(stripped, _NUMBER)
@@ -1378,7 +1382,7 @@ def _finish(gdf: gpd.GeoDataFrame, label: str, *, swap_xy: bool) -> gpd.GeoDataF
         raise _fail(label, "unknown CRS: the file does not say which coordinate reference system it uses")
     if swap_xy:
         gdf = gdf.set_geometry(shapely.transform(geoms, lambda c: c[:, ::-1]), crs=gdf.crs)
-    original = shapely.get_coordinates(np.asarray(gdf.geometry.values))
+    before = np.asarray(gdf.geometry.values)  # for the hint of an error only
     _check_declared_crs(gdf, label)
     if not gdf.crs.equals(WGS84):
         try:
@@ -1394,12 +1398,12 @@ def _finish(gdf: gpd.GeoDataFrame, label: str, *, swap_xy: bool) -> gpd.GeoDataF
         owner = np.repeat(np.arange(len(gdf)), shapely.get_num_coordinates(geoms))
         first = int(owner[np.flatnonzero(bad)[0]])
         lon, lat = coords[np.flatnonzero(bad)[0]]
-        hint = _out_of_range_hint(original, swap_xy)
+        hint = _out_of_range_hint(shapely.get_coordinates(before), swap_xy)
         raise _fail(
             label,
             f"{_feature(gdf, first)}: coordinates out of range (lon {lon:g}, lat {lat:g}; lon must be within -180..180, lat within -90..90){hint}",
         )
-    del original, coords
+    del before, coords
     invalid = ~shapely.is_valid(geoms)
     repairs = []
     if invalid.any():
@@ -1416,9 +1420,10 @@ def _finish(gdf: gpd.GeoDataFrame, label: str, *, swap_xy: bool) -> gpd.GeoDataF
         gdf = gdf.set_geometry(fixed, crs=WGS84)
         geoms = fixed
     if "id" in gdf.columns:
-        ids = gdf["id"].map(
-            lambda v: str(v) if isinstance(v, (str, int, float, np.number)) and pd.notna(v) else ""
-        )
+        ids = gdf["id"][gdf["id"].notna()]
+        if ids.dtype == object:  # JSON ids can be anything: only text and numbers are ids
+            ids = ids.map(lambda v: str(v) if isinstance(v, (str, int, float, np.number)) else "")
+        ids = ids.astype(str)
         ids = ids[ids != ""]  # features without an id (KML placemarks often) have nothing to clash
         dupes = ids[ids.duplicated()]
         if len(dupes):
