@@ -31,6 +31,7 @@ import contextlib
 import csv
 import json
 import logging
+import mmap
 import os
 import re
 import shutil
@@ -595,16 +596,29 @@ def _scan_json(label: str, path: Path, *, max_depth: int = MAX_JSON_DEPTH) -> _J
     return scan
 
 
-def _key_value(path: Path, offset: int) -> object:
-    """The JSON value of the key whose opening quote is at ``offset`` (``ValueError`` if unreadable)."""
-    with path.open("rb") as fh:
-        fh.seek(offset)
-        text = fh.read(1 << 16).decode("utf-8", errors="replace")
-    match = re.match(r'"[^"]*"\s*:\s*', text)
-    if not match:
-        raise ValueError("not a key")
-    value, _ = json.JSONDecoder().raw_decode(text, match.end())
-    return value
+def _key_values(path: Path, offsets: list[int]) -> Iterator[tuple[object, str]]:
+    """The JSON value (None if unreadable) and its text, of each key whose opening quote is at one of ``offsets``."""
+    decoder = json.JSONDecoder()
+    last_value, last_raw = None, "\0"
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        for offset in offsets:
+            value, raw = None, ""
+            for size in (1 << 11, 1 << 16):  # a CRS object or a type name is short: try a small slice first
+                text = data[offset : offset + size].decode("utf-8", errors="replace")
+                match = re.match(r'"[^"]*"\s*:\s*', text)
+                if not match:
+                    break
+                if last_raw[0] in "{[" and text.startswith(last_raw, match.end()):
+                    value, raw = last_value, last_raw  # the same object or array as the previous key's
+                    break
+                try:
+                    value, end = decoder.raw_decode(text, match.end())
+                    raw = text[match.end() : end]
+                    break
+                except ValueError:
+                    continue
+            last_value, last_raw = value, raw or "\0"
+            yield value, raw
 
 
 def _member_crs(value: object) -> pyproj.CRS:
@@ -883,16 +897,14 @@ def _parts(src: _Source) -> list[_Part]:
     if src.fmt == "shapefile":
         return _shapefile_parts(src)
     reader = {"geojson": _read_geojson, "csv": _read_csv, "parquet": _read_parquet}[src.fmt]
-    part = _Part(src.label, lambda: reader(src))
     cache: dict[str, gpd.GeoDataFrame] = {}
 
-    def read_once() -> gpd.GeoDataFrame:
+    def read_once() -> gpd.GeoDataFrame:  # describing a single layer reads it: read it once
         if "gdf" not in cache:
             cache["gdf"] = reader(src)
         return cache["gdf"]
 
-    part.read = read_once
-    return [part]
+    return [_Part(src.label, read_once)]
 
 
 def _gdal_parts(src: _Source, path: Path) -> list[_Part]:
@@ -990,10 +1002,7 @@ def _read_geojson(src: _Source) -> gpd.GeoDataFrame:
         _diagnose_json(label, path)
         got = {b"": "no JSON value", b"[": "an array"}.get(scan.first, "a single value")
         raise _fail(label, f"{expected}, got {got}")
-    top_type = None
-    if scan.keys[b"type"]:
-        with contextlib.suppress(ValueError):
-            top_type = _key_value(path, scan.keys[b"type"][-1][0])
+    top_type = next(_key_values(path, [scan.keys[b"type"][-1][0]]))[0] if scan.keys[b"type"] else None
     if top_type not in GEOJSON_TYPES:
         _diagnose_json(label, path)
         got = f"type {top_type!r}" if isinstance(top_type, str) else "no type member"
@@ -1039,23 +1048,24 @@ def _feature_crs(
     """
     label = src.label
     seen: dict[str, tuple[int, pyproj.CRS]] = {}
+    parsed: dict[str, tuple[pyproj.CRS, str]] = {}
     features_with: set[int] = set()
-    for offset, _, ordinal in members:
+    values = _key_values(path, [offset for offset, _, _ in members])
+    for (_, _, ordinal), (value, text) in zip(members, values, strict=True):
         feature = max(ordinal, 1)
-        try:
-            value = _key_value(path, offset)
-        except ValueError:
-            continue
         if not (isinstance(value, dict) and "type" in value):
             continue  # a property or foreign member named crs, not a GeoJSON 2008 CRS object
-        try:
-            crs = _member_crs(value)
-        except (ValueError, pyproj.exceptions.CRSError):
-            raise _fail(
-                label, f"feature {feature}: its crs member names no coordinate reference system pyproj knows"
-            ) from None
-        key = crs.to_wkt()
-        seen.setdefault(key, (feature, crs))
+        if text not in parsed:
+            try:
+                member = _member_crs(value)
+                parsed[text] = (member, member.to_wkt())
+            except (ValueError, pyproj.exceptions.CRSError):
+                raise _fail(
+                    label,
+                    f"feature {feature}: its crs member names no coordinate reference system pyproj knows",
+                ) from None
+        crs, wkt = parsed[text]
+        seen.setdefault(wkt, (feature, crs))
         features_with.add(feature)
     if not seen:
         return gdf
@@ -1076,7 +1086,7 @@ def _feature_crs(
         )
     if not everyone:
         missing = min(set(range(1, len(gdf) + 1)) - features_with)
-        if not crs.equals(gdf.crs or WGS84):
+        if not crs.equals(gdf.crs if gdf.crs is not None else WGS84):
             raise _fail(
                 label,
                 f"feature {feature} declares crs {_crs_name(crs)} but feature {missing} declares none (WGS84 "
