@@ -987,7 +987,7 @@ def _choose(src: _Source, parts: list[_Part], layer: str | None) -> _Part:
     more = f" and {len(usable) - 20} more" if len(usable) > 20 else ""
     raise LayerChoiceError(
         f"{src.label}: holds {len(usable)} layers with features: {', '.join(shown)}{more}; choose one "
-        "(layer=, --layer NAME) or import them all (--all-layers)",
+        "or import them all",
         [p.describe() for p in usable],
     )
 
