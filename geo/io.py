@@ -1204,8 +1204,8 @@ def _read_csv(src: _Source) -> gpd.GeoDataFrame:
                     label,
                     f"feature {row + 1} (line {row + 2}): {col} {table[col][row].as_py()!r} is not a number",
                 ) from None
-        props = table.drop_columns([lat_col, lon_col])
-        geometry = gpd.points_from_xy(coords[lon_col], coords[lat_col])
+        props = table = table.drop_columns([lat_col, lon_col])  # their text can go before the points come
+        geometry = gpd.points_from_xy(coords.pop(lon_col), coords.pop(lat_col))
     elif wkt_col:
         _check_wkt_depth(label, wkt_col, table[wkt_col])
         text = table[wkt_col].to_numpy(zero_copy_only=False)
@@ -1376,6 +1376,44 @@ def _out_of_range_hint(coords: np.ndarray, swap_xy: bool) -> str:
     return ""
 
 
+def _duplicate_id(column: pd.Series) -> tuple[str, int] | None:
+    """The first id (in file order) that an earlier feature already has, and how many features share ids.
+
+    Features without an id (null or empty) clash with nothing. Ids are compared as text, sorted in
+    Arrow (a hash table of millions of strings would take several times the memory).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = column
+    if values.dtype == object:  # JSON ids can be anything: only text and numbers are ids
+        values = values.map(lambda v: str(v) if isinstance(v, (str, int, float, np.number)) else None)
+    elif pd.api.types.is_numeric_dtype(values):
+        values = (
+            values.astype(object).where(values.notna(), None).map(lambda v: None if v is None else str(v))
+        )
+    ids = pa.chunked_array([pa.array(values.array, type=pa.string(), from_pandas=True)])
+    keep = pc.and_(pc.is_valid(ids), pc.not_equal(ids, ""))
+    positions = pc.indices_nonzero(pc.fill_null(keep, False))
+    ids = ids.take(positions)
+    if len(ids) < 2:
+        return None
+    order = pc.sort_indices(ids)  # stable: equal ids keep file order
+    ranked = ids.take(order)
+    same = pc.fill_null(pc.equal(ranked.slice(0, len(ranked) - 1), ranked.slice(1)), False).to_numpy(
+        zero_copy_only=False
+    )
+    if not same.any():
+        return None
+    order = order.to_numpy()
+    second = order[1:][same]  # the later feature of each equal pair
+    first = int(second.min())
+    shared = np.zeros(len(order), dtype=bool)
+    shared[:-1] |= same
+    shared[1:] |= same
+    return str(ids[first].as_py()), int(shared.sum())
+
+
 def _finish(gdf: gpd.GeoDataFrame, label: str, *, swap_xy: bool) -> gpd.GeoDataFrame:
     if len(gdf) == 0:
         raise _fail(label, "no features")
@@ -1429,18 +1467,11 @@ def _finish(gdf: gpd.GeoDataFrame, label: str, *, swap_xy: bool) -> gpd.GeoDataF
             repairs.append(f"{_feature(gdf, int(pos))}: {_brief(reason)}, repaired with make_valid")
         gdf = gdf.set_geometry(fixed, crs=WGS84)
         geoms = fixed
-    if "id" in gdf.columns:
-        ids = gdf["id"][gdf["id"].notna()]
-        if ids.dtype == object:  # JSON ids can be anything: only text and numbers are ids
-            ids = ids.map(lambda v: str(v) if isinstance(v, (str, int, float, np.number)) else "")
-        ids = ids.astype(str)
-        ids = ids[ids != ""]  # features without an id (KML placemarks often) have nothing to clash
-        dupes = ids[ids.duplicated()]
-        if len(dupes):
-            raise _fail(
-                label,
-                f"feature {dupes.iloc[0]!r}: id is not unique ({int(ids.duplicated(keep=False).sum())} features share ids)",
-            )
+    duplicate = _duplicate_id(gdf["id"]) if "id" in gdf.columns else None
+    if duplicate:
+        raise _fail(
+            label, f"feature {duplicate[0]!r}: id is not unique ({duplicate[1]:,} features share ids)"
+        )
     type_ids, counts = np.unique(shapely.get_type_id(geoms), return_counts=True)
     names = {int(t): shapely.GeometryType(int(t)).name for t in type_ids}
     pretty = {
