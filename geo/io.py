@@ -70,6 +70,7 @@ __all__ = [
     "LayerChoiceError",
     "LayerError",
     "LayerInfo",
+    "TEXT_ENCODINGS",
     "check_layer_name",
     "list_layers",
     "read_layer",
@@ -108,6 +109,17 @@ GEOJSON_TYPES = (
 )
 #: Values of ``encoding=`` that ask for detection.
 AUTO_ENCODING = (None, "auto")
+#: Text encodings to offer for CSV/GeoJSON uploads (value for ``encoding=`` -> label); any Python
+#: codec name works too.
+TEXT_ENCODINGS: dict[str, str] = {
+    "auto": "Detect (UTF-8, UTF-16/32 by byte-order mark, else Windows-1252)",
+    "utf-8": "UTF-8",
+    "utf-16": "UTF-16",
+    "cp1252": "Windows-1252 (Western European)",
+    "latin-1": "Latin-1 (ISO-8859-1)",
+    "shift_jis": "Shift JIS (Japanese)",
+    "gb18030": "GB 18030 (Chinese)",
+}
 #: Layer names the workspace GeoPackage keeps for itself.
 RESERVED_PREFIXES = ("gpkg_", "rtree_", "sqlite_")
 RESERVED_NAMES = ("workspace_index",)

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from geo.io import (
     FORMATS,
+    TEXT_ENCODINGS,
     LayerChoiceError,
     LayerError,
     LayerInfo,
@@ -856,3 +857,11 @@ def test_random_csv_tables_give_a_layer_or_a_layer_error(rows):
         for row in [["name", "lat", "lon", "wkt"], *rows]
     )
     _accept(text.encode(), "fuzz.csv")
+
+
+@pytest.mark.parametrize("encoding", sorted(TEXT_ENCODINGS))
+def test_every_offered_encoding_reads_text_written_in_it(encoding):
+    text = "name,lat,lon\nNiihama,33.96,133.28\n"
+    codec = "utf-8" if encoding == "auto" else encoding
+    gdf = read_layer(text.encode(codec), name="x.csv", encoding=encoding)
+    assert gdf["name"].iloc[0] == "Niihama" and gdf.geometry.iloc[0].x == pytest.approx(133.28)
