@@ -67,10 +67,10 @@ from geo.settings import (
 
 __all__ = [
     "FORMATS",
+    "TEXT_ENCODINGS",
     "LayerChoiceError",
     "LayerError",
     "LayerInfo",
-    "TEXT_ENCODINGS",
     "check_layer_name",
     "list_layers",
     "read_layer",

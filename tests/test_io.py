@@ -550,10 +550,11 @@ def test_same_crs_on_every_feature_is_honoured_and_noted():
     data = _fc([{**_pt(x, y, name="Lohum"), "crs": crs}, {**_pt(x + 1000, y, name="b"), "crs": crs}])
     gdf = read_layer(data, name="per_feature.geojson")
     assert gdf.geometry.iloc[0].x == pytest.approx(77.5) and gdf.geometry.iloc[0].y == pytest.approx(28.47)
-    assert gdf.attrs["notes"] == [
+    note = (
         "every feature declares crs EPSG:3857 (WGS 84 / Pseudo-Mercator) in a GeoJSON 2008 crs member; "
         "the layer was read in that CRS and reprojected to EPSG:4326"
-    ]
+    )
+    assert gdf.attrs["notes"] == [note]
 
 
 def test_feature_crs_differing_from_the_file_crs_is_refused():
