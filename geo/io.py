@@ -804,6 +804,11 @@ def _arrow_frame(src: _Source, meta: dict, table: object) -> gpd.GeoDataFrame:
         kind = props.schema.field(i).type
         if pa.types.is_date(kind) or pa.types.is_time(kind) or pa.types.is_timestamp(kind):
             props = props.set_column(i, column, pc.cast(props[column], pa.string()))
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            try:  # GDAL passes attributes in an undeclared 8-bit encoding through as they are
+                props[column].validate(full=True)
+            except pa.ArrowInvalid:
+                raise UnicodeDecodeError("utf-8", b"", 0, 1, f"column {column!r} is not UTF-8") from None
     frame = props.to_pandas()
     for subtype, column in zip(meta["ogr_subtypes"], meta["fields"], strict=False):
         if subtype == "OFSTJSON" and column in frame.columns:
@@ -819,7 +824,7 @@ def _arrow_frame(src: _Source, meta: dict, table: object) -> gpd.GeoDataFrame:
 def _ogr(
     src: _Source, path: Path, layer: str | None = None, *, columns: list[str] | None = None, **options: object
 ) -> gpd.GeoDataFrame:
-    """One layer read by GDAL through Arrow (or without it, for text in an unknown encoding)."""
+    """One layer read by GDAL through Arrow; attributes that are not UTF-8 and declare no encoding as cp1252."""
     label = src.label
     try:
         with _gdal_warnings_logged(label):
@@ -828,21 +833,22 @@ def _ogr(
                     path, layer=layer, columns=columns, datetime_as_string=True, **options
                 )
                 return _arrow_frame(src, meta, table)
-            except UnicodeDecodeError:  # attributes in an undeclared 8-bit encoding: GDAL's own reader
-                frame = pyogrio.read_dataframe(
-                    path,
-                    layer=layer,
-                    columns=columns,
-                    datetime_as_string=True,
-                    read_geometry=False,
-                    **options,
+            except UnicodeDecodeError:  # attributes in an undeclared 8-bit encoding
+                if "encoding" in options:
+                    raise
+                meta, table = pyogrio.read_arrow(
+                    path, layer=layer, columns=columns, datetime_as_string=True, encoding="cp1252", **options
                 )
-                meta, table = pyogrio.read_arrow(path, layer=layer, columns=[], **options)
-                geo = _arrow_frame(src, meta, table)
                 src.notes.append(
-                    "attributes are not UTF-8 and declare no encoding; read by GDAL as it guessed"
+                    "attributes are not UTF-8 and declare no encoding (no .cpg file); read as Windows-1252 "
+                    "(cp1252): check accented letters, or import again with the right encoding"
                 )
-                return gpd.GeoDataFrame(frame, geometry=geo.geometry.values, crs=geo.crs)
+                return _arrow_frame(src, meta, table)
+    except UnicodeDecodeError as exc:
+        given = options.get("encoding", "Windows-1252")
+        raise _fail(
+            label, f"attributes are not valid text in {given} ({exc.reason}); pass the encoding"
+        ) from None
     except pyogrio.errors.DataSourceError as exc:
         raise _fail(label, _gdal_problem(exc, tmp=src.tmp, label=label, kind="not parseable")) from None
     except pyogrio.errors.DataLayerError as exc:

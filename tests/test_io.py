@@ -866,3 +866,21 @@ def test_every_offered_encoding_reads_text_written_in_it(encoding):
     codec = "utf-8" if encoding == "auto" else encoding
     gdf = read_layer(text.encode(codec), name="x.csv", encoding=encoding)
     assert gdf["name"].iloc[0] == "Niihama" and gdf.geometry.iloc[0].x == pytest.approx(133.28)
+
+
+def test_shapefile_attributes_without_a_declared_encoding_are_read_as_cp1252(tmp_path):
+    """GDAL passes undeclared 8-bit attributes through Arrow as they are; they would fail on first use."""
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    gpd.GeoDataFrame(
+        {"name": ["São Paulo – Níquel"]}, geometry=[shapely.Point(-46.63, -23.55)], crs="EPSG:4326"
+    ).to_file(folder / "sp.shp", engine="pyogrio", encoding="cp1252")
+    (folder / "sp.cpg").unlink()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for part in folder.iterdir():
+            archive.write(part, part.name)
+    gdf = read_layer(buffer.getvalue(), name="sp.zip")
+    assert gdf["name"].iloc[0] == "São Paulo – Níquel"
+    assert gdf.attrs["notes"][0].startswith("attributes are not UTF-8 and declare no encoding (no .cpg file)")
+    assert read_layer(buffer.getvalue(), name="sp.zip", encoding="cp1252").attrs["notes"] == []
