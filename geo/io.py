@@ -833,21 +833,33 @@ def _ogr(
                     path, layer=layer, columns=columns, datetime_as_string=True, **options
                 )
                 return _arrow_frame(src, meta, table)
-            except UnicodeDecodeError:  # attributes in an undeclared 8-bit encoding
-                if "encoding" in options:
+            except UnicodeDecodeError:  # attributes that are not UTF-8: in the encoding given, else cp1252
+                explicit = src.encoding not in AUTO_ENCODING
+                encoding = str(src.encoding) if explicit else "cp1252"
+                if codecs.lookup(encoding).name == "utf-8":
                     raise
-                meta, table = pyogrio.read_arrow(
-                    path, layer=layer, columns=columns, datetime_as_string=True, encoding="cp1252", **options
-                )
-                src.notes.append(
-                    "attributes are not UTF-8 and declare no encoding (no .cpg file); read as Windows-1252 "
-                    "(cp1252): check accented letters, or import again with the right encoding"
-                )
-                return _arrow_frame(src, meta, table)
+                if not explicit:
+                    src.notes.append(
+                        "attributes are not UTF-8 and the file declares no encoding; read as Windows-1252 "
+                        "(cp1252): check accented letters, or import again with the right encoding"
+                    )
+                try:  # GDAL recodes a Shapefile's attributes
+                    meta, table = pyogrio.read_arrow(
+                        path, layer=layer, columns=columns, datetime_as_string=True, encoding=encoding
+                    )
+                    return _arrow_frame(src, meta, table)
+                except (ValueError, UnicodeDecodeError):  # other drivers: pyogrio decodes them
+                    frame = pyogrio.read_dataframe(
+                        path, layer=layer, columns=columns, read_geometry=False, encoding=encoding
+                    )
+                    meta, table = pyogrio.read_arrow(path, layer=layer, columns=[])
+                    shapes = _arrow_frame(src, meta, table)
+                    return gpd.GeoDataFrame(frame, geometry=shapes.geometry.values, crs=shapes.crs)
     except UnicodeDecodeError as exc:
-        given = options.get("encoding", "Windows-1252")
+        given = "Windows-1252" if src.encoding in AUTO_ENCODING else str(src.encoding).upper()
         raise _fail(
-            label, f"attributes are not valid text in {given} ({exc.reason}); pass the encoding"
+            label,
+            f"attributes are not valid text in {given} ({exc.reason}); import again with the right encoding",
         ) from None
     except pyogrio.errors.DataSourceError as exc:
         raise _fail(label, _gdal_problem(exc, tmp=src.tmp, label=label, kind="not parseable")) from None

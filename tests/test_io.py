@@ -96,6 +96,11 @@ BAD_CALLS = [
         {"layer": "Refineries"},
         r"two_folders.kml: no layer 'Refineries'; layers: 'Mines', 'Plants'",
     ),
+    (
+        "latin1_text.gpkg",
+        {"encoding": "utf-8"},
+        r"latin1_text.gpkg: attributes are not valid text in UTF-8 \(column 'name' is not UTF-8\)",
+    ),
 ]
 
 
@@ -882,5 +887,13 @@ def test_shapefile_attributes_without_a_declared_encoding_are_read_as_cp1252(tmp
             archive.write(part, part.name)
     gdf = read_layer(buffer.getvalue(), name="sp.zip")
     assert gdf["name"].iloc[0] == "São Paulo – Níquel"
-    assert gdf.attrs["notes"][0].startswith("attributes are not UTF-8 and declare no encoding (no .cpg file)")
+    assert gdf.attrs["notes"][0].startswith(
+        "attributes are not UTF-8 and the file declares no encoding; read as"
+    )
     assert read_layer(buffer.getvalue(), name="sp.zip", encoding="cp1252").attrs["notes"] == []
+
+
+def test_geopackage_text_that_is_not_utf8_is_read_as_cp1252_with_a_note():
+    gdf = read_layer(BAD / "latin1_text.gpkg")
+    assert gdf["name"].iloc[0] == "São Paulo refinery"
+    assert gdf.attrs["notes"][0].startswith("attributes are not UTF-8 and the file declares no encoding")

@@ -130,6 +130,16 @@ def hardening() -> None:
     import pyogrio
 
     pyogrio.write_dataframe(pd.DataFrame({"name": ["a"]}), BAD / "table_only.gpkg", driver="GPKG")
+    # text in a GeoPackage must be UTF-8; this one holds Latin-1 bytes
+    import sqlite3
+
+    gpd.GeoDataFrame({"name": ["x"]}, geometry=[shapely.Point(-46.63, -23.55)], crs="EPSG:4326").to_file(
+        BAD / "latin1_text.gpkg", layer="sites", engine="pyogrio"
+    )
+    with sqlite3.connect(BAD / "latin1_text.gpkg") as con:
+        for (trigger,) in con.execute("select name from sqlite_master where type = 'trigger'").fetchall():
+            con.execute(f'drop trigger "{trigger}"')
+        con.execute("update sites set name = cast(? as text)", ("São Paulo refinery".encode("latin-1"),))
 
 
 def main() -> None:
