@@ -1286,6 +1286,7 @@ def _infer(column: object) -> pd.Series:
 
 
 def _read_parquet(src: _Source) -> gpd.GeoDataFrame:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     label = src.label
@@ -1298,7 +1299,14 @@ def _read_parquet(src: _Source) -> gpd.GeoDataFrame:
                 table = pq.read_table(src.path, columns=[column])
                 _check_wkb_depth(label, table[column])
                 del table
-        return gpd.read_parquet(src.path)
+        gdf = gpd.read_parquet(src.path)
+        for column in gdf.columns:
+            if column != gdf.geometry.name and isinstance(gdf[column].dtype, pd.StringDtype):
+                try:  # Parquet does not check that its text is UTF-8; a bad value fails on first use
+                    pa.array(gdf[column].array).validate(full=True)
+                except pa.ArrowInvalid:
+                    raise _fail(label, f"column {column!r} holds text that is not UTF-8") from None
+        return gdf
     except LayerError:
         raise
     except ValueError as exc:
@@ -1307,7 +1315,7 @@ def _read_parquet(src: _Source) -> gpd.GeoDataFrame:
         raise _fail(label, f"not parseable as GeoParquet ({_brief(exc)})") from None
     except Exception as exc:  # noqa: BLE001 - pyarrow raises many unrelated types for corrupt files
         if type(exc).__module__.startswith(("pyarrow", "shapely", "pyproj", "json")) or isinstance(
-            exc, (KeyError, TypeError, OSError)
+            exc, (KeyError, TypeError, OSError, UnicodeError)
         ):
             raise _fail(label, f"not parseable as GeoParquet ({_brief(exc)})") from None
         raise

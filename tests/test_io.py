@@ -81,6 +81,7 @@ BAD_FILES = {
     "two_shapefiles.zip": r"two_shapefiles.zip: holds 2 layers with features: 'blocks' \(Polygon, 1 feature\), 'mines' \(Point, 2 features\); choose one",
     "ragged.csv": r"ragged.csv: not parseable as CSV: line 3 has 4 fields, the header 3",
     "table_only.gpkg": r"table_only.gpkg: no geometry: the layer is a table without a geometry column",
+    "not_utf8.parquet": r"not_utf8.parquet: column 'name' holds text that is not UTF-8",
 }
 #: bad files that need an argument to be bad: (file, keyword arguments, message)
 BAD_CALLS = [

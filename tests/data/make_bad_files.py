@@ -130,6 +130,16 @@ def hardening() -> None:
     import pyogrio
 
     pyogrio.write_dataframe(pd.DataFrame({"name": ["a"]}), BAD / "table_only.gpkg", driver="GPKG")
+    # Parquet text must be UTF-8 (and is not checked on reading); this one holds Latin-1 bytes
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    raw = "São Paulo refinery".encode("latin-1")
+    name = pa.Array.from_buffers(pa.string(), 1, [None, pa.py_buffer(np.array([0, len(raw)], np.int32).tobytes()), pa.py_buffer(raw)])
+    geo = {"version": "1.0.0", "primary_column": "geometry", "columns": {"geometry": {"encoding": "WKB"}}}
+    table = pa.table({"name": name, "geometry": pa.array([shapely.to_wkb(shapely.Point(-46.63, -23.55))])})
+    pq.write_table(table.replace_schema_metadata({b"geo": json.dumps(geo).encode()}), BAD / "not_utf8.parquet")
     # text in a GeoPackage must be UTF-8; this one holds Latin-1 bytes
     import sqlite3
 
