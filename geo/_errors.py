@@ -33,3 +33,11 @@ class WorkspaceDamaged(LayerError):
 
 class LayerPermissionError(LayerError, PermissionError):
     """The layer belongs to another user: it can be read when shared, never replaced or deleted."""
+
+
+class LayerChoiceError(LayerError):
+    """A source holds several layers and none was chosen; ``layers`` lists them (``geo.io.LayerInfo``)."""
+
+    def __init__(self, message: str, layers: list | None = None) -> None:
+        super().__init__(message)
+        self.layers = list(layers or [])

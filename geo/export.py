@@ -247,13 +247,24 @@ def write_geojson(
 
 
 # ----------------------------------------------------------------------------- other formats
-#: Leading characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: Leading characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection), and
+#: their full-width forms, which some spreadsheets fold to the ASCII ones.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+#: Characters a spreadsheet may skip before it looks for a formula's leading character.
+_SKIPPED = " \t\r\n\x0b\x0c\x85\u00a0\u2028\u2029\u3000\ufeff\u200b"
 
 
 def neutralise_formula(value: Any) -> Any:
-    """Prefix a text cell that a spreadsheet would run as a formula with ``'``; other values pass."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    """Prefix with ``'`` a text cell that a spreadsheet could run as a formula; other values pass.
+
+    OWASP's CSV-injection guidance: a cell starting with ``= + - @``, a tab or a carriage return
+    is prefixed with a single quote, so that spreadsheets show it as text. The check also looks
+    past leading spaces and line breaks (``" =1+1"``, ``"\\n=1+1"``) and at the full-width forms
+    ``＝ ＋ － ＠``. Numbers (``int``/``float`` values) are never changed.
+    """
+    if isinstance(value, str) and (
+        value.startswith(FORMULA_PREFIXES) or value.lstrip(_SKIPPED).startswith(FORMULA_PREFIXES)
+    ):
         return "'" + value
     return value
 
@@ -275,6 +286,22 @@ def plain_properties(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
+def _csv_bytes(wgs: gpd.GeoDataFrame) -> bytes:
+    """CSV with a WKT ``geometry`` column; header and text cells neutralised against formula injection."""
+    table = pd.DataFrame(wgs.drop(columns=wgs.geometry.name))
+    table = table.apply(
+        lambda col: (
+            col.map(neutralise_formula) if col.dtype == object or pd.api.types.is_string_dtype(col) else col
+        )
+    )
+    columns = [neutralise_formula(str(c)) for c in table.columns]
+    table.columns = columns
+    name = "geometry" if "geometry" not in columns else "geometry_wkt"
+    table[name] = shapely.to_wkt(np.asarray(prepare_geometries(wgs.geometry.values)), rounding_precision=-1)
+    # RFC 4180 line ends: a cell holding a bare CR (or LF) is quoted, so it cannot start a new row
+    return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
+
 def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, layer_name: str = "layer", argument: str = "layer") -> bytes:
     """Serialise ``gdf`` in an export format.
 
@@ -284,8 +311,9 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, layer_name: str = "layer", argu
         Features in any CRS (it must have one); written in EPSG:4326.
     fmt : str
         One of :data:`EXPORT_FORMATS`: ``geojson`` (RFC 7946), ``gpkg``, ``parquet`` (GeoParquet),
-        ``csv`` (a WKT ``geometry`` column; text cells starting with = + - @ prefixed with ``'``
-        against spreadsheet formula injection) or ``kml``.
+        ``csv`` (RFC 4180 with CRLF line ends, a WKT ``geometry`` column; header and text cells
+        that a spreadsheet could run as a formula prefixed with ``'``, see :func:`neutralise_formula`)
+        or ``kml``.
     layer_name : str, keyword-only
         Layer name inside GeoPackage and KML files.
     argument : str, keyword-only
@@ -298,18 +326,7 @@ def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, layer_name: str = "layer", argu
         return to_geojson(gdf, argument=argument).encode("utf-8")
     wgs = plain_properties(to_wgs84(gdf, argument=argument))
     if fmt == "csv":
-        table = pd.DataFrame(wgs.drop(columns=wgs.geometry.name))
-        table = table.apply(
-            lambda col: (
-                col.map(neutralise_formula)
-                if col.dtype == object or pd.api.types.is_string_dtype(col)
-                else col
-            )
-        )
-        table["geometry"] = shapely.to_wkt(
-            np.asarray(prepare_geometries(wgs.geometry.values)), rounding_precision=-1
-        )
-        return table.to_csv(index=False).encode("utf-8")
+        return _csv_bytes(wgs)
     if fmt == "parquet":
         buffer = io.BytesIO()
         wgs.to_parquet(buffer)

@@ -117,6 +117,19 @@ MAX_IMPORT_BYTES: Final[int] = int(os.environ.get("MINERAL_ATLAS_MAX_IMPORT_BYTE
 MAX_ARCHIVE_MEMBERS: Final[int] = 1000
 #: Largest uncompressed/compressed size ratio of an imported archive (higher betrays a zip bomb).
 MAX_COMPRESSION_RATIO: Final[float] = 100.0
+#: Deepest nesting of arrays/objects an imported JSON document may have. GeoJSON itself needs at most
+#: 9 levels (a FeatureCollection of MultiPolygons); the rest leaves room for nested properties. A
+#: pre-scan of the bytes refuses deeper files before any parser (Python's json, GDAL) recurses.
+MAX_JSON_DEPTH: Final[int] = 64
+#: Deepest nesting of elements an imported KML document may have (folders within folders included).
+MAX_XML_DEPTH: Final[int] = 100
+#: Deepest nesting of geometry collections (and parentheses of WKT) in an imported geometry. GEOS
+#: parses WKT and WKB recursively: some 100,000 levels overflow the C stack and kill the process.
+MAX_GEOMETRY_DEPTH: Final[int] = 32
+#: Longest layer name made from a file name, and allowed as a given name.
+MAX_LAYER_NAME_CHARS: Final[int] = 60
+#: Longest message quoted from GDAL or another library in an import error (whole sentences only).
+MAX_QUOTED_MESSAGE_CHARS: Final[int] = 300
 
 #: Default workspace GeoPackage (imported layers, candidate sites, saved analyses).
 DEFAULT_WORKSPACE: Final[Path] = Path.home() / ".local" / "share" / "mineral-atlas" / "workspace.gpkg"

@@ -1,5 +1,8 @@
 """Export to every format and read back with geo.io.read_layer: features and properties survive."""
 
+import csv
+import io
+
 import geopandas as gpd
 import pandas as pd
 import pytest
@@ -87,6 +90,54 @@ def test_csv_neutralises_formulas_but_not_numbers():
     assert "\nplain," in text  # ordinary text is left alone
     assert ",-1.5," in text  # numbers are numbers, not text
     assert "POINT (1 1)" in text
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '=HYPERLINK("http://evil.example")',
+        " =1+1",
+        "\n=1+1",
+        '\r\n=cmd|"/c calc"!A1',
+        "\t=1+1",
+        "\r=1",
+        "＝1+1",
+        "＋1",
+        "－1",
+        "＠SUM(A1)",
+        "\u3000＝1+1",
+        "\u00a0@SUM(A1)",
+        "  \n\t -2+3",
+        "\u2028=1+1",
+    ],
+)
+def test_csv_neutralises_formulas_after_whitespace_and_in_full_width(cell):
+    assert neutralise_formula(cell) == "'" + cell
+    gdf = gpd.GeoDataFrame({"name": [cell]}, geometry=[shapely.Point(77.5, 28.5)], crs="EPSG:4326")
+    header, row = csv.reader(io.StringIO(to_bytes(gdf, "csv").decode("utf-8"), newline=""))
+    assert header == ["name", "geometry"] and row[0] == "'" + cell
+
+
+def test_csv_neutralises_header_cells_and_keeps_numbers():
+    gdf = gpd.GeoDataFrame(
+        {'=HYPERLINK("http://evil.example")': ["x"], " @x": ["y"], "capacity_t": [-5], "share": [-0.5]},
+        geometry=[shapely.Point(77.5, 28.5)],
+        crs="EPSG:4326",
+    )
+    back = pd.read_csv(io.BytesIO(to_bytes(gdf, "csv")), keep_default_na=False)
+    assert list(back.columns) == [
+        '\'=HYPERLINK("http://evil.example")',
+        "' @x",
+        "capacity_t",
+        "share",
+        "geometry",
+    ]
+    assert back["capacity_t"].iloc[0] == -5 and back["share"].iloc[0] == -0.5  # numbers stay numbers
+
+
+@pytest.mark.parametrize("cell", ["plain", "a=b", "e-mail", "", " ", "1-2", "Li;Co", "https://x.org/?a=1"])
+def test_csv_leaves_ordinary_text_alone(cell):
+    assert neutralise_formula(cell) == cell
 
 
 def test_kml_export_reads_back():
