@@ -3,7 +3,7 @@
 * :func:`bounded_dijkstra` — Dijkstra from several source nodes at once, each with its own start
   cost, stopping at a limit: every node whose shortest distance is at most the limit is settled,
   with the source that reaches it first. One pass serves every band up to the limit.
-* :func:`band_grid` — one band of a service area on a grid: along reached network pieces (samples
+* :func:`band_grid` (:func:`band_grids` for several in parallel) — one band of a service area on a grid: along reached network pieces (samples
   every half cell) the network cost, spread off the network as a cone (cost + straight distance)
   up to a width, as a signed value whose zero level is the band's edge.
 
@@ -95,6 +95,33 @@ def bounded_dijkstra(
     return nodes, km, source
 
 
+@numba.njit(cache=True, parallel=True)
+def band_grids(
+    x0, y0, x1, y1, reach_m, length_m, cost0_km, gx0, gy0, cell_m, nx, ny, width_m, budgets_km, far_km
+):
+    """:func:`band_grid` for several budgets at once, in parallel: an array (bands, ny, nx)."""
+    out = np.empty((len(budgets_km), ny, nx))
+    for b in numba.prange(len(budgets_km)):
+        out[b] = band_grid(
+            x0,
+            y0,
+            x1,
+            y1,
+            reach_m,
+            length_m,
+            cost0_km,
+            gx0,
+            gy0,
+            cell_m,
+            nx,
+            ny,
+            width_m,
+            budgets_km[b],
+            far_km,
+        )
+    return out
+
+
 @numba.njit(cache=True)
 def band_grid(
     x0, y0, x1, y1, reach_m, length_m, cost0_km, gx0, gy0, cell_m, nx, ny, width_m, budget_km, far_km
@@ -108,7 +135,8 @@ def band_grid(
     zero on the circle of radius ``min(budget - c, width)``, rising with slope 1 on both sides, so
     that linear interpolation between cells places the band's edge (the zero level) to well within
     a cell. Each cell keeps the least value; cells more than ``width`` + 2 cells from every sample
-    keep ``far_km``. Values above two cells are not needed and may be left higher. Cell (row j, column i) has its centre at (gx0 + i * cell_m, gy0 + j * cell_m).
+    keep ``far_km``, and values above two cells (never needed) may be left higher. Cell (row j,
+    column i) has its centre at (gx0 + i * cell_m, gy0 + j * cell_m).
     """
     grid = np.full((ny, nx), far_km)
     step = cell_m / 2.0

@@ -53,7 +53,7 @@ import pyproj
 import shapely
 
 from geo._errors import InputError
-from geo._reach import band_grid, bounded_dijkstra, workspace
+from geo._reach import band_grids, bounded_dijkstra, workspace
 from geo.crs import to_wgs84
 from geo.distance import GEOD
 from geo.export import split_antimeridian
@@ -339,10 +339,25 @@ def _territory(
     )
 
 
-def _band_polygon(territory: _Territory, budget_km: float, width_km: float) -> shapely.Geometry:
-    """The area of a territory within the budget, in lon/lat."""
+def _grids(territory: _Territory, budgets_km: np.ndarray, width_km: float) -> np.ndarray:
+    """Signed reach grids of a territory, one per budget (:func:`geo._reach.band_grid`), in parallel."""
     t = territory
-    grid = band_grid(*t.pieces, t.gx0, t.gy0, t.cell_m, t.nx, t.ny, width_km * 1000.0, budget_km, _FAR_KM)
+    return band_grids(
+        *t.pieces,
+        t.gx0,
+        t.gy0,
+        t.cell_m,
+        t.nx,
+        t.ny,
+        width_km * 1000.0,
+        np.ascontiguousarray(budgets_km, dtype=np.float64),
+        _FAR_KM,
+    )
+
+
+def _band_polygon(territory: _Territory, grid: np.ndarray) -> shapely.Geometry:
+    """The area where a territory's band grid is <= 0, in lon/lat."""
+    t = territory
     x = t.gx0 + t.cell_m * np.arange(t.nx)
     y = t.gy0 + t.cell_m * np.arange(t.ny)
     generator = contourpy.contour_generator(x, y, grid, fill_type=contourpy.FillType.OuterOffset)
@@ -509,8 +524,9 @@ def service_areas(
                     cell_km=cell,
                 )
             )
-        for band, budget in zip(bands, budgets, strict=True):
-            parts = [_band_polygon(t, float(budget), width) for t in territories]
+        grids = [_grids(t, budgets, width) for t in territories]
+        for b, (band, budget) in enumerate(zip(bands, budgets, strict=True)):
+            parts = [_band_polygon(t, g[b]) for t, g in zip(territories, grids, strict=True)]
             polygon = _multipolygon(shapely.union_all(parts) if len(parts) > 1 else parts[0])
             shapely.prepare(polygon)
             in_demand = shapely.contains_xy(polygon, demand_x, demand_y)
