@@ -7,7 +7,7 @@ CHROMIUM := /usr/bin/chromium
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test bench screenshot chromium clean
+.PHONY: install run test check bench screenshot chromium clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,15 @@ chromium:
 run: $(STAMP)
 	$(BIN)/streamlit run streamlit_app.py --server.port $(PORT) --server.headless true
 
-test: $(STAMP) chromium
+# lint, format, types and the direction of imports (pyproject.toml configures each)
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+# pytest exits 5 when it collects no test: make fails on it like on any other non-zero exit
+test: check $(STAMP) chromium
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)

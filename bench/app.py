@@ -101,7 +101,7 @@ def _map_html_mb() -> float:
     """Size of the Map tab's folium document with every default layer."""
     sys.path.insert(0, str(ROOT))
     import layers
-    from layers._map import build_map
+    from layers.map import build_map
 
     shown = {n: layers.load(n) for n in layers.names() if n != "countries"}
     return len(build_map(shown).get_root().render()) / 1e6

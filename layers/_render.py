@@ -172,7 +172,7 @@ def feature_collection(
 
 def layer_group(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> folium.FeatureGroup:
     """A FeatureGroup drawing ``gdf`` with the layer's style, popups, tooltips and clustering."""
-    group = folium.FeatureGroup(name=f"{spec.title} ({len(gdf)})")
+    group = folium.FeatureGroup(name=html.escape(f"{spec.title} ({len(gdf)})"))
     if gdf.empty:
         return group
     geojson = geojson_layer(display_collection(spec, gdf, with_markers=True), name=spec.title)

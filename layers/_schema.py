@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import LayerError
+from geo import LayerError
 from geo.settings import EXTRA_COUNTRY_CODES, KINDS, LOCATION_PRECISIONS, MATERIALS, STATUSES, WGS84
 
 #: Columns every record layer (facilities, blocks, ports, demand) carries.

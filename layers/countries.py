@@ -45,7 +45,7 @@ def _planar(geom: BaseGeometry, name: str) -> BaseGeometry:
     that split cleanly are cut there; a part whose ring cannot be unwrapped into a valid planar
     polygon (seen in one small Russian ring) is dropped with a warning.
     """
-    kept = []
+    kept: list[shapely.Geometry] = []
     for part in getattr(geom, "geoms", [geom]):
         try:
             split = split_antimeridian(part)

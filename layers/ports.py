@@ -14,7 +14,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo._errors import LayerError
+from geo import LayerError
 from geo.settings import DATA_DIR, WGS84
 from layers._spec import LayerSpec, LegendEntry, Style
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 
 import folium
+import geopandas as gpd
 import shapely
 
 from geo.proximity import geodesic_circle
@@ -21,7 +22,7 @@ MAX_PERMANENT_LABELS = 40
 
 def nearest_lines_group(lines: gpd.GeoDataFrame, *, name: str = "Nearest") -> folium.FeatureGroup:
     """Geodesic lines from :func:`geo.proximity.nearest_lines`, each labelled with its length in km."""
-    group = folium.FeatureGroup(name=f"{name} ({len(lines)})")
+    group = folium.FeatureGroup(name=html.escape(f"{name} ({len(lines)})"))
     if lines.empty:
         return group
     labels = [
@@ -49,7 +50,7 @@ def nearest_lines_group(lines: gpd.GeoDataFrame, *, name: str = "Nearest") -> fo
 
 def range_rings_group(lon: float, lat: float, radii_km: list[float], *, label: str) -> folium.FeatureGroup:
     """Geodesic range rings of the given radii (km) around (lon, lat)."""
-    group = folium.FeatureGroup(name=f"Range rings: {label}")
+    group = folium.FeatureGroup(name=html.escape(f"Range rings: {label}"))
     rings = [geodesic_circle(lon, lat, r * 1000.0).exterior for r in sorted(radii_km)]
     texts = [f"{html.escape(label)}: {r:,.0f} km" for r in sorted(radii_km)]
     styles = [{"color": RING_COLOR, "weight": 2, "opacity": 0.9, "dashArray": "4 4"} for _ in rings]
@@ -65,7 +66,7 @@ def range_rings_group(lon: float, lat: float, radii_km: list[float], *, label: s
 
 def point_group(lon: float, lat: float, *, label: str, name: str = "Clicked point") -> folium.FeatureGroup:
     """One highlighted point."""
-    group = folium.FeatureGroup(name=name)
+    group = folium.FeatureGroup(name=html.escape(name))
     text = html.escape(label)
     style = {"radius": 9, "color": "#000000", "weight": 3, "fillColor": "#ffeb3b", "fillOpacity": 1.0}
     feature_collection([shapely.Point(lon, lat)], [text], [text], [style], permanent=False).add_to(group)
@@ -84,7 +85,7 @@ def score_color(value: float, lo: float, hi: float) -> str:
 
 def scored_cells_group(cells, *, name: str = "Suitability") -> folium.FeatureGroup:
     """Hexagons coloured by ``score`` (rank and score in the tooltip)."""
-    group = folium.FeatureGroup(name=f"{name} ({len(cells)} cells)")
+    group = folium.FeatureGroup(name=html.escape(f"{name} ({len(cells)} cells)"))
     if len(cells) == 0:
         return group
     lo, hi = float(cells["score"].min()), float(cells["score"].max())
@@ -99,7 +100,7 @@ def scored_cells_group(cells, *, name: str = "Suitability") -> folium.FeatureGro
 
 def allocation_group(sites, lines, *, name: str = "Allocation") -> folium.FeatureGroup:
     """Chosen sites (large markers) and the assignment lines from demand to them."""
-    group = folium.FeatureGroup(name=f"{name} ({len(sites)} sites)")
+    group = folium.FeatureGroup(name=html.escape(f"{name} ({len(sites)} sites)"))
     texts = [f"demand → site: {d:,.1f} km" for d in lines["distance_km"]]
     styles = [{"color": "#6a1b9a", "weight": 1, "opacity": 0.6} for _ in texts]
     feature_collection(lines.geometry.values, texts, texts, styles).add_to(group)
@@ -129,7 +130,7 @@ def route_group(legs, *, name: str) -> folium.FeatureGroup:
     """A route's legs coloured by mode, each labelled with its mode, ends, km, hours and t CO2e."""
     from layers.routes import style as route_style
 
-    group = folium.FeatureGroup(name=f"{name} ({len(legs)} legs)")
+    group = folium.FeatureGroup(name=html.escape(f"{name} ({len(legs)} legs)"))
     texts = [
         html.escape(f"{m}: {a} → {b}: {km:,.0f} km, {h:,.0f} h, {c:,.3f} t CO2e")
         for m, a, b, km, h, c in zip(
@@ -149,7 +150,7 @@ def route_group(legs, *, name: str) -> folium.FeatureGroup:
 
 def corridor_group(polygon, *, label: str) -> folium.FeatureGroup:
     """The corridor area, translucent."""
-    group = folium.FeatureGroup(name=f"Corridor: {label}")
+    group = folium.FeatureGroup(name=html.escape(f"Corridor: {label}"))
     text = html.escape(label)
     style = {"color": "#00695c", "weight": 1, "fillColor": "#4db6ac", "fillOpacity": 0.25}
     feature_collection([polygon], [text], [text], [style], permanent=False).add_to(group)

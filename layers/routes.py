@@ -21,11 +21,9 @@ import pandas as pd
 import shapely
 
 import geo
-from geo._errors import InputError, LayerError
-from geo._graphs import cache_dir
+from geo import InputError, LayerError
 from geo.export import split_antimeridian
-from geo.network import route
-from geo.settings import DATA_DIR, LOCATION_PRECISIONS, NETWORK_ATTRIBUTION, WGS84
+from geo.settings import DATA_DIR, LOCATION_PRECISIONS, NETWORK_ATTRIBUTION, WGS84, cache_dir
 from layers._spec import LayerSpec, LegendEntry, Style
 
 FILE = DATA_DIR / "routes.csv"
@@ -48,6 +46,8 @@ def endpoints() -> gpd.GeoDataFrame:
 
 def compute(rows: pd.DataFrame, *, where: str = str(FILE)) -> gpd.GeoDataFrame:
     """Compute each route of ``rows`` (id, origin_id, destination_id, mode, purpose, source, source_date)."""
+    from geo.network import route  # the networks load only when the disk cache cannot answer
+
     ends = endpoints()
     legs = []
     for row in rows.itertuples(index=False):
@@ -78,7 +78,7 @@ def compute(rows: pd.DataFrame, *, where: str = str(FILE)) -> gpd.GeoDataFrame:
 
 def read() -> gpd.GeoDataFrame:
     """Read ``data/routes.csv`` and compute every route over the networks, or read the routes from
-    the disk cache (:func:`geo._graphs.cache_dir`) when nothing they depend on has changed."""
+    the disk cache (:func:`geo.settings.cache_dir`) when nothing they depend on has changed."""
     rows = pd.read_csv(FILE, dtype=str, keep_default_na=False)
     missing = [
         c

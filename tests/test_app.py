@@ -277,6 +277,37 @@ def test_url_restores_tab_and_parameters():
     totals = _frame_with(at, "length_km", "hours", "co2e_t", "access_km")
     assert list(totals.index) == ["road", "rail"]
     assert at.number_input(key="route_tonnes").value == 5.0
+    assert not [w for w in at.warning if "link asked" in w.value]  # every parameter was usable
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"tab": "Proximity", "prox_k": "100000"}, "prox_k='100000'"),
+        ({"tab": "Proximity", "prox_max_km": "abc"}, "prox_max_km='abc'"),
+        ({"tab": "Corridors", "corridor_width": "-5"}, "corridor_width='-5'"),
+        ({"tab": "Routes", "route_tonnes": "1e308"}, "route_tonnes='1e308'"),
+        ({"tab": "Site selection", "site_res": "15"}, "site_res='15'"),
+    ],
+)
+def test_url_values_the_page_cannot_use_are_named(params, named):
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params.update(params)
+    at.run()
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning if "link asked" in w.value]
+    assert named in warning
+
+
+@pytest.mark.parametrize("radii", ["inf", "nan", "1e9", "-5", "abc"])
+def test_range_ring_radii_outside_the_earth_are_a_message(radii):
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params.update({"tab": "Proximity", "prox_ring_radii": radii})
+    at.run()
+    ring = at.selectbox(key="prox_ring_feature")
+    ring.set_value(ring.options[1]).run()
+    assert not at.exception
+    assert any("Ring radii: expected positive numbers of km (at most 20,000)" in e.value for e in at.error)
 
 
 def test_url_restores_a_scored_grid_and_allocation():

@@ -323,3 +323,51 @@ def test_crafted_url_restores_the_view(page, app_url):
     page.get_by_role("tab", name="Corridors").click()
     page.get_by_text("Along the route").wait_for(timeout=120_000)
     assert "tab=Corridors" in page.url
+
+
+MARKUP_FILE = "x<img src=x onerror=alert(1)>.csv"
+MARKUP_COLUMN = "<b onmouseover=alert(7)>col</b>"
+
+
+def test_markup_in_file_layer_and_column_names_is_text(page, browser, app_url, tmp_path):
+    """A file, layer and column named with markup shows as text everywhere, for the uploader and for
+    a second user opening the app afterwards, and no script runs."""
+    dialogs: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    _open(page, app_url)
+    hostile = tmp_path / MARKUP_FILE
+    hostile.write_text(
+        f'lat,lon,name,"{MARKUP_COLUMN}"\n21.0,79.0,"<img src=y onerror=alert(8)>",<i>v</i>\n',
+        encoding="utf-8",
+    )
+    _upload(page, hostile)
+    page.get_by_text("Imported 1 feature").first.wait_for(timeout=30_000)
+    frame = page.frame_locator(MAP_FRAME).first
+    control = frame.locator(".leaflet-control-layers", has_text="onerror=alert(1)")
+    control.wait_for(timeout=30_000)
+    assert "x<img src=x onerror=alert(1)>" in control.inner_text()
+    assert control.locator("img").count() == 0
+    assert page.locator("section[data-testid='stSidebar'] img[src='x']").count() == 0
+    opened = [
+        f.evaluate("""() => {
+            const map = Object.values(window).find(v => v instanceof L.Map);
+            let hit = false;
+            map.eachLayer(l => { if (l.feature && String(l.feature.properties._tooltip).includes('alert(8)')) { l.openPopup(); hit = true; } });
+            return hit;
+        }""")
+        for f in page.frames
+        if "streamlit_folium" in f.url
+    ]
+    assert any(opened)
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=10_000)
+    assert MARKUP_COLUMN in popup.inner_text() and "<i>v</i>" in popup.inner_text()
+    assert popup.locator("b, i, img").count() == 0
+    # a second user's fresh session: nothing of it runs there either
+    other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    other.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    _open(other, app_url)
+    other.wait_for_timeout(1000)
+    other.context.close()
+    page.wait_for_timeout(500)
+    assert dialogs == []

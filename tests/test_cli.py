@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from geo.cli import main
+from app.cli import main
 
 
 def test_layers_lists_counts(capsys):

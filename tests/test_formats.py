@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 
 import layers
 from geo._errors import ExportError
-from geo.export import EXPORT_FORMATS, neutralise_formula, to_bytes, write_layer
+from geo.export import neutralise_formula, to_bytes, write_layer
 from geo.io import read_layer
+from geo.settings import EXPORT_FORMATS
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=24)
 ROWS = st.lists(

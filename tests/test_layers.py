@@ -135,3 +135,23 @@ def test_routes_are_cached_on_disk_and_recomputed_when_stale(tmp_path, monkeypat
     cached[0].write_bytes(b"not parquet")  # a damaged cache is computed again, not an error
     with pytest.raises(AssertionError, match="computed again"):
         routes.read()
+
+
+@pytest.mark.parametrize("name", ["countries", "demand", "ports", "facilities", "lithium_blocks"])
+def test_validated_layers_are_kept_on_disk_equal_to_a_fresh_read(name, tmp_path, monkeypatch):
+    from geopandas.testing import assert_geodataframe_equal
+
+    import layers as layers_module
+
+    monkeypatch.setattr(layers_module, "cache_dir", lambda: tmp_path)
+    layers_module._load_validated.cache_clear()
+    try:
+        fresh = layers_module.load(name)
+        (cached,) = tmp_path.glob(f"layer-{name}-*.parquet")
+        layers_module._load_validated.cache_clear()
+        assert_geodataframe_equal(layers_module.load(name), fresh, check_like=False)
+        cached.write_bytes(b"damaged")  # a damaged file is read and validated again, not an error
+        layers_module._load_validated.cache_clear()
+        assert_geodataframe_equal(layers_module.load(name), fresh)
+    finally:
+        layers_module._load_validated.cache_clear()

@@ -5,7 +5,7 @@ import pytest
 
 import layers
 from layers._assets import AssetError, asset_links, local_url
-from layers._map import BASEMAPS, build_map
+from layers.map import BASEMAPS, build_map
 
 
 @pytest.fixture(scope="module")
@@ -49,17 +49,17 @@ def test_bad_basemap_is_named():
 
 
 def test_legend_is_escaped():
-    from layers._map import legend_html
+    from layers.map import legend_html
     from layers._spec import LegendEntry
 
     assert "&lt;b&gt;" in legend_html([LegendEntry("<b>x</b>", "red")])
 
 
 def test_offline_basemap_asset_is_current_and_fetched_not_embedded():
-    from layers._map import BASEMAP_FILE, BASEMAP_URL, basemap_geojson, build_map
+    from layers.map import BASEMAP_FILE, BASEMAP_URL, basemap_geojson, build_map
 
     assert BASEMAP_FILE.read_text(encoding="utf-8") == basemap_geojson(), (
-        "run layers._map.write_basemap_asset()"
+        "run layers.map.write_basemap_asset()"
     )
     doc = json.loads(BASEMAP_FILE.read_text(encoding="utf-8"))
     assert len(doc["features"]) > 200 and all("_style" in f["properties"] for f in doc["features"])

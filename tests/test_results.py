@@ -2,7 +2,7 @@ import folium
 
 import layers
 from geo.proximity import nearest, nearest_lines
-from layers._map import build_map
+from layers.map import build_map
 from layers.results import nearest_lines_group, point_group, range_rings_group
 
 

@@ -21,7 +21,7 @@ from layers import countries, spec
 from layers._assets import localize
 from geo.settings import STATIC_DIR, STATIC_URL
 from layers._render import display_collection, layer_group
-from layers._spec import LegendEntry
+from layers._spec import LayerSpec, LegendEntry
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -121,6 +121,7 @@ def build_map(
     location: tuple[float, float] = (22.0, 80.0),
     zoom_start: int = 4,
     overlays: Sequence[folium.FeatureGroup] = (),
+    specs: Mapping[str, LayerSpec] | None = None,
 ) -> folium.Map:
     """Build the folium map of the given layers.
 
@@ -137,6 +138,9 @@ def build_map(
         Initial zoom level.
     overlays : sequence of folium.FeatureGroup
         Analysis results drawn above the layers (see :mod:`layers.results`).
+    specs : mapping of layer name to LayerSpec, optional
+        Styles of layers that are not built in (the user's imported layers, see
+        :func:`layers.user.spec_for`); built-in layers use :func:`layers.spec`.
     """
     if basemap not in BASEMAPS:
         msg = f"basemap: expected one of {', '.join(BASEMAPS)}, got {basemap!r}"
@@ -156,7 +160,7 @@ def build_map(
     for name, gdf in frames.items():
         if name == "countries":
             continue
-        layer = spec(name)
+        layer = specs[name] if specs and name in specs else spec(name)
         layer_group(layer, gdf).add_to(m)
         legend.extend(layer.legend)
         if layer.attribution:

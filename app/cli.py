@@ -22,13 +22,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from geo._errors import CRSError, ExportError, InputError, LayerError
-from geo.export import EXPORT_FORMATS, to_bytes, to_geojson, write_geojson, write_layer
-from geo.settings import DEFAULT_WEIGHTS, GEOJSON_PRECISION
+from geo import CRSError, ExportError, InputError, LayerError
+from geo.settings import DEFAULT_WEIGHTS, EXPORT_FORMATS, GEOJSON_PRECISION
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 PROG = "mineral-atlas"
 
@@ -55,15 +57,20 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    import layers
-
     _write(_load(args.layer), args.output, what=args.layer, precision=args.precision, fmt=args.format)
     return 0
 
 
 def _write(
-    gdf, output: str, *, what: str, precision: int = GEOJSON_PRECISION, fmt: str | None = None
+    gdf: gpd.GeoDataFrame,
+    output: str,
+    *,
+    what: str,
+    precision: int = GEOJSON_PRECISION,
+    fmt: str | None = None,
 ) -> None:
+    from geo.export import to_bytes, to_geojson, write_geojson, write_layer
+
     if output == "-":
         if fmt in (None, "geojson"):
             sys.stdout.write(to_geojson(gdf, precision=precision, argument=what) + "\n")
@@ -81,18 +88,52 @@ def _layer_name(what: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in what)[:60] or "layer"
 
 
-def _load(name: str):
-    """A built-in layer, else a workspace layer of that name."""
-    import layers
-    from geo.workspace import Workspace
+class _UserLayers(Mapping[str, "gpd.GeoDataFrame"]):
+    """The workspace's layers, read when asked for (the CLI opens the workspace only if it needs it)."""
 
-    if name in layers.names():
+    def __init__(self) -> None:
+        from geo.workspace import Workspace
+
+        self._workspace = Workspace()
+
+    def __getitem__(self, name: str) -> gpd.GeoDataFrame:
+        if name not in self._workspace.names():
+            raise KeyError(name)
+        return self._workspace.load(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._workspace.names())
+
+    def __len__(self) -> int:
+        return len(self._workspace.names())
+
+
+class _Builtin(Mapping[str, "gpd.GeoDataFrame"]):
+    """The built-in layers, each read when asked for."""
+
+    def __getitem__(self, name: str) -> gpd.GeoDataFrame:
+        import layers
+
+        if name not in layers.names():
+            raise KeyError(name)
         return layers.load(name)
-    workspace = Workspace()
-    if name in workspace.names():
-        return workspace.load(name)
-    msg = f"unknown layer {name!r}; valid layers: {', '.join(layers.names() + workspace.names())}"
-    raise LayerError(msg)
+
+    def __iter__(self) -> Iterator[str]:
+        import layers
+
+        return iter(layers.names())
+
+    def __len__(self) -> int:
+        import layers
+
+        return len(layers.names())
+
+
+def _load(name: str) -> gpd.GeoDataFrame:
+    """A built-in layer, else a workspace layer of that name."""
+    from app.workflows import lookup_layer
+
+    return lookup_layer(name, _Builtin(), _UserLayers())
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -121,9 +162,8 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
 
 
 def _cmd_nearest(args: argparse.Namespace) -> int:
-    from geo.proximity import nearest, nearest_lines
-
     import layers
+    from geo.proximity import nearest, nearest_lines
 
     sources, targets = (layers.by_id(_load(n)) for n in (args.source_layer, args.target_layer))
     max_m = None if args.max_distance_km is None else args.max_distance_km * 1000.0
@@ -154,31 +194,12 @@ def _parse_weights(text: str) -> dict[str, float]:
     return weights
 
 
-def _region(code: str):
+def _region(code: str) -> gpd.GeoDataFrame:
     """A country (ISO 3166-1 alpha-2, from the countries layer) or a workspace polygon layer."""
     import layers
+    from app.workflows import region_frame
 
-    countries = layers.load("countries")
-    match = countries[countries["country"] == code.upper()]
-    if len(match):
-        return match
-    try:
-        return _load(code)
-    except LayerError:
-        msg = f"--region: {code!r} is neither an ISO country code of the countries layer nor a layer name"
-        raise InputError(msg) from None
-
-
-def _site_inputs():
-    import layers
-
-    facilities = layers.load("facilities")
-    return {
-        "demand": layers.load("demand"),
-        "blocks": layers.load("lithium_blocks"),
-        "ports": layers.load("ports"),
-        "facilities": facilities[facilities["kind"].isin(["recycling", "refining"])],
-    }
+    return region_frame(code, layers.load("countries"), _UserLayers(), argument="--region")
 
 
 @contextlib.contextmanager
@@ -206,6 +227,7 @@ def _dask_client(scheduler: str | None):
 
 
 def _cmd_site_select(args: argparse.Namespace) -> int:
+    from app.workflows import site_inputs
     from geo.siting import candidate_grid, check_weights, hexagons, suitability
 
     weights = _parse_weights(args.weights)
@@ -214,7 +236,7 @@ def _cmd_site_select(args: argparse.Namespace) -> int:
     with _dask_client(args.scheduler):
         scored = suitability(
             cells,
-            **_site_inputs(),
+            **site_inputs(_Builtin()),
             weights=weights,
             demand_radius_km=args.demand_radius_km,
             competition=args.competition,
@@ -231,7 +253,7 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     import pandas as pd
 
     import layers
-    from geo.siting import allocate, network_cost_km
+    from app.workflows import allocate_sites
 
     candidates = layers.by_id(_load(args.candidates))
     demand = layers.by_id(_load(args.demand))
@@ -240,25 +262,20 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     if unknown:
         msg = f"--fixed: {', '.join(unknown)} not among the candidates' ids"
         raise InputError(msg)
-    cost_km, left_out = None, ""
-    if args.cost != "geodesic":
-        cost_km, dropped = network_cost_km(demand, candidates, mode=args.cost)
-        if dropped:
-            names = demand.loc[dropped, "name"] if "name" in demand else dropped
-            left_out = (
-                f"{PROG}: left out, no {args.cost} route to any candidate: {', '.join(map(str, names))}\n"
-            )
-        demand = demand.drop(index=dropped)
-    sites, lines, result = allocate(
+    allocation = allocate_sites(
         candidates,
         demand,
-        k=args.k,
+        k=args.k - len(fixed),
         model=args.model,
+        cost=args.cost,
         service_km=args.service_km,
         fixed=fixed,
-        cost_km=cost_km,
     )
-    sys.stderr.write(left_out)  # only once the model solved: an error stays one line
+    if allocation.left_out:  # only once the model solved: an error stays one line
+        sys.stderr.write(
+            f"{PROG}: left out, no {args.cost} route to any candidate: {', '.join(allocation.left_out)}\n"
+        )
+    sites, lines, result = allocation.sites, allocation.lines, allocation.result
     sites = sites.assign(feature="site", site_id=sites.index)
     lines = lines.assign(feature="assignment")
     out = _concat(
@@ -267,8 +284,10 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     out["cost"] = result.cost
     _write(out, args.output, what=f"{args.model} k={args.k}")
     share = result.served_weight / result.total_weight if result.total_weight else 0.0
+    mean_km = pd.Series(result.distance_km).mean()
     sys.stderr.write(
-        f"{PROG}: {args.model}: {len(sites)} sites, {share:.1%} of demand served, mean {pd.Series(result.distance_km).mean():.1f} km ({result.cost} distances)\n"
+        f"{PROG}: {args.model}: {len(sites)} sites, {share:.1%} of demand served, "
+        f"mean {mean_km:.1f} km ({result.cost} distances)\n"
     )
     return 0
 
@@ -284,7 +303,10 @@ def _place(value: str, ends, argument: str):
     try:
         lon, lat = (float(v) for v in value.split(","))
     except ValueError:
-        msg = f"{argument}: {value!r} is neither a feature id of the {', '.join(ENDPOINT_LAYERS)} layers nor lon,lat"
+        msg = (
+            f"{argument}: {value!r} is neither a feature id of the "
+            f"{', '.join(ENDPOINT_LAYERS)} layers nor lon,lat"
+        )
         raise InputError(msg) from None
     return shapely.Point(lon, lat), value
 
@@ -299,7 +321,8 @@ def _cmd_route(args: argparse.Namespace) -> int:
     _write(legs, args.output, what=f"route {args.origin} -> {args.destination}")
     t = route_totals(legs)
     sys.stderr.write(
-        f"{PROG}: {args.mode}: {t['length_km']:,.1f} km, {t['hours']:,.1f} h, {t['co2e_t']:,.3f} t CO2e for {args.tonnes:g} t ({len(legs)} legs)\n"
+        f"{PROG}: {args.mode}: {t['length_km']:,.1f} km, {t['hours']:,.1f} h, "
+        f"{t['co2e_t']:,.3f} t CO2e for {args.tonnes:g} t ({len(legs)} legs)\n"
     )
     return 0
 
@@ -308,7 +331,7 @@ def _cmd_corridor(args: argparse.Namespace) -> int:
     import geopandas as gpd
 
     import layers
-    from geo.corridor import corridor_polygon, corridor_summary, features_in_corridor
+    from app.workflows import corridor
     from geo.network import join_legs
 
     routes = layers.load("routes")
@@ -318,14 +341,8 @@ def _cmd_corridor(args: argparse.Namespace) -> int:
         raise InputError(msg)
     line = join_legs(legs)
     chosen = {name: _load(name) for name in args.layers.split(",")}
-    polygon = corridor_polygon(line, width_km=args.width_km)
-    summary = corridor_summary(line, chosen, width_km=args.width_km)
-    inside = [
-        features_in_corridor(line, gdf, width_km=args.width_km)
-        .to_crs("EPSG:4326")
-        .assign(layer=name, feature="inside")
-        for name, gdf in chosen.items()
-    ]
+    result = corridor(line, chosen, width_km=args.width_km)
+    summary = result.summary
     area = gpd.GeoDataFrame(
         {
             "feature": ["corridor"],
@@ -333,13 +350,14 @@ def _cmd_corridor(args: argparse.Namespace) -> int:
             "width_km": [args.width_km],
             "area_km2": [summary["area_km2"]],
         },
-        geometry=[polygon],
+        geometry=[result.polygon],
         crs="EPSG:4326",
     )
-    _write(_concat([area, *inside]), args.output, what=f"corridor {args.route_id}")
-    count = sum(len(f) for f in inside)
+    inside = result.inside.assign(feature="inside")
+    _write(_concat([area, inside]), args.output, what=f"corridor {args.route_id}")
     sys.stderr.write(
-        f"{PROG}: {args.route_id}: {summary['route_km']:,.0f} km route, {summary['area_km2']:,.0f} km2 corridor, {count} features inside, population {summary['population']:,.0f}\n"
+        f"{PROG}: {args.route_id}: {summary['route_km']:,.0f} km route, {summary['area_km2']:,.0f} km2 "
+        f"corridor, {len(inside)} features inside, population {summary['population']:,.0f}\n"
     )
     return 0
 
@@ -387,7 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_near.set_defaults(func=_cmd_nearest)
     p_import = sub.add_parser(
         "import",
-        help="read a file (GeoJSON, GeoPackage, CSV, KML/KMZ, zipped Shapefile, GeoParquet) into the workspace",
+        help="read a file (GeoJSON, GeoPackage, CSV, KML/KMZ, zipped Shapefile, GeoParquet) "
+        "into the workspace",
     )
     p_import.add_argument("file", help="the file to import")
     p_import.add_argument("--name", help="layer name in the workspace (default: the file name)")
@@ -430,7 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_site.add_argument(
         "--scheduler",
-        help="dask scheduler address (tcp://HOST:8786), or 'local' for two local workers (with --engine dask)",
+        help="dask scheduler address (tcp://HOST:8786), or 'local' for two local workers "
+        "(with --engine dask)",
     )
     p_site.add_argument("-o", "--output", required=True, help="GeoJSON of scored cells (- for stdout)")
     p_site.set_defaults(func=_cmd_site_select)

@@ -1,0 +1,164 @@
+"""Every cached computation of the app, in one place.
+
+``st.cache_data`` for data a page may change (a copy per caller), ``st.cache_resource`` for large
+read-only objects shared by every session (the H3 grid). Arguments whose name starts with ``_`` are
+not hashed: a ``key`` argument identifies them.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import shapely
+import streamlit as st
+
+import layers
+from app import workflows
+from geo import InputError
+from geo.export import to_bytes
+from geo.workspace import Workspace
+
+#: Prefix of workspace layers offered as a region or as candidate sites.
+USER_LAYER = "layer: "
+#: India at res 7 (600,000 cells) fits one app process; res 8 is for smaller regions.
+GRID_MAX_CELLS = 1_000_000
+
+
+@st.cache_data(show_spinner="Loading layers…")
+def load_layers() -> dict[str, gpd.GeoDataFrame]:
+    """Every built-in layer, validated."""
+    return {name: layers.load(name) for name in layers.names()}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def export_bytes(_frame: gpd.GeoDataFrame, key: tuple[str, ...], fmt: str) -> bytes:
+    """A (filtered) frame in an export format; ``key`` identifies it for the cache."""
+    return to_bytes(_frame, fmt, layer_name=key[0], argument=key[0])
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def read_workspace(path: str, mtime_ns: int) -> tuple[gpd.pd.DataFrame, dict[str, gpd.GeoDataFrame]]:
+    """The workspace's index and layers; read again only when the file changes (``mtime_ns``)."""
+    workspace = Workspace(path)
+    return workspace.index(), workspace.load_all()
+
+
+def workspace_snapshot() -> tuple[gpd.pd.DataFrame, dict[str, gpd.GeoDataFrame]]:
+    """The current workspace (empty when there is none yet)."""
+    path = Workspace().path
+    if not path.exists():
+        return gpd.pd.DataFrame(columns=["name", "kind", "source", "saved_at", "features"]), {}
+    return read_workspace(str(path), path.stat().st_mtime_ns)
+
+
+@st.cache_data(show_spinner="Computing geodesic distances…", max_entries=32)
+def nearest_result(
+    _sources: gpd.GeoDataFrame, _targets: gpd.GeoDataFrame, key: tuple, k: int, max_distance_m: float | None
+) -> gpd.GeoDataFrame:
+    """Geodesic lines from each source to its k nearest targets; ``key`` identifies the inputs."""
+    from geo.proximity import nearest, nearest_lines
+
+    return nearest_lines(_sources, _targets, nearest(_sources, _targets, k=k, max_distance_m=max_distance_m))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)  # shared, not copied: nothing writes to it
+def grid_cells(region_code: str, resolution: int, version: int) -> gpd.GeoDataFrame:
+    """The H3 cell centres of a country or a workspace polygon layer (``version``: the workspace's)."""
+    from geo.siting import candidate_grid
+
+    countries = load_layers()["countries"]
+    if region_code.startswith(USER_LAYER):
+        name = region_code.removeprefix(USER_LAYER)
+        saved = workspace_snapshot()[1]
+        if name not in saved:
+            msg = f"Region: the workspace layer {name!r} no longer exists"
+            raise InputError(msg)
+        region = workflows.region_frame(name, countries.iloc[:0], saved, argument="Region")
+    else:
+        region = workflows.region_frame(region_code, countries, {}, argument="Region")
+    return candidate_grid(
+        region, resolution=resolution, geometry="centre", max_cells=GRID_MAX_CELLS
+    )  # hexagons for what is shown
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def criterion_values(
+    region_code: str, resolution: int, version: int, criterion: str, radius_km: float
+) -> gpd.pd.DataFrame:
+    """One criterion over the grid, cached on its own: new weights re-rank without measuring again."""
+    from geo.siting import measure
+
+    return measure(
+        grid_cells(region_code, resolution, version),
+        **workflows.site_inputs(load_layers()),
+        demand_radius_km=radius_km,
+        criteria=[criterion],
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def scored_grid(
+    region_code: str,
+    resolution: int,
+    weights: tuple,
+    competition: str,
+    exclude_km: float,
+    radius_km: float,
+    version: int = 0,
+) -> gpd.GeoDataFrame:
+    """The scored grid (cached by its parameters and the workspace ``version``)."""
+    from geo.siting import RAW_COLUMNS, rank
+
+    raw = gpd.pd.concat(
+        [criterion_values(region_code, resolution, version, c, radius_km) for c in RAW_COLUMNS], axis=1
+    )
+    return rank(
+        grid_cells(region_code, resolution, version),
+        raw,
+        weights=dict(weights),
+        competition=competition,
+        exclude_within_km=exclude_km or None,
+    )
+
+
+@st.cache_data(show_spinner="Routing over the network…", max_entries=64)
+def routed(
+    origin: tuple[float, float],
+    destination: tuple[float, float],
+    mode: str,
+    tonnes: float,
+    objective: str,
+    names: tuple[str, str],
+) -> gpd.GeoDataFrame:
+    """One route (cached by its parameters); the networks themselves are loaded once per process."""
+    from geo.network import route
+
+    return route(
+        gpd.points_from_xy([origin[0]], [origin[1]])[0],
+        gpd.points_from_xy([destination[0]], [destination[1]])[0],
+        mode=mode,
+        tonnes=tonnes,
+        objective=objective,
+        names=names,
+    )
+
+
+@st.cache_data(show_spinner=False)
+def endpoint_choices() -> dict[str, tuple[float, float]]:
+    """Features a route can start or end at: label -> (lon, lat)."""
+    from layers.routes import endpoints
+
+    ends = endpoints()
+    return {
+        f"{n} ({layer})": (p.x, p.y)
+        for n, layer, p in zip(ends["name"], ends["layer"], ends.geometry, strict=True)
+    }
+
+
+@st.cache_data(show_spinner="Finding features in the corridor…", max_entries=32)
+def corridor_result(
+    _line: shapely.LineString, key: tuple, width_km: float, _other: shapely.LineString | None
+) -> workflows.CorridorResult:
+    """Corridor polygon, features inside (by chainage) and the summary; ``key`` identifies the routes."""
+    frames = load_layers()
+    chosen = {n: frames[n] for n in workflows.CORRIDOR_LAYERS}
+    return workflows.corridor(_line, chosen, width_km=width_km, other_route=_other)

@@ -1,0 +1,1 @@
+"""One module per tab of the app; each has ``render(ctx: PageContext)``."""

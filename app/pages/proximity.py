@@ -1,0 +1,170 @@
+"""Proximity tab: nearest targets of every source, range rings, nearest to a clicked point."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+import layers
+from app.cache import nearest_result
+from app.context import PageContext
+from app.widgets import MAX_RING_KM, download, histogram, ids, md, parse_radii, save
+from geo import CRSError, InputError
+from geo.proximity import nearest, nearest_lines
+from geo.settings import EXPORT_FORMATS, MAX_DRAWN_FEATURES
+from geo.workspace import Workspace
+from layers.map import build_map
+from layers.results import nearest_lines_group, point_group, range_rings_group
+
+
+def render(ctx: PageContext) -> None:
+    """Nearest targets of every source, range rings around a feature, nearest to a clicked point."""
+    indexed = {n: layers.by_id(g) for n, g in ctx.shown.items() if len(g)}
+    point_layers = [n for n, g in indexed.items() if set(g.geometry.geom_type) == {"Point"}]
+    if not point_layers:
+        st.info("Show at least one point layer (sidebar) to compute distances.")
+        return
+    c1, c2, c3, c4 = st.columns(4)
+    source = c1.selectbox(
+        "Sources",
+        point_layers,
+        index=point_layers.index("demand") if "demand" in point_layers else 0,
+        format_func=lambda n: ctx.title(n),
+        key="prox_source",
+        bind="query-params",
+    )
+    target_layers = list(indexed)
+    target = c2.selectbox(
+        "Targets",
+        target_layers,
+        index=target_layers.index("facilities") if "facilities" in target_layers else 0,
+        format_func=lambda n: ctx.title(n),
+        key="prox_target",
+        bind="query-params",
+    )
+    k = int(
+        c3.number_input(
+            "Nearest k",
+            min_value=1,
+            max_value=min(10, len(indexed[target])),
+            value=1,
+            key="prox_k",
+            bind="query-params",
+        )
+    )
+    max_km = c4.number_input(
+        "Max distance (km, 0 = none)",
+        min_value=0.0,
+        max_value=20_000.0,
+        value=0.0,
+        step=50.0,
+        key="prox_max_km",
+        bind="query-params",
+    )
+    sources, targets = indexed[source], indexed[target]
+    try:
+        lines = nearest_result(
+            sources, targets, (source, target, ids(sources), ids(targets)), k, max_km * 1000.0 or None
+        )
+    except (InputError, CRSError) as exc:
+        st.error(f"Cannot compute distances: {exc}")
+        return
+
+    r1, r2 = st.columns([2, 1])
+    features = {
+        f"{ctx.title(n)}: {name}": (n, i)
+        for n, g in indexed.items()
+        for i, name in zip(g.index, g["name"] if "name" in g else g.index, strict=True)
+    }
+    ring_choice = r1.selectbox(
+        "Range rings around", ["(none)", *features], key="prox_ring_feature", bind="query-params"
+    )
+    radii_text = r2.text_input(
+        "Ring radii (km, comma-separated)", "100, 250, 500", key="prox_ring_radii", bind="query-params"
+    )
+    drawn_lines = (
+        lines.nsmallest(MAX_DRAWN_FEATURES, "distance_m") if len(lines) > MAX_DRAWN_FEATURES else lines
+    )
+    if len(drawn_lines) < len(lines):
+        st.info(
+            f"The map draws the {len(drawn_lines):,} shortest of {len(lines):,} lines; "
+            "the table and the download have them all."
+        )
+    overlays = [nearest_lines_group(drawn_lines, name=f"Nearest {ctx.title(target)}")]
+    if ring_choice != "(none)":
+        try:
+            radii = parse_radii(radii_text)
+        except ValueError:
+            st.error(
+                f"Ring radii: expected positive numbers of km (at most {MAX_RING_KM:,.0f}) "
+                f"separated by commas, got {radii_text!r}"
+            )
+        else:
+            layer_name, fid = features[ring_choice]
+            centre = indexed[layer_name].geometry.loc[fid].representative_point()
+            overlays.append(range_rings_group(centre.x, centre.y, radii, label=ring_choice))
+    # the map's last click arrives in session state (st_folium's key) before this run starts
+    last = (st.session_state.get("prox_map") or {}).get("last_clicked")
+    clicked = (last["lng"], last["lat"]) if last else None
+    if clicked:
+        overlays.append(
+            point_group(clicked[0], clicked[1], label=f"Clicked point {clicked[1]:.4f}, {clicked[0]:.4f}")
+        )
+    atlas = build_map(
+        ctx.for_map({source: sources, target: targets}),
+        basemap=ctx.basemap,
+        overlays=overlays,
+        specs=ctx.user_specs,
+    )
+    st.caption("Click the map to drop a point and list its nearest " + md(ctx.title(target).lower()) + ".")
+    st_folium(atlas, height=560, use_container_width=True, returned_objects=["last_clicked"], key="prox_map")
+
+    if clicked:
+        point = gpd.GeoDataFrame(
+            {"name": ["clicked point"]},
+            geometry=gpd.points_from_xy([clicked[0]], [clicked[1]]),
+            crs="EPSG:4326",
+            index=["clicked"],
+        )
+        near = nearest_lines(point, targets, nearest(point, targets, k=min(5, len(targets))))
+        st.subheader("Nearest to the clicked point")
+        st.dataframe(
+            near[[c for c in ("target_id", "target_name", "rank", "distance_km") if c in near]].round(
+                {"distance_km": 1}
+            ),
+            hide_index=True,
+            width="stretch",
+            key="prox_click_table",
+        )
+        if st.button("Save the clicked point as a candidate site", key="save_candidate"):
+            candidate = point.assign(name=f"candidate {clicked[1]:.4f}, {clicked[0]:.4f}")
+            save(
+                lambda: Workspace().append(
+                    "candidate_sites", candidate, kind="candidates", source="map click"
+                ),
+                "candidate_sites",
+            )
+
+    st.subheader(f"Nearest {md(ctx.title(target).lower())} of each {md(ctx.title(source).lower())}")
+    table = pd.DataFrame(lines.drop(columns="geometry"))
+    left, right = st.columns([3, 2])
+    left.dataframe(
+        table.round({"distance_km": 1, "distance_m": 0}), hide_index=True, width="stretch", key="prox_table"
+    )
+    right.caption("Distribution of the distances (km)")
+    right.bar_chart(histogram(table["distance_km"], "distance_km"), x="distance_km", y="features", height=260)
+    if st.button("Save this result to the workspace", key="save_nearest"):
+        name = f"nearest {target} of {source}"
+        save(lambda: Workspace().save(name, lines, kind="analysis", source="Proximity tab"), name)
+    fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=str.upper, key="prox_download_format")
+    download(
+        st,
+        f"Nearest lines ({fmt.upper()}, {len(lines)})",
+        lines,
+        ("nearest", source, target, str(k), str(max_km), *ids(sources), *ids(targets)),
+        fmt,
+        f"nearest-{target}-of-{source}",
+        "download_nearest",
+    )
