@@ -13,9 +13,8 @@ from unittest import mock
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
-
 from _common import timed
+from scipy.sparse.csgraph import dijkstra
 
 HOURS = [4, 8, 12, 24]
 PORTS = ["port-inmun", "port-inmaa", "port-invtz"]
@@ -89,11 +88,13 @@ def main() -> None:
     )
     print(f"road graph                        : {g.n_nodes:,} nodes, {len(g.indices):,} directed edges")
     print(
-        f"origins x bands                   : {len(origins)} x {len(HOURS)} ({', '.join(map(str, HOURS))} h, up to {limit:.0f} km)"
+        f"origins x bands                   : {len(origins)} x {len(HOURS)} "
+        f"({', '.join(map(str, HOURS))} h, up to {limit:.0f} km)"
     )
     print(f"bounded Dijkstra, ours (numba)    : {ours_s * 1000:.1f} ms for {len(nodes)} origins")
     print(
-        f"scipy dijkstra(limit=), anchor    : {theirs_s * 1000:.1f} ms -> ratio scipy / ours {theirs_s / ours_s:.2f}"
+        f"scipy dijkstra(limit=), anchor    : {theirs_s * 1000:.1f} ms "
+        f"-> ratio scipy / ours {theirs_s / ours_s:.2f}"
     )
     print(f"reached node sets at every band   : {'identical' if same_nodes else 'DIFFERENT'}")
     print(f"service_areas, whole call, warm   : {whole_s:.2f} s (target <= 2 s): {len(result)} polygons")
@@ -105,7 +106,8 @@ def main() -> None:
         diff = np.max(np.abs(a["area_km2"].to_numpy() - b["area_km2"].to_numpy()) / b["area_km2"].to_numpy())
         equal = (a["reached_nodes"].to_numpy() == b["reached_nodes"].to_numpy()).all()
         print(
-            f"{h:>3} h  {a['area_km2'].sum():>20,.0f}  {b['area_km2'].sum():>10,.0f}   {diff:>17.2e}   {equal}"
+            f"{h:>3} h  {a['area_km2'].sum():>20,.0f}  {b['area_km2'].sum():>10,.0f}"
+            f"   {diff:>17.2e}   {equal}"
         )
 
 

@@ -3,9 +3,10 @@
 * :func:`bounded_dijkstra` — Dijkstra from several source nodes at once, each with its own start
   cost, stopping at a limit: every node whose shortest distance is at most the limit is settled,
   with the source that reaches it first. One pass serves every band up to the limit.
-* :func:`band_grid` (:func:`band_grids` for several in parallel) — one band of a service area on a grid: along reached network pieces (samples
-  every half cell) the network cost, spread off the network as a cone (cost + straight distance)
-  up to a width, as a signed value whose zero level is the band's edge.
+* :func:`band_grid` (:func:`band_grids` for several in parallel) — one band of a service area on
+  a grid: along reached network pieces (samples every half cell) the network cost, spread off
+  the network as a cone (cost + straight distance) up to a width, as a signed value whose zero
+  level is the band's edge.
 
 The heap is the one of :mod:`geo._paths` (binary, lazy deletion, preallocated).
 """
@@ -38,8 +39,20 @@ def workspace(n_nodes: int, n_edges: int) -> tuple[np.ndarray, ...]:
 
 @numba.njit(cache=True)
 def bounded_dijkstra(
-    indptr, indices, weight, sources, start, limit, dist, label, done, keys, vals, touched, settled
-):
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weight: np.ndarray,
+    sources: np.ndarray,
+    start: np.ndarray,
+    limit: float,
+    dist: np.ndarray,
+    label: np.ndarray,
+    done: np.ndarray,
+    keys: np.ndarray,
+    vals: np.ndarray,
+    touched: np.ndarray,
+    settled: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nodes within ``limit`` of the nearest source: (nodes, km, source position), by distance.
 
     ``start[i]`` is the cost already spent when the search enters ``sources[i]`` (its access leg);
@@ -97,8 +110,22 @@ def bounded_dijkstra(
 
 @numba.njit(cache=True, parallel=True)
 def band_grids(
-    x0, y0, x1, y1, reach_m, length_m, cost0_km, gx0, gy0, cell_m, nx, ny, width_m, budgets_km, far_km
-):
+    x0: np.ndarray,
+    y0: np.ndarray,
+    x1: np.ndarray,
+    y1: np.ndarray,
+    reach_m: np.ndarray,
+    length_m: np.ndarray,
+    cost0_km: np.ndarray,
+    gx0: float,
+    gy0: float,
+    cell_m: float,
+    nx: int,
+    ny: int,
+    width_m: float,
+    budgets_km: np.ndarray,
+    far_km: float,
+) -> np.ndarray:
     """:func:`band_grid` for several budgets at once, in parallel: an array (bands, ny, nx)."""
     out = np.empty((len(budgets_km), ny, nx))
     for b in numba.prange(len(budgets_km)):
@@ -124,8 +151,22 @@ def band_grids(
 
 @numba.njit(cache=True)
 def band_grid(
-    x0, y0, x1, y1, reach_m, length_m, cost0_km, gx0, gy0, cell_m, nx, ny, width_m, budget_km, far_km
-):
+    x0: np.ndarray,
+    y0: np.ndarray,
+    x1: np.ndarray,
+    y1: np.ndarray,
+    reach_m: np.ndarray,
+    length_m: np.ndarray,
+    cost0_km: np.ndarray,
+    gx0: float,
+    gy0: float,
+    cell_m: float,
+    nx: int,
+    ny: int,
+    width_m: float,
+    budget_km: float,
+    far_km: float,
+) -> np.ndarray:
     """Signed reach of each grid cell for one band: <= 0 inside, > 0 outside, in km.
 
     Piece ``i`` runs from (x0, y0) towards (x1, y1) (planar metres; the whole edge is ``length_m[i]``

@@ -26,6 +26,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -77,6 +78,7 @@ class Coordinates:
 
     @property
     def label(self) -> str:
+        """The position as text: ``28.47000° N, 77.50000° E``."""
         ns = "N" if self.lat >= 0 else "S"
         ew = "E" if self.lon >= 0 else "W"
         return f"{abs(self.lat):.5f}° {ns}, {abs(self.lon):.5f}° {ew}"
@@ -124,7 +126,8 @@ class SearchIndex:
     ----------
     candidates : DataFrame or GeoDataFrame
         ``name`` (required); a GeoDataFrame (any CRS) or ``lon``/``lat`` columns for the position;
-        optional ``layer``, ``id``, ``detail`` (shown beside the name, e.g. the country), ``source``, ``priority``
+        optional ``layer``, ``id``, ``detail`` (shown beside the name, e.g. the country), ``source``,
+        ``priority``
         (lower first within a tier; default 0), ``weight`` (higher first; e.g. population) and
         ``key`` (the normalised name, when already computed).
     """
@@ -167,12 +170,12 @@ class SearchIndex:
         frame["key"] = keys
         self.frame = frame
         self.keys = list(keys)
-        words, owners = [], []
+        listed, owners = [], []
         for i, key in enumerate(keys):
             for word in set(key.split()):
-                words.append(word)
+                listed.append(word)
                 owners.append(i)
-        words = np.array(words, dtype=str)
+        words = np.array(listed, dtype=str)
         order = np.argsort(words, kind="stable")
         self.words = words[order]
         self.owners = np.array(owners, dtype=np.int64)[order]
@@ -246,7 +249,7 @@ class SearchIndex:
         return out
 
 
-def _index(candidates) -> SearchIndex:
+def _index(candidates: pd.DataFrame | SearchIndex) -> SearchIndex:
     return candidates if isinstance(candidates, SearchIndex) else SearchIndex(candidates)
 
 
@@ -256,7 +259,7 @@ def search(
     *,
     limit: int = 10,
     fuzzy_cutoff: float = 80.0,
-) -> pd.DataFrame:
+) -> gpd.GeoDataFrame:
     """The best matches of ``query`` among the candidates, best first; coordinates first of all.
 
     Parameters
@@ -289,8 +292,14 @@ def search(
     if isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1:
         msg = f"limit: expected a whole number >= 1, got {limit!r}"
         raise InputError(msg)
-    indexes = [_index(c) for c in (candidates if isinstance(candidates, (list, tuple)) else [candidates])]
-    parts, geoms = [], []
+    listed: list[pd.DataFrame | SearchIndex] = (
+        list(candidates)
+        if isinstance(candidates, (list, tuple))
+        else [cast(pd.DataFrame | SearchIndex, candidates)]
+    )
+    indexes = [_index(c) for c in listed]
+    parts: list[pd.DataFrame] = []
+    geoms: list[list[shapely.Geometry]] = []
     readings = parse_coordinates(query)
     for c in readings:
         parts.append(
@@ -323,7 +332,7 @@ def search(
             else list(shapely.points(found["lon"].to_numpy(), found["lat"].to_numpy()))
         )
     if not parts:
-        return gpd.GeoDataFrame({c: [] for c in RESULT_COLUMNS}, geometry=[], crs=WGS84)
+        return _frame(pd.DataFrame({c: [] for c in RESULT_COLUMNS}).assign(geometry=[]))
     frame = pd.concat(parts, ignore_index=True)
     frame["geometry"] = [g for part in geoms for g in part]
     frame["length"] = frame["name"].str.len()
@@ -335,4 +344,8 @@ def search(
     frame["match"] = [TIERS[int(t)] for t in frame["tier"]]
     frame["rank"] = np.arange(1, len(frame) + 1)
     columns = [*RESULT_COLUMNS, "geometry"]
-    return gpd.GeoDataFrame(frame[columns].reset_index(drop=True), geometry="geometry", crs=WGS84)
+    return _frame(frame[columns].reset_index(drop=True))
+
+
+def _frame(frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    return cast(gpd.GeoDataFrame, gpd.GeoDataFrame(frame, geometry="geometry", crs=WGS84))

@@ -42,8 +42,9 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeAlias, cast
 
 import contourpy
 import geopandas as gpd
@@ -51,8 +52,10 @@ import numpy as np
 import pandas as pd
 import pyproj
 import shapely
+from numpy.typing import ArrayLike
 
 from geo._errors import InputError
+from geo._graphs import Graph
 from geo._reach import band_grids, bounded_dijkstra, workspace
 from geo.crs import to_wgs84
 from geo.distance import GEOD
@@ -96,6 +99,8 @@ COLUMNS: tuple[str, ...] = (
 )
 
 _SCRATCH = threading.local()
+#: Origins: a point GeoDataFrame, or a (lon, lat) pair of arrays.
+Origins: TypeAlias = gpd.GeoDataFrame | tuple[ArrayLike, ArrayLike]
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ class Reach:
     source: np.ndarray
 
 
-def network_reach(graph, sources: np.ndarray, start_km: np.ndarray, *, limit_km: float) -> Reach:
+def network_reach(graph: Graph, sources: ArrayLike, start_km: ArrayLike, *, limit_km: float) -> Reach:
     """Every node within ``limit_km`` of the nearest source, in one bounded Dijkstra pass.
 
     Parameters
@@ -156,13 +161,15 @@ def network_reach(graph, sources: np.ndarray, start_km: np.ndarray, *, limit_km:
 
 
 # ----------------------------------------------------------------------------- inputs
-def _bands(hours, km, mode: str) -> tuple[str, np.ndarray, np.ndarray]:
+def _bands(
+    hours: Sequence[float] | None, km: Sequence[float] | None, mode: str
+) -> tuple[str, np.ndarray, np.ndarray]:
     """(band column, band values, budgets in km), ascending."""
     if (hours is None) == (km is None):
         msg = "hours, km: give exactly one of them (a list of bands)"
         raise InputError(msg)
-    name, values = ("hours", hours) if hours is not None else ("km", km)
-    values = np.atleast_1d(np.asarray(values, dtype=object))
+    name, given = ("hours", hours) if hours is not None else ("km", km)
+    values = np.atleast_1d(np.asarray(given, dtype=object))
     if values.size == 0:
         msg = f"{name}: expected at least one band, got none"
         raise InputError(msg)
@@ -179,7 +186,9 @@ def _bands(hours, km, mode: str) -> tuple[str, np.ndarray, np.ndarray]:
     return ("band_h" if name == "hours" else "band_km"), bands, budget
 
 
-def _origins(origins, names: Sequence[str] | None) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
+def _origins(
+    origins: Origins, names: Sequence[str] | None
+) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
     """lon, lat, ids and names of the origins (a point GeoDataFrame or a (lon, lat) pair)."""
     if isinstance(origins, gpd.GeoDataFrame):
         gdf = to_wgs84(origins, argument="origins")
@@ -223,7 +232,7 @@ def _origins(origins, names: Sequence[str] | None) -> tuple[np.ndarray, np.ndarr
     return lon, lat, ids, names
 
 
-def _positive(value, argument: str) -> float:
+def _positive(value: object, argument: str) -> float:
     if (
         isinstance(value, bool)
         or not isinstance(value, (int, float, np.integer, np.floating))
@@ -271,7 +280,7 @@ class _Territory:
     centre_lon: float
 
 
-def _pieces(graph, reach: Reach, limit_km: float) -> dict[str, np.ndarray]:
+def _pieces(graph: Graph, reach: Reach, limit_km: float) -> dict[str, np.ndarray]:
     """Reached part of every edge leaving a reached node, up to where the other end's side begins."""
     u = reach.nodes
     if len(u) == 0:
@@ -296,7 +305,7 @@ def _pieces(graph, reach: Reach, limit_km: float) -> dict[str, np.ndarray]:
 
 
 def _territory(
-    graph,
+    graph: Graph,
     pieces: dict[str, np.ndarray],
     origin: tuple[float, float],
     origin_access_km: float,
@@ -342,7 +351,8 @@ def _territory(
 def _grids(territory: _Territory, budgets_km: np.ndarray, width_km: float) -> np.ndarray:
     """Signed reach grids of a territory, one per budget (:func:`geo._reach.band_grid`), in parallel."""
     t = territory
-    return band_grids(
+    kernel: Callable[..., np.ndarray] = band_grids
+    return kernel(
         *t.pieces,
         t.gx0,
         t.gy0,
@@ -361,7 +371,7 @@ def _band_polygon(territory: _Territory, grid: np.ndarray) -> shapely.Geometry:
     x = t.gx0 + t.cell_m * np.arange(t.nx)
     y = t.gy0 + t.cell_m * np.arange(t.ny)
     generator = contourpy.contour_generator(x, y, grid, fill_type=contourpy.FillType.OuterOffset)
-    points, offsets = generator.filled(-_FAR_KM, 0.0)
+    points, offsets = cast(tuple[list[np.ndarray], list[np.ndarray]], generator.filled(-_FAR_KM, 0.0))
     polygons = []
     for pts, off in zip(points, offsets, strict=True):
         rings = [pts[a:b] for a, b in zip(off[:-1], off[1:], strict=True)]
@@ -409,7 +419,7 @@ def geodesic_area_km2(geom: shapely.Geometry) -> float:
 
 # ----------------------------------------------------------------------------- public API
 def service_areas(
-    origins,
+    origins: Origins,
     *,
     mode: str = "road",
     hours: Sequence[float] | None = None,
@@ -498,9 +508,7 @@ def service_areas(
     graph = net.graph
     nodes, access = net.snap(lon, lat, [f"origins {ids[i]!r} (row {i + 1})" for i in range(len(lon))])
     limit = float(budgets[-1])
-    if (
-        cell is None
-    ):  # a strip along the network is 16 cells across; every place reached lies within limit + width of its origin
+    if cell is None:  # a strip along the network is 16 cells across; all reached lies within limit + width
         cell = max(GRID_KM, width / 8.0, 2.0 * (limit + width) / MAX_GRID_CELLS)
     # a little past the largest band, so that the grid knows the cost just outside its edge too
     search = limit + 2.0 * cell

