@@ -462,8 +462,10 @@ def draw_map(
     fitted = [layer for layer in map_layers if layer.fit] or list(map_layers)
     if bounds is None:
         bounds = map_bounds([_wgs84(layer.gdf, layer.label) for layer in fitted])
-        width_in, height_in = ax.figure.get_size_inches()
-        bounds = _fill(bounds, 0.9 * width_in / height_in)
+        figure = ax.get_figure(root=True)
+        if figure is not None:  # fill the figure's shape
+            width_in, height_in = figure.get_size_inches()
+            bounds = _fill(bounds, 0.9 * width_in / height_in)
     west, south, east, north = bounds
     land = _basemap() if basemap is None else _wgs84(basemap, "basemap")
     ax.set_facecolor(SEA_COLOR)
@@ -545,14 +547,14 @@ def _png(figure: Figure) -> bytes:
 
 
 def _chart_png(chart: Chart, *, size_in: tuple[float, float] = (4.6, 2.8)) -> bytes:
+    """The chart as a PNG (its title is printed as text above it, not in the image)."""
     figure = Figure(figsize=size_in, dpi=160, layout="constrained")
     FigureCanvasAgg(figure)
     ax = figure.add_subplot()
     chart.draw(ax)
-    ax.set_title(chart.title, fontsize=8.5)
     ax.tick_params(labelsize=6.5)
-    ax.xaxis.label.set_size(7)
-    ax.yaxis.label.set_size(7)
+    ax.xaxis.label.set_fontsize(7)
+    ax.yaxis.label.set_fontsize(7)
     return _png(figure)
 
 
@@ -638,6 +640,7 @@ def report_pdf(report: Report) -> bytes:
     cell = ParagraphStyle("cell", parent=base, fontSize=6.8, leading=8)
     head = ParagraphStyle("head", parent=cell, fontName=bold)
     h1 = ParagraphStyle("h1", parent=base, fontName=bold, fontSize=15, leading=19, spaceAfter=2)
+    h3 = ParagraphStyle("h3", parent=base, fontName=bold, fontSize=8.5, leading=11, alignment=1)
     h2 = ParagraphStyle(
         "h2", parent=base, fontName=bold, fontSize=11, leading=14, spaceBefore=6, spaceAfter=4
     )
@@ -697,7 +700,9 @@ def report_pdf(report: Report) -> bytes:
         images = []
         for chart in report.charts:
             image = Image(io.BytesIO(_chart_png(chart)), width=half, height=half * 2.8 / 4.6)
-            images.append([image, para(chart.caption, small)] if chart.caption else [image])
+            images.append(
+                [para(chart.title, h3), image, *([para(chart.caption, small)] if chart.caption else [])]
+            )
         rows = [images[i : i + 2] for i in range(0, len(images), 2)]
         grid = Table(
             [[r[0], r[1] if len(r) > 1 else ""] for r in rows], colWidths=[half + 3 * mm, half + 3 * mm]
