@@ -783,6 +783,17 @@ def _histogram(values: pd.Series, *, xlabel: str, color: str = "#1565c0") -> Cal
     return draw
 
 
+def _sensitivity(best: gpd.GeoDataFrame, weights: Mapping[str, float], *, top_n: int) -> pd.DataFrame | None:
+    """The ranking stability of the best candidates, from their normalised criteria (None without them)."""
+    from geo.siting import RAW_COLUMNS, sensitivity
+
+    columns = [f"n_{c}" for c in RAW_COLUMNS]
+    if top_n < 1 or not set(columns) <= set(best.columns):
+        return None
+    normalised = pd.DataFrame(best[columns]).rename(columns=lambda c: c.removeprefix("n_"))
+    return sensitivity(normalised, weights, top_n=top_n)
+
+
 def site_selection_report(
     scored: gpd.GeoDataFrame,
     *,
@@ -805,7 +816,9 @@ def site_selection_report(
     parameters : mapping, optional, keyword-only
         Other parameters (region, resolution, demand radius, competition, exclusion...).
     sensitivity : DataFrame, optional, keyword-only
-        :func:`geo.siting.sensitivity` (``share_in_top`` per top candidate): the ranking-stability chart.
+        :func:`geo.siting.sensitivity` (``share_in_top`` per top candidate): the ranking-stability
+        chart. By default it is computed from the normalised criteria (``n_<criterion>`` columns)
+        when ``scored`` has them (weights +/-20 %, 300 draws, seed 0, the app's settings).
     sites : GeoDataFrame, optional, keyword-only
         Chosen sites (location-allocation), drawn on top.
     context : mapping of layer name to GeoDataFrame, optional, keyword-only
@@ -837,6 +850,8 @@ def site_selection_report(
         map_layers.append(MapLayer(sites, "chosen sites", color="#ff6f00", marker_size=60))
     columns = [c for c in top.columns if c not in ("geometry",) and not c.startswith("n_")]
     charts = [Chart(f"Scores of all {len(scored):,} candidates", _histogram(scored["score"], xlabel="score"))]
+    if sensitivity is None:
+        sensitivity = _sensitivity(best, weights, top_n=min(10, len(best)))
     if sensitivity is not None and len(sensitivity):
         shares = sensitivity["share_in_top"].to_numpy()
         cells = scored["cell"] if "cell" in scored.columns else scored.index.to_series()
