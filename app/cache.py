@@ -131,6 +131,7 @@ def routed(
 ) -> gpd.GeoDataFrame:
     """One route (cached by its parameters); the networks themselves are loaded once per process."""
     from geo.network import route
+    from layers.routes import routing_inputs
 
     return route(
         gpd.points_from_xy([origin[0]], [origin[1]])[0],
@@ -139,6 +140,7 @@ def routed(
         tonnes=tonnes,
         objective=objective,
         names=names,
+        **routing_inputs(),
     )
 
 

@@ -22,12 +22,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 from geo import CRSError, ExportError, InputError, LayerError
-from geo.settings import DEFAULT_WEIGHTS, EXPORT_FORMATS, GEOJSON_PRECISION
+from geo.settings import ALLOCATION_TIME_LIMIT_S, DEFAULT_WEIGHTS, EXPORT_FORMATS, GEOJSON_PRECISION
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -165,10 +165,18 @@ def _cmd_nearest(args: argparse.Namespace) -> int:
     import layers
     from geo.proximity import nearest, nearest_lines
 
-    sources, targets = (layers.by_id(_load(n)) for n in (args.source_layer, args.target_layer))
+    sources = layers.by_id(_load(args.source_layer))
+    targets = layers.analysis_targets(
+        layers.by_id(_load(args.target_layer)),
+        include_placeholders=args.include_approximate,
+        include_venues=args.include_venues,
+    )
     max_m = None if args.max_distance_km is None else args.max_distance_km * 1000.0
     result = nearest(sources, targets, k=args.k, max_distance_m=max_m)
     lines = nearest_lines(sources, targets, result)
+    for why, left in targets.attrs.get("left_out", {}).items():  # after the work: an error stays one line
+        if left:
+            sys.stderr.write(f"{PROG}: left out of the targets, {why}: {', '.join(map(str, left))}\n")
     if args.output:
         _write(lines, args.output, what=f"nearest {args.target_layer} of {args.source_layer}")
     else:
@@ -250,12 +258,17 @@ def _cmd_site_select(args: argparse.Namespace) -> int:
 
 
 def _cmd_allocate(args: argparse.Namespace) -> int:
-    import pandas as pd
 
     import layers
     from app.workflows import allocate_sites
 
-    candidates = layers.by_id(_load(args.candidates))
+    candidates = layers.analysis_targets(
+        layers.by_id(_load(args.candidates)), include_placeholders=args.include_approximate
+    )
+    if args.spread:
+        from geo.siting import spread_candidates
+
+        candidates = spread_candidates(candidates, args.spread)
     demand = layers.by_id(_load(args.demand))
     fixed = [f for f in (args.fixed or "").split(",") if f]
     unknown = sorted(set(fixed) - set(candidates.index))
@@ -270,6 +283,8 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
         cost=args.cost,
         service_km=args.service_km,
         fixed=fixed,
+        time_limit_s=args.time_limit_s,
+        should_stop=_interrupted(),
     )
     if allocation.left_out:  # only once the model solved: an error stays one line
         sys.stderr.write(
@@ -283,13 +298,31 @@ def _cmd_allocate(args: argparse.Namespace) -> int:
     )
     out["cost"] = result.cost
     _write(out, args.output, what=f"{args.model} k={args.k}")
-    share = result.served_weight / result.total_weight if result.total_weight else 0.0
-    mean_km = pd.Series(result.distance_km).mean()
-    sys.stderr.write(
-        f"{PROG}: {args.model}: {len(sites)} sites, {share:.1%} of demand served, "
-        f"mean {mean_km:.1f} km ({result.cost} distances)\n"
-    )
+    sys.stderr.write(f"{PROG}: {len(sites)} sites. {result.summary}\n")
+    for warning in result.warnings:
+        sys.stderr.write(f"{PROG}: warning: {warning}\n")
     return 0
+
+
+def _interrupted() -> Callable[[], bool]:
+    """A poll for the solver: True after the first Ctrl-C (the best solution so far is written).
+
+    A second Ctrl-C stops at once.
+    """
+    import signal
+    import threading
+
+    event = threading.Event()
+
+    def handler(signum: int, frame: object) -> None:
+        if event.is_set():
+            raise KeyboardInterrupt
+        event.set()
+        sys.stderr.write(f"{PROG}: stopping: the best solution so far is written (Ctrl-C again to abort)\n")
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, handler)
+    return event.is_set
 
 
 def _place(value: str, ends, argument: str):
@@ -313,16 +346,26 @@ def _place(value: str, ends, argument: str):
 
 def _cmd_route(args: argparse.Namespace) -> int:
     from geo.network import route, route_totals
-    from layers.routes import endpoints
+    from layers.routes import endpoints, routing_inputs
 
     ends = endpoints()
     (a, a_name), (b, b_name) = _place(args.origin, ends, "ORIGIN"), _place(args.destination, ends, "DEST")
-    legs = route(a, b, mode=args.mode, tonnes=args.tonnes, objective=args.objective, names=(a_name, b_name))
+    legs = route(
+        a,
+        b,
+        mode=args.mode,
+        tonnes=args.tonnes,
+        objective=args.objective,
+        names=(a_name, b_name),
+        **routing_inputs(),
+    )
     _write(legs, args.output, what=f"route {args.origin} -> {args.destination}")
     t = route_totals(legs)
     sys.stderr.write(
         f"{PROG}: {args.mode}: {t['length_km']:,.1f} km, {t['hours']:,.1f} h, "
-        f"{t['co2e_t']:,.3f} t CO2e for {args.tonnes:g} t ({len(legs)} legs)\n"
+        f"{t['co2e_t']:,.3f} t CO2e, {t['cost_usd']:,.0f} USD for {args.tonnes:g} t "
+        f"({len(legs)} leg{'s' if len(legs) != 1 else ''}, {t['transfers']:g} transfer"
+        f"{'s' if t['transfers'] != 1 else ''})\n"
     )
     return 0
 
@@ -402,6 +445,16 @@ def build_parser() -> argparse.ArgumentParser:
     p_near.add_argument(
         "-o", "--output", help="GeoJSON of geodesic lines (- for stdout); without it a table is printed"
     )
+    p_near.add_argument(
+        "--include-approximate",
+        action="store_true",
+        help="also target features placed only at region or country level (left out by default)",
+    )
+    p_near.add_argument(
+        "--include-venues",
+        action="store_true",
+        help="also target places that are not facilities, such as a conference venue",
+    )
     p_near.set_defaults(func=_cmd_nearest)
     p_import = sub.add_parser(
         "import",
@@ -462,6 +515,25 @@ def build_parser() -> argparse.ArgumentParser:
     p_alloc.add_argument("--service-km", type=float, default=None, help="coverage distance (coverage model)")
     p_alloc.add_argument("--fixed", help="comma-separated candidate ids already open")
     p_alloc.add_argument(
+        "--spread",
+        type=int,
+        metavar="N",
+        help="choose among N candidates spread over the region (e.g. of a site-select output) "
+        "instead of all of them",
+    )
+    p_alloc.add_argument(
+        "--time-limit-s",
+        type=float,
+        default=ALLOCATION_TIME_LIMIT_S,
+        help=f"solver time limit; the best solution by then is written with its gap "
+        f"(default {ALLOCATION_TIME_LIMIT_S:g} s; Ctrl-C stops early the same way)",
+    )
+    p_alloc.add_argument(
+        "--include-approximate",
+        action="store_true",
+        help="keep candidates placed only at region or country level (left out by default)",
+    )
+    p_alloc.add_argument(
         "--cost",
         choices=["road", "rail", "geodesic"],
         default="road",
@@ -471,16 +543,18 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, help="GeoJSON of sites and assignment lines (- for stdout)"
     )
     p_alloc.set_defaults(func=_cmd_allocate)
-    p_route = sub.add_parser("route", help="route over the road, rail or sea network, or road-sea-road")
+    p_route = sub.add_parser(
+        "route", help="route over the road, rail or sea network, or the cheapest combination (multimodal)"
+    )
     p_route.add_argument("origin", help="feature id (facilities, lithium_blocks, ports, demand) or lon,lat")
     p_route.add_argument("destination", help="feature id or lon,lat")
     p_route.add_argument("--mode", choices=["road", "rail", "sea", "multimodal"], default="road")
     p_route.add_argument("--tonnes", type=float, default=1.0, help="cargo for tonne-km and CO2e (default 1)")
     p_route.add_argument(
         "--objective",
-        choices=["co2e", "hours", "km"],
+        choices=["co2e", "hours", "km", "cost"],
         default="co2e",
-        help="what multimodal port choice minimises",
+        help="what a multimodal route minimises: t CO2e, hours, km or freight cost in USD (default co2e)",
     )
     p_route.add_argument("-o", "--output", required=True, help="GeoJSON of the legs (- for stdout)")
     p_route.set_defaults(func=_cmd_route)

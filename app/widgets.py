@@ -15,6 +15,22 @@ from app.cache import export_bytes
 from geo import ExportError, LayerError
 from geo.settings import EXPORT_FORMATS, MIME_TYPES
 
+
+def stop_requested() -> Callable[[], bool]:
+    """A callable telling a long solve that the user pressed Stop or changed a widget meanwhile.
+
+    Streamlit marks the running script's requests (stop, or a re-run for a widget change) before
+    it can interrupt Python; a solver that polls this returns its best answer so far at once.
+    """
+    from streamlit.runtime.scriptrunner_utils.script_requests import ScriptRequestType
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    requests = getattr(get_script_run_ctx(), "script_requests", None)
+    if requests is None:  # bare mode (AppTest, tests): nothing can ask to stop
+        return lambda: False
+    return lambda: getattr(requests, "_state", ScriptRequestType.CONTINUE) != ScriptRequestType.CONTINUE
+
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>$|#~])")
 
 

@@ -6,7 +6,7 @@ in the CLI) and returns plain results; neither Streamlit nor printing happens he
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,6 +119,8 @@ def allocate_sites(
     cost: str,
     service_km: float | None = None,
     fixed: gpd.GeoDataFrame | list[str] | None = None,
+    time_limit_s: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Allocation:
     """Choose ``k`` new sites among ``candidates`` for ``demand`` (both indexed by id).
 
@@ -137,7 +139,13 @@ def allocate_sites(
         Coverage distance (km) of the coverage model.
     fixed : GeoDataFrame or list of str, optional
         Sites already open: a frame (joined to the candidates) or ids among the candidates.
+    time_limit_s : float, optional
+        Solver time limit (s; default ``geo.settings.ALLOCATION_TIME_LIMIT_S``): the best solution
+        found by then comes back with its proven gap.
+    should_stop : callable, optional
+        Polled during the solve; ``True`` stops it with the best solution so far.
     """
+    from geo.settings import ALLOCATION_TIME_LIMIT_S
     from geo.siting import allocate, network_cost_km, with_existing
 
     fixed_ids: list[str] = []
@@ -163,6 +171,8 @@ def allocate_sites(
         service_km=service_km if model == "coverage" else None,
         fixed=fixed_ids,
         cost_km=cost_km,
+        time_limit_s=ALLOCATION_TIME_LIMIT_S if time_limit_s is None else time_limit_s,
+        should_stop=should_stop,
     )
     return Allocation(sites=sites, lines=lines, result=result, left_out=left_out)
 

@@ -10,11 +10,18 @@ restriction (no Northwest Passage) is kept.
 Edge weights are recomputed as WGS84 geodesic lengths between the nodes (the packages store
 rounded spherical kilometres). The result is a CSR adjacency (``indptr``, ``indices``,
 ``weight_km``) plus node coordinates and connected-component labels, saved as ``.npz`` in
-:func:`cache_dir` under a name holding the package version, so a new release rebuilds it.
+:func:`geo.settings.cache_dir` under a name holding the package version, so a new release rebuilds it.
+
+Network patches (:data:`geo.settings.NETWORK_PATCHES`, a reviewed GeoJSON of links the OSM-derived
+graphs lack, each with its source) are merged before the components are labelled: a patch's drawn
+line becomes a chain of new nodes between the graph nodes nearest its two ends, and its cited length
+is spread over the chain's edges in proportion to their geodesic lengths (never below them, so the
+A* bound stays admissible). The cache name holds the patch file's hash: editing it rebuilds the graph.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import importlib.resources
 import json
@@ -28,13 +35,16 @@ from pathlib import Path
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
+from geo._errors import LayerError
 from geo.distance import geodesic_m, unit_vectors
+from geo.settings import NETWORK_PATCHES, PATCH_SNAP_MAX_KM, cache_dir
 
 logger = logging.getLogger(__name__)
 
 #: Bump when the cached array layout changes.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 #: mode -> (package, file inside the package)
 SOURCES: dict[str, tuple[str, str]] = {
     "road": ("scgraph-data", "world_highways.py"),
@@ -45,11 +55,6 @@ SOURCES: dict[str, tuple[str, str]] = {
 CLOSED_PASSAGES = frozenset({"northwest"})
 #: Weight given to zero-length edges (coincident nodes), km.
 MIN_EDGE_KM = 1e-9
-
-
-def cache_dir() -> Path:
-    """Folder of the cached network arrays: ``MINERAL_ATLAS_CACHE_DIR``, else ``~/.cache/mineral-atlas``."""
-    return Path(os.environ.get("MINERAL_ATLAS_CACHE_DIR", Path.home() / ".cache" / "mineral-atlas"))
 
 
 @dataclass(frozen=True)
@@ -130,12 +135,93 @@ def _parse_marnet(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.concatenate([u, v]), np.concatenate([v, u]), nodes
 
 
+def read_patches(path: Path = NETWORK_PATCHES) -> list[dict]:
+    """The patches of ``path`` (GeoJSON LineStrings with ``id``, ``mode``, ``length_km``, ``source``),
+    checked; ``[]`` when the file does not exist.
+
+    Raises
+    ------
+    LayerError
+        A feature without one of those properties, not a line, or a cited length shorter than the
+        geodesic length of its drawn line (a misplaced vertex), named by its 1-based number and id.
+    """
+    if not Path(path).exists():
+        return []
+    features = json.loads(Path(path).read_text(encoding="utf-8"))["features"]
+    out = []
+    for number, feature in enumerate(features, start=1):
+        props, geometry = feature.get("properties") or {}, feature.get("geometry") or {}
+        where = f"{path}: feature {number} ({props.get('id', 'no id')})"
+        missing = [k for k in ("id", "mode", "length_km", "source", "source_date", "url") if not props.get(k)]
+        if missing:
+            msg = f"{where}: missing {', '.join(missing)}"
+            raise LayerError(msg)
+        if props["mode"] not in SOURCES:
+            msg = f"{where}: mode {props['mode']!r} is not one of {', '.join(SOURCES)}"
+            raise LayerError(msg)
+        if geometry.get("type") != "LineString" or len(geometry.get("coordinates", [])) < 2:
+            msg = f"{where}: expected a LineString of at least two positions"
+            raise LayerError(msg)
+        coords = np.asarray(geometry["coordinates"], dtype=np.float64)[:, :2]
+        drawn_km = (
+            float(geodesic_m(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1]).sum()) / 1000
+        )
+        if not float(props["length_km"]) >= drawn_km:
+            msg = (
+                f"{where}: length_km {props['length_km']} is shorter than its drawn line ({drawn_km:.1f} km)"
+            )
+            raise LayerError(msg)
+        out.append({**props, "length_km": float(props["length_km"]), "coords": coords})
+    return out
+
+
+def _patch_hash(path: Path = NETWORK_PATCHES) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12] if Path(path).exists() else "none"
+
+
+def _merge_patches(
+    mode: str, row: np.ndarray, col: np.ndarray, lonlat: np.ndarray, patches: list[dict]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Append each patch of ``mode`` as a chain of new nodes: (row, col, lonlat, cited weight or nan)."""
+    weight = np.full(len(row), np.nan)
+    mine = [p for p in patches if p["mode"] == mode]
+    if not mine:
+        return row, col, lonlat, weight
+    tree = cKDTree(unit_vectors(lonlat[:, 0], lonlat[:, 1]))
+    rows, cols, weights, new_nodes = [row], [col], [weight], [lonlat]
+    n = len(lonlat)
+    for patch in mine:
+        coords = patch["coords"]
+        _, ends = tree.query(unit_vectors(coords[[0, -1], 0], coords[[0, -1], 1]))
+        gap_km = geodesic_m(coords[[0, -1], 0], coords[[0, -1], 1], lonlat[ends, 0], lonlat[ends, 1]) / 1000
+        if (gap_km > PATCH_SNAP_MAX_KM).any():
+            msg = (
+                f"{NETWORK_PATCHES}: patch {patch['id']}: an end lies {gap_km.max():.1f} km from the {mode} "
+                f"network (at most {PATCH_SNAP_MAX_KM:g} km)"
+            )
+            raise LayerError(msg)
+        inner = coords[1:-1]
+        ids = np.concatenate([[ends[0]], n + np.arange(len(inner)), [ends[1]]]).astype(np.int64)
+        n += len(inner)
+        new_nodes.append(inner)
+        chain = np.vstack([lonlat[ends[0]], inner, lonlat[ends[1]]])
+        seg_km = geodesic_m(chain[:-1, 0], chain[:-1, 1], chain[1:, 0], chain[1:, 1]) / 1000
+        seg_w = np.maximum(seg_km * patch["length_km"] / seg_km.sum(), seg_km)
+        rows.append(ids[:-1])
+        cols.append(ids[1:])
+        weights.append(seg_w)
+        logger.info("network patch %s: %.1f km (%s)", patch["id"], patch["length_km"], patch["source"])
+    return np.concatenate(rows), np.concatenate(cols), np.vstack(new_nodes), np.concatenate(weights)
+
+
 def _build(mode: str) -> dict[str, np.ndarray]:
     package, name = SOURCES[mode]
     path = _package_file(package, name)
     row, col, lonlat = _parse_scgraph(path) if package == "scgraph-data" else _parse_marnet(path)
+    row, col, lonlat, cited = _merge_patches(mode, row, col, lonlat, read_patches())
     lon, lat = lonlat[:, 0], lonlat[:, 1]
     weight = np.maximum(geodesic_m(lon[row], lat[row], lon[col], lat[col]) / 1000.0, MIN_EDGE_KM)
+    weight = np.where(np.isnan(cited), weight, np.maximum(cited, weight))
     n = len(lon)
     # duplicates (the same edge listed twice) keep their shortest weight
     order = np.lexsort((weight, col, row))
@@ -157,11 +243,13 @@ def _build(mode: str) -> dict[str, np.ndarray]:
 
 
 def load_graph(mode: str) -> Graph:
-    """The network of ``mode`` (road, rail, sea), from the disk cache or built from its package."""
+    """The network of ``mode`` (road, rail, sea) with its patches, from the disk cache or built from
+    its package."""
     package, _ = SOURCES[mode]
     version = importlib.metadata.version(package)
     source = f"{package} {version}"
-    path = cache_dir() / f"network-{mode}-{package}-{version}-v{FORMAT_VERSION}.npz"
+    patches = _patch_hash() if any(p["mode"] == mode for p in read_patches()) else "none"
+    path = cache_dir() / f"network-{mode}-{package}-{version}-p{patches}-v{FORMAT_VERSION}.npz"
     arrays = None
     if path.exists():
         try:

@@ -6,6 +6,9 @@
   length: the path is exactly the shortest.
 * :func:`many_to_many` — Dijkstra from each origin (in parallel), stopping once every destination
   node of the origin's component is settled.
+* :func:`astar_layers` — A* over a graph of several layers (road, rail, sea, ports) joined by
+  transfer edges, from several start nodes to several end nodes, with a per-layer price per km.
+* :func:`nearest_candidate` — the exact (Vincenty) nearest of a few candidate nodes per point.
 
 Both use a binary heap with lazy deletion on preallocated arrays; no Python in the loop.
 """
@@ -16,6 +19,8 @@ import math
 
 import numba
 import numpy as np
+
+from geo._vincenty import _one as vincenty_m
 
 
 @numba.njit(cache=True, inline="always")
@@ -172,3 +177,152 @@ def many_to_many(indptr, indices, weight, sources, targets, component):
                 out[i, j] = row[k]
                 k += 1
     return out
+
+
+# ----------------------------------------------------------------------------- snapping
+@numba.njit(cache=True)
+def nearest_candidate(lon, lat, candidates, node_lon, node_lat):
+    """For each point, the candidate node (row of ``candidates``) nearest on the WGS84 ellipsoid.
+
+    Serial Vincenty distances (a handful per point: cheaper than starting a parallel region).
+    Returns (node ids, km); a candidate whose distance does not converge (nearly antipodal) is
+    skipped.
+    """
+    n, k = candidates.shape
+    nodes = np.empty(n, dtype=np.int64)
+    km = np.empty(n)
+    for i in range(n):
+        best, best_node = np.inf, candidates[i, 0]
+        for j in range(k):
+            c = candidates[i, j]
+            d = vincenty_m(lon[i], lat[i], node_lon[c], node_lat[c])
+            if d < best:
+                best, best_node = d, c
+        nodes[i] = best_node
+        km[i] = best / 1000.0
+    return nodes, km
+
+
+# ----------------------------------------------------------------------------- intermodal
+@numba.njit(cache=True)
+def astar_layers(
+    indptr,
+    indices,
+    weight_km,
+    layer,
+    unit,
+    xindptr,
+    xindices,
+    xcost,
+    xyz,
+    sources,
+    source_cost,
+    targets,
+    target_cost,
+    dest,
+    bound_per_km,
+    dist,
+    pred,
+    done,
+    keys,
+    vals,
+    touched,
+    exit_cost,
+):
+    """Cheapest path from any of ``sources`` to the destination point through any of ``targets``.
+
+    The graph is two CSR adjacencies over the same nodes: ``indptr/indices/weight_km`` (edges within
+    a layer, priced ``weight_km * unit[layer[u]]``) and ``xindptr/xindices/xcost`` (transfers and
+    access links between layers, priced ``xcost``). A path starts at ``sources[i]`` having paid
+    ``source_cost[i]`` and ends at ``targets[j]`` paying ``target_cost[j]`` more. The bound
+    ``bound_per_km * (sphere lower bound of the km to dest)`` never exceeds the remaining cost when
+    every edge costs at least ``bound_per_km`` per geodesic km, so the answer is exact.
+
+    ``exit_cost`` is a scratch array of +inf (restored before returning). Returns (cost or inf,
+    node sequence).
+    """
+    tx, ty, tz = dest[0], dest[1], dest[2]
+    n_touched = 0
+    size = 0
+    for j in range(len(targets)):
+        t = targets[j]
+        exit_cost[t] = min(exit_cost[t], target_cost[j])
+    for i in range(len(sources)):
+        s = sources[i]
+        if source_cost[i] < dist[s]:
+            if dist[s] == np.inf:
+                touched[n_touched] = s
+                n_touched += 1
+            dist[s] = source_cost[i]
+            chord = math.sqrt((xyz[s, 0] - tx) ** 2 + (xyz[s, 1] - ty) ** 2 + (xyz[s, 2] - tz) ** 2)
+            size = _push(
+                keys, vals, size, source_cost[i] + bound_per_km * 2.0 * math.asin(min(chord / 2.0, 1.0)), s
+            )
+    best, best_node = np.inf, -1
+    while size > 0:
+        key, u, size = _pop(keys, vals, size)
+        if key >= best:
+            break
+        if done[u]:
+            continue
+        done[u] = True
+        if exit_cost[u] < np.inf and dist[u] + exit_cost[u] < best:
+            best, best_node = dist[u] + exit_cost[u], u
+        price = unit[layer[u]]
+        for part in range(2):
+            lo = indptr[u] if part == 0 else xindptr[u]
+            hi = indptr[u + 1] if part == 0 else xindptr[u + 1]
+            for e in range(lo, hi):
+                v = indices[e] if part == 0 else xindices[e]
+                if done[v]:
+                    continue
+                candidate = dist[u] + (weight_km[e] * price if part == 0 else xcost[e])
+                if candidate < dist[v]:
+                    if dist[v] == np.inf:
+                        touched[n_touched] = v
+                        n_touched += 1
+                    dist[v] = candidate
+                    pred[v] = u
+                    chord = math.sqrt((xyz[v, 0] - tx) ** 2 + (xyz[v, 1] - ty) ** 2 + (xyz[v, 2] - tz) ** 2)
+                    bound = bound_per_km * 2.0 * math.asin(min(chord / 2.0, 1.0))
+                    size = _push(keys, vals, size, candidate + bound, v)
+    count = 0
+    node = best_node
+    while node != -1:
+        count += 1
+        node = pred[node]
+    path = np.empty(count, dtype=np.int64)
+    node = best_node
+    for i in range(count - 1, -1, -1):
+        path[i] = node
+        node = pred[node]
+    for i in range(n_touched):
+        node = touched[i]
+        dist[node] = np.inf
+        pred[node] = -1
+        done[node] = False
+    for j in range(len(targets)):
+        exit_cost[targets[j]] = np.inf
+    return best, path
+
+
+@numba.njit(cache=True)
+def path_edges(indptr, indices, weight_km, xindptr, xindices, path):
+    """For each step of ``path``: (km, transfer edge id or -1). A step within a layer takes the
+    shortest parallel edge of ``indices``; a step between layers is an edge of ``xindices``."""
+    m = max(len(path) - 1, 0)
+    km = np.empty(m)
+    extra = np.full(m, -1, dtype=np.int64)
+    for i in range(m):
+        u, v = path[i], path[i + 1]
+        best = np.inf
+        for e in range(indptr[u], indptr[u + 1]):
+            if indices[e] == v and weight_km[e] < best:
+                best = weight_km[e]
+        if best == np.inf:
+            for e in range(xindptr[u], xindptr[u + 1]):
+                if xindices[e] == v:
+                    extra[i] = e
+                    break
+        km[i] = best
+    return km, extra

@@ -18,15 +18,89 @@ Most candidates cannot be in an optimal solution, and this module proves which:
 The MILP is then solved by HiGHS (:func:`solve_p_median`, Elloumi's formulation) on the remaining
 candidates, started from the interchange solution; its optimum is the optimum of the whole problem.
 Works on plain arrays.
+
+Hard instances (uniform random costs, where the bounds stay far apart) can take HiGHS hours to
+prove optimal. A time limit bounds the whole solve: the subgradient phase gets at most half of it,
+HiGHS the rest, and the best solution found is returned with its proven gap to the optimum (the
+best of the Lagrangian bound and HiGHS' dual bound). A ``should_stop`` callback, checked between
+phases, every few subgradient steps and from HiGHS' interrupt callbacks, ends the solve early in
+the same way.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
+from geo._errors import InputError
+
 logger = logging.getLogger(__name__)
+
+#: Statuses of a :class:`PMedianSolution`.
+OPTIMAL, TIME_LIMIT, STOPPED = "optimal", "time limit", "stopped"
+
+
+@dataclass(frozen=True)
+class PMedianSolution:
+    """The best p-median solution found, and how good it is proven to be.
+
+    Attributes
+    ----------
+    chosen : list of int
+        Chosen candidate positions (k, fixed included), sorted.
+    objective : float
+        Its demand-weighted cost.
+    lower_bound : float
+        A proven lower bound of the optimal cost (equal to ``objective`` when optimal).
+    status : str
+        ``optimal``, ``time limit`` (the time limit ended the search) or ``stopped`` (``should_stop``).
+    seconds : float
+        Wall time of the solve.
+    """
+
+    chosen: list[int]
+    objective: float
+    lower_bound: float
+    status: str
+    seconds: float
+
+    @property
+    def gap(self) -> float:
+        """Proven relative gap, (objective - lower bound) / objective: the solution costs at most
+        this share more than the optimum (0 when optimal)."""
+        if self.status == OPTIMAL or self.objective <= 0:
+            return 0.0
+        return max(0.0, (self.objective - self.lower_bound) / self.objective)
+
+
+class _Clock:
+    """Deadline and stop request of one solve."""
+
+    def __init__(self, time_limit_s: float | None, should_stop: Callable[[], bool] | None) -> None:
+        self.start = time.monotonic()
+        self.deadline = math.inf if time_limit_s is None else self.start + float(time_limit_s)
+        self.should_stop = should_stop
+        self.stopped = False
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def over(self) -> bool:
+        """True once the time is up or a stop was requested (then for good)."""
+        if not self.stopped and self.should_stop is not None and self.should_stop():
+            self.stopped = True
+        return self.stopped or time.monotonic() >= self.deadline
+
+    def status(self) -> str:
+        return STOPPED if self.stopped else TIME_LIMIT
+
+    def seconds(self) -> float:
+        return time.monotonic() - self.start
 
 
 def _relaxation(costs: np.ndarray, lam: np.ndarray, free: np.ndarray, fixed: np.ndarray, q: int):
@@ -42,7 +116,9 @@ def total_cost(costs: np.ndarray, sites: np.ndarray) -> float:
     return float(costs[:, sites].min(axis=1).sum())
 
 
-def interchange(costs: np.ndarray, sites: np.ndarray, fixed: np.ndarray) -> np.ndarray:
+def interchange(
+    costs: np.ndarray, sites: np.ndarray, fixed: np.ndarray, *, clock: _Clock | None = None
+) -> np.ndarray:
     """Best-improvement swaps (one open free site for one closed candidate) until none helps.
 
     Parameters
@@ -51,11 +127,13 @@ def interchange(costs: np.ndarray, sites: np.ndarray, fixed: np.ndarray) -> np.n
         (n_demand, n_candidates) demand-weighted costs.
     sites, fixed : numpy.ndarray
         Open candidate positions; the fixed ones are never swapped out.
+    clock : optional, keyword-only
+        Stops the swaps (keeping the best sites so far) when its time is up.
     """
     sites = np.array(sites, dtype=np.int64)
     current = total_cost(costs, sites)
     rows = np.arange(costs.shape[0])
-    while True:
+    while clock is None or not clock.over():
         block = costs[:, sites]
         order = np.argsort(block, axis=1)
         first = block[rows, order[:, 0]]
@@ -76,10 +154,17 @@ def interchange(costs: np.ndarray, sites: np.ndarray, fixed: np.ndarray) -> np.n
             return sites
         current = best[0]
         sites[best[1]] = best[2]
+    return sites
 
 
 def reduce_candidates(
-    cost: np.ndarray, weights: np.ndarray, *, k: int, fixed: list[int], iterations: int = 3000
+    cost: np.ndarray,
+    weights: np.ndarray,
+    *,
+    k: int,
+    fixed: list[int],
+    iterations: int = 3000,
+    clock: _Clock | None = None,
 ) -> tuple[np.ndarray, float, float, np.ndarray]:
     """Candidates that may belong to an optimal p-median solution, with the bounds that prove it.
 
@@ -95,6 +180,8 @@ def reduce_candidates(
         Candidate positions that are open in every solution.
     iterations : int, keyword-only
         Most subgradient steps.
+    clock : optional, keyword-only
+        Ends the subgradient steps early when its time is up (the bounds found so far stay valid).
 
     Returns
     -------
@@ -112,14 +199,17 @@ def reduce_candidates(
         value = total_cost(costs, sites)
         return np.sort(sites), value, value, np.sort(sites)
     lam = np.sort(costs, axis=1)[:, min(k, n_cand - 1)].copy()
-    incumbent = interchange(costs, _relaxation(costs, lam, free, fixed_arr, q)[1], fixed_arr)
+    incumbent = interchange(costs, _relaxation(costs, lam, free, fixed_arr, q)[1], fixed_arr, clock=clock)
     upper = total_cost(costs, incumbent)
     best_bound, best_lam = -np.inf, lam.copy()
     step, stall = 2.0, 0
     for iteration in range(iterations):
+        if clock is not None and iteration % 10 == 0 and iteration and clock.over():
+            logger.info("p-median: subgradient stopped after %d steps (%s)", iteration, clock.status())
+            break
         bound, chosen, _, _ = _relaxation(costs, lam, free, fixed_arr, q)
         if iteration % 100 == 99:  # the relaxation's sites, improved, may beat the incumbent
-            candidate = interchange(costs, chosen, fixed_arr)
+            candidate = interchange(costs, chosen, fixed_arr, clock=clock)
             if (value := total_cost(costs, candidate)) < upper:
                 upper, incumbent = value, candidate
         if bound > best_bound:
@@ -146,27 +236,73 @@ def reduce_candidates(
 
 
 def solve_p_median(
-    cost: np.ndarray, weights: np.ndarray, *, k: int, fixed: list[int]
-) -> tuple[list[int], float, str]:
-    """Exact p-median: candidate elimination, then HiGHS on Elloumi's formulation of the rest.
+    cost: np.ndarray,
+    weights: np.ndarray,
+    *,
+    k: int,
+    fixed: list[int],
+    time_limit_s: float | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> PMedianSolution:
+    """p-median: candidate elimination, then HiGHS on Elloumi's formulation of the rest; exact
+    unless the time limit or ``should_stop`` ends it first.
 
     Elloumi (2010, "A tighter formulation of the p-median problem", J. Comb. Optim. 19) orders each
     demand point's candidates by cost and has one variable per level, "no open site among the
     nearest l"; its LP relaxation is at least as strong as the classical model's with three
     non-zeros per row, and HiGHS solves it several times faster than the classical model (spopt's).
 
+    Parameters
+    ----------
+    cost : numpy.ndarray
+        (n_demand, n_candidates) costs (km).
+    weights : numpy.ndarray
+        Demand weights.
+    k : int, keyword-only
+        Sites to open, fixed ones included.
+    fixed : list of int, keyword-only
+        Candidate positions open in every solution.
+    time_limit_s : float, optional, keyword-only
+        Wall-time limit of the whole solve, seconds (None: until optimal). The best solution found
+        is returned with its proven gap (:attr:`PMedianSolution.gap`).
+    should_stop : callable, optional, keyword-only
+        Called between phases, every ten subgradient steps and from HiGHS' interrupt callbacks
+        (simplex, interior point and branch-and-bound); when it returns True the solve ends and the
+        best solution so far is returned with status ``stopped``.
+
     Returns
     -------
-    (chosen, objective, status)
-        Chosen candidate positions (k, fixed included), the demand-weighted cost, HiGHS' model status.
+    PMedianSolution
+        Chosen positions, objective, proven lower bound, status and seconds.
     """
     import highspy
     from scipy import sparse
 
+    clock = _Clock(time_limit_s, should_stop)
     weights = np.asarray(weights, dtype=np.float64)
-    pool, lower, upper, incumbent = reduce_candidates(cost, weights, k=k, fixed=fixed)
+    # the subgradient phase gets at most half of the time: HiGHS improves solutions and bounds better
+    phase = _Clock(None, should_stop)
+    phase.start, phase.deadline = clock.start, clock.start + (clock.deadline - clock.start) / 2.0
+    pool, lower, upper, incumbent = reduce_candidates(cost, weights, k=k, fixed=fixed, clock=phase)
+    clock.stopped = phase.stopped
+
+    def result(chosen, objective: float, bound: float, status: str) -> PMedianSolution:
+        solution = PMedianSolution(
+            sorted(int(c) for c in chosen), float(objective), float(bound), status, clock.seconds()
+        )
+        logger.info(
+            "p-median: %s in %.2f s, objective %.6g, gap %.3g",
+            status,
+            solution.seconds,
+            objective,
+            solution.gap,
+        )
+        return solution
+
     if len(pool) == k or upper - lower <= 1e-9 * abs(upper):  # the bounds meet: the incumbent is optimal
-        return sorted(int(s) for s in incumbent), upper, "Optimal"
+        return result(incumbent, upper, upper, OPTIMAL)
+    if clock.over():
+        return result(incumbent, upper, lower, clock.status())
     sub = np.asarray(cost, dtype=np.float64)[:, pool]
     n, m = sub.shape
     order = np.argsort(sub, axis=1, kind="stable")
@@ -183,6 +319,8 @@ def solve_p_median(
     inf = highspy.kHighsInf
     model = highspy.Highs()
     model.setOptionValue("output_flag", False)
+    if math.isfinite(clock.deadline):
+        model.setOptionValue("time_limit", max(0.01, clock.remaining()))
     lower_bounds = np.concatenate([is_fixed.astype(np.float64), np.zeros(n_z)])
     model.addVars(m + n_z, lower_bounds, np.concatenate([np.ones(m), np.full(n_z, inf)]))
     gap = weights[demand] * (ranked[demand, level + 1] - ranked[demand, level])
@@ -212,13 +350,33 @@ def solve_p_median(
     opened = np.cumsum(y[order], axis=1)
     start = np.concatenate([y, (opened[demand, level] == 0).astype(np.float64)])
     model.setSolution(m + n_z, np.arange(m + n_z, dtype=np.int32), start)
+    if should_stop is not None:
+        interrupt_on_request(model, clock)
     model.run()
-    status = model.modelStatusToString(model.getModelStatus())
-    if model.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return [], float("nan"), status
-    chosen = pool[np.flatnonzero(np.asarray(model.getSolution().col_value[:m]) > 0.5)]
-    return (
-        sorted(int(c) for c in chosen),
-        float(weights @ ranked[:, 0] + model.getInfo().objective_function_value),
-        status,
-    )
+    status = model.getModelStatus()
+    constant = float(weights @ ranked[:, 0])
+    info = model.getInfo()
+    bound = max(lower, constant + info.mip_dual_bound) if np.isfinite(info.mip_dual_bound) else lower
+    chosen, objective = incumbent, upper
+    if info.primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible:
+        found = pool[np.flatnonzero(np.asarray(model.getSolution().col_value[:m]) > 0.5)]
+        if len(found) == k and (value := float(weights @ sub[:, np.isin(pool, found)].min(axis=1))) < upper:
+            chosen, objective = found, value
+    if status == highspy.HighsModelStatus.kOptimal:
+        return result(chosen, objective, min(objective, bound), OPTIMAL)
+    if status in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt):
+        clock.stopped |= status == highspy.HighsModelStatus.kInterrupt
+        return result(chosen, objective, min(objective, bound), clock.status())
+    msg = f"Model is not solved: {model.modelStatusToString(status)}."
+    raise InputError(msg)
+
+
+def interrupt_on_request(model, clock: _Clock) -> None:
+    """Have HiGHS ask ``clock`` (its ``should_stop``) at its interrupt points and stop when asked."""
+
+    def check(event) -> None:
+        if clock.over() and clock.stopped:
+            event.interrupt()
+
+    for callback in (model.cbSimplexInterrupt, model.cbIpmInterrupt, model.cbMipInterrupt):
+        callback.subscribe(check)

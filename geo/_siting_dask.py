@@ -1,7 +1,7 @@
 """The dask engine of :func:`geo.siting.suitability`: criteria measured on dask-geopandas partitions.
 
 Each candidate's raw criteria depend only on its own position and the (small) target layers, so the
-candidates are split into partitions, :func:`geo.siting.measure` runs on each, and the results are
+candidates are split into partitions, :func:`geo._criteria.measure` runs on each, and the results are
 concatenated in order; normalisation and scoring then run once over all candidates, so both engines
 give the same scores.
 
@@ -25,13 +25,15 @@ import os
 import geopandas as gpd
 import pandas as pd
 
+from geo._criteria import RAW_COLUMNS, centres, measure
+
 logger = logging.getLogger(__name__)
 
 
 def measure_partitioned(
     candidates: gpd.GeoDataFrame, *, npartitions: int | None = None, **targets
 ) -> pd.DataFrame:
-    """:func:`geo.siting.measure` over dask-geopandas partitions of the candidates' centres.
+    """:func:`geo._criteria.measure` over dask-geopandas partitions of the candidates' centres.
 
     Parameters
     ----------
@@ -44,13 +46,10 @@ def measure_partitioned(
     """
     import dask_geopandas
 
-    from geo.siting import RAW_COLUMNS, _centres, measure
-
     client = _client()
     workers = len(client.scheduler_info().get("workers", {})) if client is not None else (os.cpu_count() or 1)
     parts = npartitions or max(1, min(len(candidates), 2 * max(1, workers)))
-    centres = _centres(candidates)
-    frame = dask_geopandas.from_geopandas(centres, npartitions=parts)
+    frame = dask_geopandas.from_geopandas(centres(candidates), npartitions=parts)
     meta = pd.DataFrame({column: pd.Series(dtype="float64") for column in RAW_COLUMNS.values()})
     logger.info(
         "dask engine: %d candidates in %d partitions on %s", len(candidates), parts, client or "local threads"

@@ -25,6 +25,7 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo._errors import InputError
 from geo._vincenty import inverse_m
 
 #: The WGS84 ellipsoid.
@@ -66,6 +67,105 @@ def sphere_m_to_chord(distance_m: np.ndarray | float) -> np.ndarray:
     return 2.0 * np.sin(angle / 2.0)
 
 
+# ----------------------------------------------------------------------------- input checks
+def _degrees(values, *, argument: str, what: str, limit: float) -> np.ndarray:
+    """``values`` as a float array, checked to be finite and within +/-``limit`` degrees."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        msg = f"{argument}: expected {what}s in degrees (numbers), got {values!r}"
+        raise InputError(msg) from None
+    ok = np.abs(array) <= limit  # False for NaN too
+    if not ok.all():
+        flat = int(np.flatnonzero(~ok.ravel())[0])
+        value = float(array.ravel()[flat])
+        where = "" if array.ndim == 0 else f" at index {_index(flat, array.shape)} (0-based)"
+        problem = "is not a finite number" if not np.isfinite(value) else f"is outside -{limit:g}..{limit:g}"
+        msg = f"{argument}: {what} {value:g}{where} {problem}"
+        raise InputError(msg)
+    return array
+
+
+def _index(flat: int, shape: tuple[int, ...]) -> str:
+    if len(shape) == 1:
+        return str(flat)
+    return str(tuple(int(i) for i in np.unravel_index(flat, shape)))
+
+
+#: Largest longitude magnitude accepted where longitudes may be continuous across the antimeridian
+#: (a route's vertices, geodesic distance arguments): one turn either side of -180..180.
+CONTINUOUS_LON_LIMIT: Final[float] = 540.0
+
+
+def check_lonlat(lon, lat, *, argument: str, continuous: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Longitudes and latitudes as float arrays, after checking that they are usable coordinates.
+
+    Every value must be a finite number, longitudes within -180..180 and latitudes within -90..90
+    degrees (a NaN or a latitude of 95 is refused, never read as the pole).
+
+    Parameters
+    ----------
+    lon, lat : array_like
+        Degrees (any shape; scalars too).
+    argument : str, keyword-only
+        What the points are (e.g. ``"origin"``), named in the error.
+    continuous : bool, keyword-only
+        Accept longitudes up to +/-:data:`CONTINUOUS_LON_LIMIT` (a line kept continuous across the
+        antimeridian, 181 meaning -179).
+
+    Returns
+    -------
+    (lon, lat) : two numpy.ndarray of float64
+
+    Raises
+    ------
+    InputError
+        Naming ``argument``, the 0-based index of the first bad value in its array (the position,
+        not a user-facing row number) and the value, e.g. ``"origin: latitude 95 at index 3
+        (0-based) is outside -90..90"``.
+    """
+    return (
+        _degrees(
+            lon, argument=argument, what="longitude", limit=CONTINUOUS_LON_LIMIT if continuous else 180.0
+        ),
+        _degrees(lat, argument=argument, what="latitude", limit=90.0),
+    )
+
+
+def check_geometries_lonlat(geoms, *, argument: str, labels=None) -> None:
+    """Check that every coordinate of ``geoms`` (shapely geometries in lon/lat) is usable.
+
+    Parameters
+    ----------
+    geoms : array_like of shapely geometries
+        E.g. ``gdf.geometry.values`` of a frame in EPSG:4326.
+    argument : str, keyword-only
+        The frame's argument name, used in the error.
+    labels : sequence, optional, keyword-only
+        Index labels of the features, quoted in the error next to the 0-based position.
+
+    Raises
+    ------
+    InputError
+        ``"<argument>: feature 3 (0-based position; label 'x') has latitude 95 (vertex 0), outside
+        -90..90"``, or ``... is not a finite number``.
+    """
+    coords, index = shapely.get_coordinates(np.asarray(geoms), return_index=True)
+    for column, what, limit in ((1, "latitude", 90.0), (0, "longitude", 180.0)):
+        ok = np.abs(coords[:, column]) <= limit
+        if ok.all():
+            continue
+        row = int(np.flatnonzero(~ok)[0])
+        feature = int(index[row])
+        vertex = row - int(np.searchsorted(index, feature))
+        value = float(coords[row, column])
+        label = "" if labels is None else f"; label {labels[feature]!r}"
+        problem = "is not a finite number" if not np.isfinite(value) else f"is outside -{limit:g}..{limit:g}"
+        msg = f"{argument}: feature {feature} (0-based position{label}) has {what} {value:g} (vertex {vertex}), which {problem}"
+        raise InputError(msg)
+
+
+# ----------------------------------------------------------------------------- distances
 def geodesic_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
     """Ellipsoidal (WGS84) geodesic distances in metres, element-wise.
 
@@ -76,8 +176,27 @@ def geodesic_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.nd
     Parameters
     ----------
     lon1, lat1, lon2, lat2 : array_like
-        Degrees; broadcast against each other.
+        Degrees; broadcast against each other. Latitudes within -90..90; longitudes within
+        -180..180, or continuous across the antimeridian up to +/-:data:`CONTINUOUS_LON_LIMIT`.
+
+    Raises
+    ------
+    InputError
+        For a NaN, infinite or out-of-range coordinate, naming the argument (``lat1`` ...) and the
+        0-based index of the value in it, e.g. ``"lat1: latitude nan is not a finite number"``.
     """
+    lon1, lon2 = (
+        _degrees(v, argument=n, what="longitude", limit=CONTINUOUS_LON_LIMIT)
+        for v, n in ((lon1, "lon1"), (lon2, "lon2"))
+    )
+    lat1, lat2 = (
+        _degrees(v, argument=n, what="latitude", limit=90.0) for v, n in ((lat1, "lat1"), (lat2, "lat2"))
+    )
+    return _geodesic_m(lon1, lat1, lon2, lat2)
+
+
+def _geodesic_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+    """:func:`geodesic_m` without the input checks, for coordinates already checked."""
     arrays = [np.asarray(a, dtype=np.float64) for a in (lon1, lat1, lon2, lat2)]
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
     flat = [
@@ -127,15 +246,16 @@ def point_polygon_m(lon: float, lat: float, polygon: BaseGeometry) -> float:
     polygon : shapely Polygon or MultiPolygon
         In lon/lat degrees; not crossing the antimeridian (split it first, as the export does).
     """
+    lon, lat = (float(v) for v in check_lonlat(lon, lat, argument="lon/lat"))
     if shapely.contains_xy(polygon, lon, lat) or shapely.intersects_xy(polygon.boundary, lon, lat):
         return 0.0
     boundary = polygon.boundary
     coords = shapely.get_coordinates(boundary)
-    best = float(np.min(geodesic_m(lon, lat, coords[:, 0], coords[:, 1])))
+    best = float(np.min(_geodesic_m(lon, lat, coords[:, 0], coords[:, 1])))
     while True:
         spacing_m = max(POLYGON_MIN_SPACING_M, POLYGON_SPACING_SHARE * best)
         dense = shapely.get_coordinates(shapely.segmentize(boundary, spacing_m / MAX_M_PER_DEGREE))
-        refined = float(np.min(geodesic_m(lon, lat, dense[:, 0], dense[:, 1])))
+        refined = float(np.min(_geodesic_m(lon, lat, dense[:, 0], dense[:, 1])))
         # the spacing came from an upper bound of the distance: repeat until it fits the one found
         if spacing_m <= max(POLYGON_MIN_SPACING_M, POLYGON_SPACING_SHARE * refined) * 1.001:
             return refined
@@ -155,15 +275,14 @@ def points_polygon_m(lon: np.ndarray, lat: np.ndarray, polygon: BaseGeometry) ->
     """
     from scipy.spatial import cKDTree
 
-    lon = np.asarray(lon, dtype=np.float64)
-    lat = np.asarray(lat, dtype=np.float64)
+    lon, lat = check_lonlat(lon, lat, argument="lon/lat")
     out = np.zeros(len(lon))
     inside = shapely.contains_xy(polygon, lon, lat)
     todo = np.flatnonzero(~inside)
     if todo.size == 0:
         return out
     boundary = polygon.boundary
-    length_m = float(np.sum(geodesic_m(*_segment_ends(boundary))))
+    length_m = float(np.sum(_geodesic_m(*_segment_ends(boundary))))
     spacing_m = max(10.0, length_m / 20_000.0)
     dense = shapely.get_coordinates(shapely.segmentize(boundary, spacing_m / MAX_M_PER_DEGREE))
     tree = cKDTree(unit_vectors(dense[:, 0], dense[:, 1]))
@@ -173,7 +292,7 @@ def points_polygon_m(lon: np.ndarray, lat: np.ndarray, polygon: BaseGeometry) ->
     # exact distances to the few vertices nearest on the sphere: the vertex nearest on the
     # ellipsoid may lie elsewhere along the boundary, but where the distance along the boundary
     # is flat, so the excess is second order (under 3e-5 of the distance; see the docstring)
-    best = geodesic_m(lon[todo, None], lat[todo, None], dense[idx, 0], dense[idx, 1]).min(axis=1)
+    best = _geodesic_m(lon[todo, None], lat[todo, None], dense[idx, 0], dense[idx, 1]).min(axis=1)
     out[todo] = best
     close = todo[best < 3.5 * spacing_m]
     for i in close:

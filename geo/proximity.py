@@ -31,6 +31,9 @@ from geo.distance import (
     GEOD,
     EARTH_RADIUS_M,
     SPHERE_LOWER,
+    _geodesic_m,
+    check_geometries_lonlat,
+    check_lonlat,
     chord_to_sphere_m,
     geodesic_m,
     point_polygon_m,
@@ -42,6 +45,8 @@ from geo.distance import (
 logger = logging.getLogger(__name__)
 
 NEAREST_COLUMNS = ["source_id", "target_id", "rank", "distance_m"]
+#: Column flagging a placeholder location (a point standing for a region or a country).
+APPROXIMATE = "approximate_location"
 WITHIN_COLUMNS = ["source_id", "target_id", "distance_m"]
 _POINT = shapely.GeometryType.POINT
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
@@ -55,6 +60,7 @@ def _frame(gdf: gpd.GeoDataFrame, argument: str) -> gpd.GeoDataFrame:
         label = wgs.index[np.flatnonzero(missing)[0]]
         msg = f"{argument}: feature {label!r} has no geometry"
         raise InputError(msg)
+    check_geometries_lonlat(wgs.geometry.values, argument=argument, labels=wgs.index)
     return wgs
 
 
@@ -115,6 +121,8 @@ def nearest_points(
         Target positions (-1 where fewer than k targets lie within ``max_distance_m``) and metres
         (inf there), each row sorted by distance, then by target position.
     """
+    src_lon, src_lat = check_lonlat(src_lon, src_lat, argument="src_lon/src_lat")
+    tgt_lon, tgt_lat = check_lonlat(tgt_lon, tgt_lat, argument="tgt_lon/tgt_lat")
     n_src, n_tgt = len(src_lon), len(tgt_lon)
     tree = cKDTree(unit_vectors(tgt_lon, tgt_lat), leafsize=8)
     query = unit_vectors(src_lon, src_lat)
@@ -137,7 +145,7 @@ def nearest_points(
         valid = cand < n_tgt
         exact = np.full(cand.shape, np.inf)
         rows, cols = np.nonzero(valid)
-        exact[rows, cols] = geodesic_m(
+        exact[rows, cols] = _geodesic_m(
             src_lon[pending[rows]],
             src_lat[pending[rows]],
             tgt_lon[cand[rows, cols]],
@@ -209,6 +217,7 @@ def nearest_polygons(
     max_distance_m: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """k nearest polygons of each source point (distance 0 inside). Same returns as :func:`nearest_points`."""
+    src_lon, src_lat = check_lonlat(src_lon, src_lat, argument="src_lon/src_lat")
     n_src = len(src_lon)
     out_idx = np.full((n_src, k), -1, dtype=np.int64)
     out_d = np.full((n_src, k), np.inf)
@@ -360,7 +369,7 @@ def within(sources: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, *, radius_m: fl
         counts = np.fromiter((len(h) for h in hits), dtype=np.int64, count=len(hits))
         s = np.repeat(np.arange(len(hits)), counts)
         t = np.fromiter((j for h in hits for j in h), dtype=np.int64, count=int(counts.sum()))
-        d = geodesic_m(lon[s], lat[s], tx[t], ty[t])
+        d = _geodesic_m(lon[s], lat[s], tx[t], ty[t])
         keep = d <= radius_m
         s_parts.append(s[keep])
         t_parts.append(point_pos[t[keep]])
@@ -409,7 +418,7 @@ def distance_matrix(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> pd.DataFrame:
         point_pos, poly_pos = _target_kinds(tgt, "b")
         if point_pos.size:
             tx, ty = _points(tgt.iloc[point_pos], "b")
-            out[:, point_pos] = geodesic_m(lon[:, None], lat[:, None], tx[None, :], ty[None, :])
+            out[:, point_pos] = _geodesic_m(lon[:, None], lat[:, None], tx[None, :], ty[None, :])
         for j in poly_pos:
             out[:, j] = points_polygon_m(lon, lat, tgt.geometry.iloc[j])
     return pd.DataFrame(out, index=src.index, columns=tgt.index)
@@ -423,6 +432,11 @@ def geodesic_line(
 
     Longitudes are kept continuous along the line (they may pass +/-180); the GeoJSON export and the
     map split such lines at the antimeridian.
+
+    Raises
+    ------
+    InputError
+        For a NaN, infinite or out-of-range coordinate (see :func:`geo.distance.geodesic_m`).
     """
     distance = float(geodesic_m(lon1, lat1, lon2, lat2))
     n_inner = int(min(500, distance // spacing_m))
@@ -439,8 +453,9 @@ def geodesic_circle(lon: float, lat: float, radius_m: float, *, n_vertices: int 
     Raises
     ------
     InputError
-        If ``radius_m`` is not a positive distance.
+        If ``radius_m`` is not a positive distance, or the centre is not a usable lon/lat.
     """
+    lon, lat = (float(v) for v in check_lonlat(lon, lat, argument="lon/lat"))
     _check_distance(radius_m, "radius_m", allow_none=False)
     if radius_m <= 0:
         msg = f"radius_m: expected a distance in metres > 0, got {radius_m!r}"
@@ -471,7 +486,9 @@ def nearest_lines(
     Returns
     -------
     geopandas.GeoDataFrame
-        The result's columns plus ``distance_km``, the names, and a geodesic LineString to the
+        The result's columns plus ``distance_km``, the names, ``source_approximate_location`` /
+        ``target_approximate_location`` when the frames carry an ``approximate_location`` flag
+        (placeholder locations, see ``layers.analysis_targets``), and a geodesic LineString to the
         target's nearest point (its location for points; the polygon's nearest vertex otherwise),
         in EPSG:4326.
     """
@@ -485,6 +502,10 @@ def nearest_lines(
         out.insert(
             3 if label in src.columns else 2, "target_name", tgt.loc[out["target_id"], label].to_numpy()
         )
+    for frame, side in ((src, "source"), (tgt, "target")):  # results that used a placeholder say so
+        if APPROXIMATE in frame.columns:
+            flags = frame[APPROXIMATE].fillna(False).astype(bool)
+            out[f"{side}_{APPROXIMATE}"] = flags.loc[out[f"{side}_id"]].to_numpy()
     lines = []
     for sid, tid in zip(out["source_id"], out["target_id"], strict=True):
         a = src.geometry.loc[sid]

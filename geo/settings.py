@@ -99,6 +99,12 @@ def workspace_path() -> Path:
     return Path(os.environ.get("MINERAL_ATLAS_WORKSPACE", DEFAULT_WORKSPACE))
 
 
+def cache_dir() -> Path:
+    """Folder of derived files cached between runs (network arrays, computed routes):
+    ``MINERAL_ATLAS_CACHE_DIR`` if set, else ``~/.cache/mineral-atlas``."""
+    return Path(os.environ.get("MINERAL_ATLAS_CACHE_DIR") or Path.home() / ".cache" / "mineral-atlas")
+
+
 # ----------------------------------------------------------------------------- transport networks
 #: Average door-to-door speed of each mode, km/h, with its source. Used for transit hours only.
 MODE_SPEED_KMH: Final[dict[str, float]] = {
@@ -121,6 +127,75 @@ MODE_CO2E_SOURCE: Final[str] = (
     "the Mode Shift Centre, 'Water freight: environment' (modeshiftcentre.org.uk): HGVs 0.12631, "
     "rail 0.03159, deep-sea container ship (3000 TEU upwards) 0.01536"
 )
+#: Freight cost of each mode, US dollars per tonne-km. India's first official logistics-cost study
+#: gives rupees per tonne-km for 2023-24; converted at about 83 rupees per US dollar.
+#: Override by assigning new values to this dict (or passing ``costs=`` to :func:`geo.network.route`).
+INR_PER_USD: Final[float] = 83.0
+INR_PER_USD_SOURCE: Final[str] = (
+    "Reserve Bank of India, Handbook of Statistics on the Indian Economy, Table 147 'Exchange rate of the "
+    "Indian rupee vis-a-vis the SDR, US dollar...' (financial-year average 2023-24: about 83 rupees per "
+    "US dollar), https://website.rbi.org.in"
+)
+MODE_USD_PER_TKM: dict[str, float] = {
+    "road": 3.78 / INR_PER_USD,
+    "rail": 1.96 / INR_PER_USD,
+    "sea": 1.80 / INR_PER_USD,
+}
+MODE_COST_SOURCE: Final[str] = (
+    "DPIIT and NCAER, 'Assessment of Logistics Cost in India' (2025), as reported by ThePrint, 'Railways "
+    "cheapest mode of cargo transport in India, finds govt's first-ever study on freight costs', "
+    "2025-09 (https://theprint.in/india/governance/railways-cheapest-mode-of-cargo-transport-in-india-"
+    "finds-govts-first-ever-study-on-freight-costs/2751437) and PolicyEdge, 'DPIIT releases first official "
+    "assessment...' (https://www.policyedge.in/p/dpiit-releases-first-official-assessment): road 3.78, "
+    "rail 1.96, coastal shipping 1.80 rupees per tonne-km (2023-24). Sea legs use the coastal-shipping "
+    "rate everywhere: assumed, an upper estimate for deep-sea container legs, which cost less per tonne-km"
+)
+
+#: A change of mode: what moving the cargo from one vehicle to another costs, per tonne handled.
+#: ``port`` is road <-> sea at a port of the ports layer, ``rail`` is road <-> rail at a rail node
+#: next to a road node (a goods shed or terminal is assumed there). Keys: ``hours`` (waiting and
+#: handling), ``usd_per_t`` and ``kg_co2e_per_t``. Override by assigning new values.
+TRANSFER: dict[str, dict[str, float]] = {
+    "port": {"hours": 72.0, "usd_per_t": 8600.0 / 10.0 / INR_PER_USD, "kg_co2e_per_t": 10.0 / 10.0},
+    "rail": {"hours": 9.0, "usd_per_t": 455.0 / INR_PER_USD, "kg_co2e_per_t": 7.0 / 10.0},
+}
+TRANSFER_SOURCES: Final[dict[str, dict[str, str]]] = {
+    "port": {
+        "hours": "World Bank, 'Connecting to Compete 2023: Trade Logistics in an Uncertain Global Economy' "
+        "(Logistics Performance Index 2023), 2023-04-21: average container dwell time in India's ports "
+        "three days (May-October 2022), https://lpi.worldbank.org",
+        "usd_per_t": "assumed (order of magnitude): Business Standard, 'High ICTT terminal handling charges "
+        "hit exim business', 2011-06-07: terminal handling charge approved by the Tariff Authority for Major "
+        "Ports at Kochi 8,600 rupees per container; divided by an assumed 10 tonnes of cargo per container "
+        "(the cargo in a box varies widely)",
+        "kg_co2e_per_t": "assumed (order of magnitude): HHLA, 'CO2 emissions per container handled' "
+        "(hhla.de/en/sustainability/overview/co2-emissions.html): handling one standard container in the "
+        "Port of Hamburg emits 10 kg CO2; divided by an assumed 10 tonnes of cargo per container",
+    },
+    "rail": {
+        "hours": "assumed: the Railways' free time for loading or unloading a rake, nine hours, per the "
+        "Comptroller and Auditor General of India's performance audit 'Freight services in Indian Railways' "
+        "(chapter 1, about 2010: it quotes Indian Railways' reply of March 2010; copy at "
+        "https://www.yumpu.com/en/document/view/37448029/chapter-1-freight-services-in-indian-railways-"
+        "comptroller-and-); real terminal detentions are often longer",
+        "usd_per_t": "derived from DPIIT and NCAER, 'Assessment of Logistics Cost in India' (2025), as "
+        "summarised by PolicyEdge: rail beats road beyond about 600 km with a 500 km rail haul and 50 km of "
+        "road at each end; at 3.78 (road) and 1.96 (rail) rupees per tonne-km that break-even implies about "
+        "910 rupees per tonne of terminal costs for the two ends, 455 per transfer",
+        "kg_co2e_per_t": "assumed (order of magnitude): HHLA, 'CO2 emissions per container handled': 7 kg "
+        "CO2 per standard container at the Prague rail terminal; divided by an assumed 10 tonnes per container",
+    },
+}
+#: Road <-> rail transfers: a rail node (of a major rail component, not a plain through node) within
+#: this distance of a node of the road network, km; at most one transfer per cell of
+#: ``ROAD_RAIL_TRANSFER_SPACING_DEG`` degrees, the rail node nearest to its road node.
+ROAD_RAIL_TRANSFER_MAX_KM: Final[float] = 2.0
+ROAD_RAIL_TRANSFER_SPACING_DEG: Final[float] = 0.1
+#: Links the OpenStreetMap-derived graphs lack (bridges, ferries), with their sources: merged into the
+#: cached graphs (:mod:`geo._graphs`).
+NETWORK_PATCHES: Final[Path] = DATA_DIR / "network_patches.geojson"
+#: Farthest a patch's end may be from the node of the graph it joins, km.
+PATCH_SNAP_MAX_KM: Final[float] = 5.0
 #: Largest off-network access leg accepted when snapping a point to a mode's network, km. Road and
 #: rail sites are rarely farther from the graph than this; searoute's sea lanes keep off the coast.
 MAX_ACCESS_KM: Final[dict[str, float]] = {"road": 60.0, "rail": 120.0, "sea": 250.0}
@@ -166,3 +241,20 @@ def cache_dir() -> Path:
     """Folder of derived data kept between runs (network arrays, validated layers, default routes):
     ``MINERAL_ATLAS_CACHE_DIR``, else ``~/.cache/mineral-atlas``."""
     return Path(os.environ.get("MINERAL_ATLAS_CACHE_DIR", Path.home() / ".cache" / "mineral-atlas"))
+
+
+# ----------------------------------------------------------------------------- site selection, targets
+#: Time limit of one location-allocation solve (geo.siting.allocate, solve_allocation), seconds,
+#: unless the caller gives another: the best solution found by then is returned with its proven gap.
+ALLOCATION_TIME_LIMIT_S: Final[float] = 30.0
+#: k >= 2 chosen sites are reported as bunched when the largest distance between two of them is
+#: under this share of the demand's extent (the largest distance between two demand points).
+BUNCHED_SHARE: Final[float] = 0.2
+#: ``location_precision`` values of a placeholder point: it stands for a whole region or country
+#: (e.g. a country centroid), not for the site. Drawn hollow, left out of analyses by default.
+PLACEHOLDER_PRECISIONS: Final[tuple[str, ...]] = ("region", "country")
+#: Kinds that are facilities (plants): the default targets of proximity and allocation.
+FACILITY_KINDS: Final[tuple[str, ...]] = ("recycling", "refining", "cathode", "cell_manufacturing", "smelter")
+#: Kinds that analyses may target besides facilities: each is its own layer's subject. Any other
+#: kind of ``KINDS`` (``venue``, a conference or an embassy) is a place, never a target by default.
+TARGET_KINDS: Final[tuple[str, ...]] = (*FACILITY_KINDS, "lithium_block", "port", "demand_city")

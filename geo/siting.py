@@ -9,6 +9,13 @@ coverage with spopt's MCLP; the p-median exactly with :mod:`geo._pmedian` (bound
 candidates that cannot be optimal, then HiGHS on Elloumi's sparse formulation; 200 x 1,000, k=10
 in under 1 s where spopt's PMedian takes 40-60 s).
 
+Answers a reader can trust: choose among :func:`spread_candidates` (the best cell of each part of
+the region), not the top N cells of one hotspot; every solve has a time limit
+(``geo.settings.ALLOCATION_TIME_LIMIT_S``) and a ``should_stop`` callback, and returns its best
+solution with the proven gap; the :class:`Allocation` reports the demand-weighted mean and largest
+distance and warns about bunched sites, trivial coverage, approximate locations and unproven
+optimality (``Allocation.warnings``, ``Allocation.summary``).
+
 Criteria (direction, unit)
 --------------------------
 ``feedstock``       higher is better: population of demand points within ``demand_radius_km``
@@ -23,49 +30,50 @@ Criteria (direction, unit)
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
 
+from geo._criteria import HIGHER_IS_BETTER, RAW_COLUMNS, measure, population_within
+from geo._criteria import centres as _centres
 from geo._errors import InputError
-from geo._pmedian import solve_p_median
+from geo._pmedian import OPTIMAL, STOPPED, TIME_LIMIT, solve_p_median
+from geo._siting_dask import measure_partitioned
 from geo.crs import to_wgs84
-from geo.distance import (
-    EARTH_RADIUS_M,
-    GEOD,
-    MERIDIAN_RADIUS_MIN_M,
-    SPHERE_LOWER,
-    SPHERE_UPPER,
-    geodesic_m,
-    unit_vectors,
-)
-from geo.network import access_km
-from geo.proximity import distance_matrix, nearest
-from geo.settings import WGS84
+from geo.distance import GEOD, SPHERE_LOWER, geodesic_m, sphere_m_to_chord, unit_vectors
+from geo.proximity import distance_matrix
+from geo.settings import ALLOCATION_TIME_LIMIT_S, BUNCHED_SHARE, WGS84
+
+__all__ = [
+    "HIGHER_IS_BETTER",
+    "RAW_COLUMNS",
+    "UNREACHABLE_KM",
+    "Allocation",
+    "allocate",
+    "candidate_grid",
+    "check_weights",
+    "hexagons",
+    "measure",
+    "network_cost_km",
+    "normalise",
+    "population_within",
+    "rank",
+    "score",
+    "sensitivity",
+    "solve_allocation",
+    "spread_candidates",
+    "suitability",
+    "with_existing",
+]
 
 logger = logging.getLogger(__name__)
-
-#: criterion -> True when a higher raw value is better
-HIGHER_IS_BETTER: dict[str, bool] = {
-    "feedstock": True,
-    "lithium_blocks": False,
-    "port": False,
-    "competition": True,
-    "road": False,
-}
-#: raw column of each criterion, with its unit
-RAW_COLUMNS: dict[str, str] = {
-    "feedstock": "feedstock_population",
-    "lithium_blocks": "lithium_block_km",
-    "port": "port_km",
-    "competition": "facility_km",
-    "road": "road_network_km",
-}
 
 
 #: Cost given to a candidate a demand point cannot reach by the network (km): never chosen over a
@@ -159,22 +167,6 @@ def _cell_polygons(cells: list[str], *, chunk: int = 50_000) -> np.ndarray:
     return out
 
 
-def _centres(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if (
-        {"lon", "lat"} <= set(cells.columns)
-        and cells.crs is not None
-        and cells.crs.equals(WGS84)
-        and (cells.geom_type == "Point").all()
-    ):
-        return gpd.GeoDataFrame(index=cells.index, geometry=cells.geometry.values, crs=WGS84)  # a centre grid
-    if {"lon", "lat"} <= set(cells.columns):
-        return gpd.GeoDataFrame(
-            index=cells.index, geometry=gpd.points_from_xy(cells["lon"], cells["lat"]), crs=WGS84
-        )
-    wgs = to_wgs84(cells, argument="candidates")
-    return gpd.GeoDataFrame(index=cells.index, geometry=wgs.geometry.representative_point(), crs=WGS84)
-
-
 # ----------------------------------------------------------------------------- suitability
 @dataclass(frozen=True)
 class Criteria:
@@ -182,95 +174,6 @@ class Criteria:
 
     raw: pd.DataFrame
     competition: str
-
-
-def measure(
-    candidates: gpd.GeoDataFrame,
-    *,
-    demand: gpd.GeoDataFrame,
-    blocks: gpd.GeoDataFrame,
-    ports: gpd.GeoDataFrame,
-    facilities: gpd.GeoDataFrame,
-    demand_radius_km: float = 200.0,
-    criteria: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """Raw criterion values of each candidate: population within the radius, km to the nearest
-    feature of each layer and to the road network; only ``criteria`` when given (one at a time
-    lets a caller show progress and cache each)."""
-    if demand_radius_km <= 0:
-        msg = f"demand_radius_km: expected a radius in km > 0, got {demand_radius_km!r}"
-        raise InputError(msg)
-    wanted = list(RAW_COLUMNS) if criteria is None else list(criteria)
-    unknown = sorted(set(wanted) - set(RAW_COLUMNS))
-    if unknown:
-        msg = f"criteria: unknown criterion {', '.join(unknown)}; expected some of {', '.join(RAW_COLUMNS)}"
-        raise InputError(msg)
-    centres = _centres(candidates)
-    raw = pd.DataFrame(index=candidates.index)
-    xy = shapely.get_coordinates(centres.geometry.values)
-    if "feedstock" in wanted:
-        population = (
-            pd.to_numeric(demand["population"], errors="coerce").fillna(0).to_numpy()
-            if "population" in demand
-            else np.ones(len(demand))
-        )
-        demand_xy = shapely.get_coordinates(to_wgs84(demand, argument="demand").geometry.values)
-        raw[RAW_COLUMNS["feedstock"]] = population_within(
-            xy[:, 0], xy[:, 1], demand_xy[:, 0], demand_xy[:, 1], population, radius_km=demand_radius_km
-        )
-    for criterion, layer in (("lithium_blocks", blocks), ("port", ports), ("competition", facilities)):
-        if criterion in wanted:
-            result = nearest(centres, layer.reset_index(drop=True))
-            raw[RAW_COLUMNS[criterion]] = pd.Series(
-                result["distance_m"].to_numpy() / 1000.0, index=result["source_id"]
-            ).reindex(candidates.index)
-    if "road" in wanted:
-        raw[RAW_COLUMNS["road"]] = access_km(xy[:, 0], xy[:, 1], mode="road", workers=-1)
-    return raw[[RAW_COLUMNS[c] for c in RAW_COLUMNS if c in wanted]]
-
-
-def population_within(
-    lon: np.ndarray,
-    lat: np.ndarray,
-    demand_lon: np.ndarray,
-    demand_lat: np.ndarray,
-    population: np.ndarray,
-    *,
-    radius_km: float,
-) -> np.ndarray:
-    """Sum of the population of demand points within ``radius_km`` (geodesic) of each point.
-
-    One pass per demand point over the points in its latitude band, on the unit sphere; only the
-    points in the narrow ring where the spherical bracket (:mod:`geo.distance`) cannot decide get an
-    exact ellipsoidal distance.
-    """
-    lon, lat = np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
-    order = np.argsort(lat, kind="stable")  # each demand point looks only at its latitude band
-    sorted_lat = lat[order]
-    points = unit_vectors(lon[order], lat[order])
-    total = np.zeros(len(lon))
-    sure = np.cos(radius_km * 1000.0 / (EARTH_RADIUS_M * SPHERE_UPPER))  # certainly within
-    maybe = np.cos(min(np.pi, radius_km * 1000.0 / (EARTH_RADIUS_M * SPHERE_LOWER)))  # possibly within
-    # a geodesic of length r changes latitude by at most r / (smallest meridian radius, a(1 - e^2))
-    band_deg = np.degrees(radius_km * 1000.0 / MERIDIAN_RADIUS_MIN_M) * 1.001
-    ring_points, ring_demand = [], []  # pairs the bracket cannot decide, measured in one call
-    for d, (y, weight, centre) in enumerate(
-        zip(demand_lat, population, unit_vectors(demand_lon, demand_lat), strict=True)
-    ):
-        lo, hi = np.searchsorted(sorted_lat, [y - band_deg, y + band_deg + 1e-12])
-        cos_angle = points[lo:hi] @ centre
-        inside = cos_angle >= sure
-        total[order[lo:hi][inside]] += weight
-        ring = order[lo + np.flatnonzero((cos_angle >= maybe) & ~inside)]
-        ring_points.append(ring)
-        ring_demand.append(np.full(ring.size, d))
-    where, demand = np.concatenate(ring_points), np.concatenate(ring_demand)
-    close = (
-        geodesic_m(lon[where], lat[where], np.asarray(demand_lon)[demand], np.asarray(demand_lat)[demand])
-        <= radius_km * 1000.0
-    )
-    np.add.at(total, where[close], np.asarray(population, dtype=np.float64)[demand[close]])
-    return total
 
 
 def normalise(raw: pd.DataFrame, *, competition: str = "avoid") -> pd.DataFrame:
@@ -340,8 +243,6 @@ def suitability(
         if demand_radius_km <= 0:  # checked here too: a worker's error would arrive wrapped
             msg = f"demand_radius_km: expected a radius in km > 0, got {demand_radius_km!r}"
             raise InputError(msg)
-        from geo._siting_dask import measure_partitioned
-
         raw = measure_partitioned(candidates, npartitions=npartitions, **targets)
     else:
         msg = f"engine: expected 'pandas' or 'dask', got {engine!r}"
@@ -410,10 +311,137 @@ def sensitivity(
     )
 
 
+# ----------------------------------------------------------------------------- spread candidates
+def spread_candidates(
+    scored: gpd.GeoDataFrame,
+    n: int,
+    *,
+    parent_resolution: int | None = None,
+    min_spacing_km: float | None = None,
+) -> gpd.GeoDataFrame:
+    """The best candidates spread over the region: the pool to choose k sites from.
+
+    The top N cells of a suitability ranking usually sit in one hotspot (the 50 best cells of India
+    lie within 150 km of Nashik), so a model choosing among them can only choose there. This keeps
+    the best cell of each part of the region instead, in one of two ways:
+
+    - ``parent_resolution``: the best cell of each coarser H3 parent cell (needs the ``cell``
+      column of :func:`candidate_grid`), then the ``n`` best of those;
+    - ``min_spacing_km``: best first, a cell is kept when it lies at least this far (geodesic) from
+      every cell kept before it.
+
+    With neither, the spacing is the largest at which ``n`` candidates fit over the whole region:
+    from ``1.2 * sqrt(area / n)`` (``area``: the candidates' H3 cells', or the geodesic area of the
+    points' convex hull) down in steps of 10 % until the ``n``-th candidate is found. The pool then
+    reaches every part of the region, so the model can place a site wherever the demand is.
+
+    Parameters
+    ----------
+    scored : geopandas.GeoDataFrame
+        Candidates with a ``score`` column (higher is better; e.g. from :func:`suitability`), or
+        already ordered best first; any CRS.
+    n : int
+        How many candidates to keep.
+    parent_resolution : int, optional, keyword-only
+        H3 resolution of the parents, coarser than the cells'.
+    min_spacing_km : float, optional, keyword-only
+        Smallest distance between two kept candidates, km.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Up to ``n`` rows of ``scored``, best first (fewer when the region does not hold ``n``
+        parents, or ``n`` cells ``min_spacing_km`` apart); ``attrs["min_spacing_km"]`` holds the
+        spacing used (None with ``parent_resolution``).
+    """
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        msg = f"n: expected a whole number of candidates >= 1, got {n!r}"
+        raise InputError(msg)
+    if parent_resolution is not None and min_spacing_km is not None:
+        msg = "parent_resolution, min_spacing_km: give one of them, not both"
+        raise InputError(msg)
+    ordered = (
+        scored.sort_values("score", ascending=False, kind="stable") if "score" in scored.columns else scored
+    )
+    if parent_resolution is not None:
+        if "cell" not in ordered.columns:
+            msg = "scored: expected a 'cell' column of H3 indexes for parent_resolution (see candidate_grid)"
+            raise InputError(msg)
+        resolution = h3.get_resolution(ordered["cell"].iloc[0]) if len(ordered) else 0
+        if (
+            isinstance(parent_resolution, bool)
+            or not isinstance(parent_resolution, (int, np.integer))
+            or not 0 <= parent_resolution < resolution
+        ):
+            msg = f"parent_resolution: expected an H3 resolution from 0 to {resolution - 1} (coarser than the cells'), got {parent_resolution!r}"
+            raise InputError(msg)
+        parents = pd.Series([h3.cell_to_parent(c, int(parent_resolution)) for c in ordered["cell"]])
+        out = ordered.iloc[np.flatnonzero(~parents.duplicated().to_numpy())[:n]].copy()
+        out.attrs["min_spacing_km"] = None
+        return out
+    points = _centres(ordered)
+    xy = shapely.get_coordinates(points.geometry.values)
+    if min_spacing_km is None:
+        spacing_km = 1.2 * np.sqrt(_region_area_km2(ordered, xy) / n)
+        for _ in range(60):
+            kept = _spaced(xy[:, 0], xy[:, 1], n, spacing_m=spacing_km * 1000.0)
+            if len(kept) == min(n, len(xy)) or spacing_km < 1e-3:
+                break
+            spacing_km *= 0.9
+        out = ordered.iloc[kept].copy()
+        out.attrs["min_spacing_km"] = float(spacing_km)
+        return out
+    if (
+        isinstance(min_spacing_km, bool)
+        or not isinstance(min_spacing_km, (int, float, np.integer, np.floating))
+        or not np.isfinite(min_spacing_km)
+        or min_spacing_km < 0
+    ):
+        msg = f"min_spacing_km: expected a distance in km >= 0, got {min_spacing_km!r}"
+        raise InputError(msg)
+    kept = _spaced(xy[:, 0], xy[:, 1], n, spacing_m=float(min_spacing_km) * 1000.0)
+    if len(kept) < n:
+        logger.info("spread candidates: only %d of %d fit %.0f km apart", len(kept), n, min_spacing_km)
+    out = ordered.iloc[kept].copy()
+    out.attrs["min_spacing_km"] = float(min_spacing_km)
+    return out
+
+
+def _region_area_km2(candidates: gpd.GeoDataFrame, xy: np.ndarray) -> float:
+    """Area the candidates stand for: their H3 cells', else their convex hull's (geodesic)."""
+    if "cell" in candidates.columns and len(candidates):
+        resolution = h3.get_resolution(candidates["cell"].iloc[0])
+        return len(candidates) * h3.average_hexagon_area(resolution, "km^2")
+    hull = shapely.MultiPoint(xy).convex_hull if len(xy) else shapely.Point()
+    return abs(GEOD.geometry_area_perimeter(hull)[0]) / 1e6 if hull.geom_type == "Polygon" else 0.0
+
+
+def _spaced(lon: np.ndarray, lat: np.ndarray, n: int, *, spacing_m: float) -> list[int]:
+    """Positions (in order) of up to n points, each at least ``spacing_m`` from those kept before."""
+    if spacing_m <= 0:
+        return list(range(min(n, len(lon))))
+    vectors = unit_vectors(lon, lat)
+    tree = cKDTree(vectors)
+    chord = float(sphere_m_to_chord(spacing_m / SPHERE_LOWER)) * (1 + 1e-12)
+    blocked = np.zeros(len(lon), dtype=bool)
+    kept: list[int] = []
+    position = 0
+    while len(kept) < n and position < len(lon):
+        position += int(np.argmax(~blocked[position:]))
+        if blocked[position]:
+            break
+        kept.append(position)
+        near = np.asarray(tree.query_ball_point(vectors[position], chord), dtype=np.int64)
+        close = geodesic_m(lon[position], lat[position], lon[near], lat[near]) < spacing_m
+        blocked[near[close]] = True
+        position += 1
+    return kept
+
+
 # ----------------------------------------------------------------------------- location-allocation
 @dataclass(frozen=True)
 class Allocation:
-    """A location-allocation solution.
+    """A location-allocation solution, with what it says about the answer.
 
     Attributes
     ----------
@@ -424,11 +452,32 @@ class Allocation:
     distance_km : numpy.ndarray
         Each demand point's distance to its facility (NaN when unserved).
     served_weight, total_weight : float
-        Demand served and in all.
+        Demand served and in all. The p-median assigns every demand point by definition, so for it
+        ``served_weight == total_weight`` says nothing: see ``mean_km`` and ``max_km``.
     objective : float
-        The solver's objective value.
+        The solver's objective value (p-median: demand-weighted km; coverage: covered weight).
     cost : str
         What the costs were: ``network`` or ``geodesic``.
+    model : str
+        ``p-median`` or ``coverage``.
+    service_km : float or None
+        The coverage model's service distance.
+    mean_km, max_km : float
+        Demand-weighted mean and the largest distance (km) from served demand (weight > 0) to its
+        site; demand that no chosen site reaches by the network is left out of both and counted
+        in a warning.
+    status : str
+        ``optimal``, ``time limit`` (the best solution found in the time limit) or ``stopped``
+        (``should_stop`` ended the solve).
+    gap : float
+        Proven relative gap to the optimum: the p-median solution costs at most ``gap`` more than
+        the best possible, the coverage solution covers at most ``gap`` less (0 when optimal, up to
+        the solver's tolerance of 1e-4).
+    seconds : float
+        Solver wall time.
+    warnings : tuple of str
+        What a reader must know before trusting the answer (bunched sites, trivial coverage, time
+        limit, approximate locations, unreachable demand).
     """
 
     chosen: list[int]
@@ -438,6 +487,39 @@ class Allocation:
     total_weight: float
     objective: float
     cost: str
+    model: str = "p-median"
+    service_km: float | None = None
+    mean_km: float = float("nan")
+    max_km: float = float("nan")
+    status: str = OPTIMAL
+    gap: float = 0.0
+    seconds: float = 0.0
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        """One line for a caption: what the model answered, the distances, how optimal it is.
+
+        Never "demand served 100 %" for the p-median, which assigns all demand by definition.
+        """
+        distances = f"{self.cost} distances"
+        spread = (
+            f"demand-weighted mean {self.mean_km:,.1f} km, max {self.max_km:,.1f} km"
+            if np.isfinite(self.mean_km)
+            else "no demand within reach"
+        )
+        if self.model == "p-median":
+            head = f"p-median ({distances}) assigns all demand; see mean/max distance: {spread}."
+        else:
+            share = self.served_weight / self.total_weight if self.total_weight else 0.0
+            head = (
+                f"Coverage within {self.service_km:,.0f} km ({distances}): {share:.1%} of demand served; "
+                f"served demand: {spread}."
+            )
+        if self.status == OPTIMAL:
+            return f"{head} Optimal."
+        why = "time limit" if self.status == TIME_LIMIT else "stopped on request"
+        return f"{head} Best found in {self.seconds:,.1f} s ({why}): within {self.gap:.1%} of the optimum (proven)."
 
 
 def solve_allocation(
@@ -449,9 +531,11 @@ def solve_allocation(
     service_km: float | None = None,
     fixed: list[int] | None = None,
     cost: str = "geodesic",
+    time_limit_s: float | None = ALLOCATION_TIME_LIMIT_S,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Allocation:
     """p-median (:func:`geo._pmedian.solve_p_median`) or maximal coverage (spopt) on a demand x
-    candidate cost matrix (km); both solved to optimality by HiGHS.
+    candidate cost matrix (km), solved by HiGHS to optimality or to the time limit.
 
     Parameters
     ----------
@@ -466,11 +550,17 @@ def solve_allocation(
         ``service_km``).
     fixed : list of int, optional, keyword-only
         Candidate positions already open (existing facilities).
+    time_limit_s : float, optional, keyword-only
+        Wall-time limit, seconds (default ``geo.settings.ALLOCATION_TIME_LIMIT_S``; None: none);
+        the best solution found is returned with its proven gap and a warning.
+    should_stop : callable, optional, keyword-only
+        Polled during the solve (between phases and from HiGHS' callbacks); returning True ends it
+        with the best solution so far (status ``stopped``), e.g. a Cancel button.
 
     Raises
     ------
     InputError
-        For bad arguments, or when the solver does not reach an optimal solution.
+        For bad arguments, or when the solver ends without a solution.
     """
 
     cost_km = np.asarray(cost_km, dtype=np.float64)
@@ -486,20 +576,39 @@ def solve_allocation(
     if len(fixed) > k or any(not 0 <= f < n_cand for f in fixed):
         msg = f"fixed: expected at most k={k} candidate positions within 0..{n_cand - 1}, got {fixed!r}"
         raise InputError(msg)
+    if time_limit_s is not None and (
+        isinstance(time_limit_s, bool)
+        or not isinstance(time_limit_s, (int, float, np.integer, np.floating))
+        or not time_limit_s > 0
+    ):
+        msg = f"time_limit_s: expected a time in seconds > 0 (or None for no limit), got {time_limit_s!r}"
+        raise InputError(msg)
     if model == "p-median":
-        chosen, objective, status = solve_p_median(cost_km, weights, k=int(k), fixed=fixed)
+        solution = solve_p_median(
+            cost_km, weights, k=int(k), fixed=fixed, time_limit_s=time_limit_s, should_stop=should_stop
+        )
+        chosen, objective, status, gap, seconds = (
+            solution.chosen,
+            solution.objective,
+            solution.status,
+            solution.gap,
+            solution.seconds,
+        )
     elif model == "coverage":
-        if service_km is None or service_km <= 0:
+        if service_km is None or not service_km > 0:
             msg = f"service_km: expected a service distance in km > 0 for the coverage model, got {service_km!r}"
             raise InputError(msg)
-        chosen, objective, status = _solve_coverage(
-            cost_km, weights, k=int(k), service_km=float(service_km), fixed=fixed
+        chosen, objective, status, gap, seconds = _solve_coverage(
+            cost_km,
+            weights,
+            k=int(k),
+            service_km=float(service_km),
+            fixed=fixed,
+            time_limit_s=time_limit_s,
+            should_stop=should_stop,
         )
     else:
         msg = f"model: expected 'p-median' or 'coverage', got {model!r}"
-        raise InputError(msg)
-    if status != "Optimal":
-        msg = f"Model is not solved: {status}."
         raise InputError(msg)
     assignment = np.full(n_demand, -1, dtype=np.int64)
     if model == "p-median":
@@ -510,24 +619,64 @@ def solve_allocation(
             assignment = np.where((assignment < 0) & covered, j, assignment)
     served = assignment >= 0
     distance = np.where(served, cost_km[np.arange(n_demand), np.maximum(assignment, 0)], np.nan)
+    counted = served & (weights > 0) & (distance < UNREACHABLE_KM)
+    mean_km = float(np.average(distance[counted], weights=weights[counted])) if counted.any() else np.nan
+    max_km = float(np.max(distance[counted])) if counted.any() else np.nan
+    warnings = []
+    unreachable = served & (distance >= UNREACHABLE_KM)
+    if unreachable.any():
+        warnings.append(
+            f"{int(unreachable.sum())} demand point(s) have no network route to any chosen site: "
+            "left out of the mean and max distance"
+        )
+    if model == "coverage" and served.all() and len(chosen) > 0:
+        warnings.append(
+            f"Coverage is 100 %: every demand point lies within {service_km:,.0f} km of a chosen site, so "
+            "any sites that reach all demand score the same and the choice among them is arbitrary; "
+            "compare mean/max distance, lower the service distance or use the p-median"
+        )
+    if status != OPTIMAL:
+        why = "the time limit ended the search" if status == TIME_LIMIT else "stopped on request"
+        warnings.append(
+            f"Not proven optimal ({why} after {seconds:,.1f} s): the best solution found is within "
+            f"{gap:.1%} of the optimum"
+        )
     return Allocation(
-        chosen=chosen,
+        chosen=list(chosen),
         assignment=assignment,
         distance_km=distance,
         served_weight=float(weights[served].sum()),
         total_weight=float(weights.sum()),
         objective=objective,
         cost=cost,
+        model=model,
+        service_km=None if model == "p-median" else float(service_km),
+        mean_km=mean_km,
+        max_km=max_km,
+        status=status,
+        gap=gap,
+        seconds=seconds,
+        warnings=tuple(warnings),
     )
 
 
 def _solve_coverage(
-    cost_km: np.ndarray, weights: np.ndarray, *, k: int, service_km: float, fixed: list[int]
-) -> tuple[list[int], float, str]:
-    """Maximal coverage with spopt (MCLP) and HiGHS: chosen positions, covered weight, status."""
+    cost_km: np.ndarray,
+    weights: np.ndarray,
+    *,
+    k: int,
+    service_km: float,
+    fixed: list[int],
+    time_limit_s: float | None,
+    should_stop: Callable[[], bool] | None,
+) -> tuple[list[int], float, str, float, float]:
+    """Maximal coverage with spopt (MCLP) and HiGHS: chosen positions, covered weight, status,
+    proven gap and seconds."""
+    import highspy
     import pulp
     from spopt.locate import MCLP
 
+    started = time.monotonic()
     predefined = np.zeros(cost_km.shape[1], dtype=int)
     predefined[fixed] = 1
     problem = MCLP.from_cost_matrix(
@@ -537,9 +686,43 @@ def _solve_coverage(
         p_facilities=k,
         predefined_facilities_arr=predefined if fixed else None,
     )
-    problem = problem.solve(pulp.HiGHS(msg=False))
+    stop_requested = []
+
+    def interrupt(callback_type, message, data_out, data_in, user_data) -> None:
+        if data_in is not None and should_stop is not None and should_stop():
+            stop_requested.append(True)
+            data_in.user_interrupt = True
+
+    options: dict = {"msg": False}
+    if time_limit_s is not None:
+        options["timeLimit"] = max(0.01, float(time_limit_s) - (time.monotonic() - started))
+    if should_stop is not None:
+        options["callbackTuple"] = (interrupt, None)
+        options["callbacksToActivate"] = [
+            highspy.cb.HighsCallbackType.kCallbackSimplexInterrupt,
+            highspy.cb.HighsCallbackType.kCallbackIpmInterrupt,
+            highspy.cb.HighsCallbackType.kCallbackMipInterrupt,
+        ]
+    # pulp reports a time limit or an interrupt as "Optimal": HiGHS' own status tells them apart
+    problem.problem.solve(pulp.HiGHS(**options))
+    solver = problem.problem.solverModel
+    model_status = solver.getModelStatus()
+    if solver.getInfo().primal_solution_status != highspy.SolutionStatus.kSolutionStatusFeasible:
+        why = "stopped on request" if stop_requested else solver.modelStatusToString(model_status)
+        msg = f"Model is not solved: {why}, before any solution was found."
+        raise InputError(msg)
     chosen = sorted({j for j, var in enumerate(problem.fac_vars) if var.value() > 0.5} | set(fixed))
-    return chosen, float(pulp.value(problem.problem.objective)), pulp.LpStatus[problem.problem.status]
+    covered = float(weights[(cost_km[:, chosen] <= service_km).any(axis=1)].sum())
+    if model_status == highspy.HighsModelStatus.kOptimal:
+        status, gap = OPTIMAL, 0.0
+    elif model_status in (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kInterrupt):
+        status = STOPPED if stop_requested else TIME_LIMIT
+        bound = solver.getInfo().mip_dual_bound  # an upper bound of the coverable weight (maximising)
+        gap = max(0.0, (bound - covered) / bound) if np.isfinite(bound) and bound > 0 else 1.0
+    else:
+        msg = f"Model is not solved: {solver.modelStatusToString(model_status)}."
+        raise InputError(msg)
+    return chosen, covered, status, gap, time.monotonic() - started
 
 
 def allocate(
@@ -552,13 +735,24 @@ def allocate(
     weight_column: str = "population",
     fixed: list | None = None,
     cost_km: pd.DataFrame | None = None,
+    time_limit_s: float | None = ALLOCATION_TIME_LIMIT_S,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Allocation]:
     """Choose k candidate sites for the demand points (adapter around :func:`solve_allocation`).
+
+    Besides the solution, the :class:`Allocation` reports the demand-weighted mean and the largest
+    distance, and warns (``warnings``) when the chosen sites are bunched: for k >= 2, when the
+    largest distance between two chosen sites is under ``BUNCHED_SHARE`` (``geo.settings``, 20 %)
+    of the demand's extent, the largest distance between two demand points. It also warns when a
+    chosen site has an approximate location (a ``True`` ``approximate_location`` column, see
+    ``layers.analysis_targets``), when coverage is trivially 100 % and when the time limit or
+    ``should_stop`` ended the solve before optimality.
 
     Parameters
     ----------
     candidates : geopandas.GeoDataFrame
-        Candidate sites (points, or cells whose centre is used), any CRS.
+        Candidate sites (points, or cells whose centre is used), any CRS. For a suitability grid,
+        pass :func:`spread_candidates`, not the top N cells of one hotspot.
     demand : geopandas.GeoDataFrame
         Demand points with a ``weight_column`` (default ``population``; 1 each when absent).
     fixed : list, optional, keyword-only
@@ -566,6 +760,8 @@ def allocate(
     cost_km : pandas.DataFrame, optional, keyword-only
         Network distances (demand x candidates, km), e.g. from the road network; when absent,
         geodesic distance is used and the result says so (``cost`` = ``geodesic``).
+    time_limit_s, should_stop : keyword-only
+        See :func:`solve_allocation`.
 
     Returns
     -------
@@ -573,10 +769,10 @@ def allocate(
         The chosen candidates (``served_weight``, ``mean_km``, ``max_km`` per site), geodesic-free
         straight assignment lines demand -> site with ``distance_km``, and the :class:`Allocation`.
     """
-    centres = _centres(candidates)
+    points = _centres(candidates)
     demand_wgs = to_wgs84(demand, argument="demand")
     if cost_km is None:
-        matrix = distance_matrix(demand_wgs, centres).to_numpy() / 1000.0
+        matrix = distance_matrix(demand_wgs, points).to_numpy() / 1000.0
         cost = "geodesic"
     else:
         matrix = cost_km.loc[demand.index, candidates.index].to_numpy(dtype=np.float64)
@@ -588,7 +784,15 @@ def allocate(
     )
     fixed_pos = [candidates.index.get_loc(f) for f in (fixed or [])]
     result = solve_allocation(
-        matrix, weights, k=k, model=model, service_km=service_km, fixed=fixed_pos, cost=cost
+        matrix,
+        weights,
+        k=k,
+        model=model,
+        service_km=service_km,
+        fixed=fixed_pos,
+        cost=cost,
+        time_limit_s=time_limit_s,
+        should_stop=should_stop,
     )
     sites = candidates.iloc[result.chosen].copy()
     stats = []
@@ -607,7 +811,7 @@ def allocate(
     sites["fixed"] = [j in fixed_pos for j in result.chosen]
     served = np.flatnonzero(result.assignment >= 0)
     demand_xy = shapely.get_coordinates(demand_wgs.geometry.values)
-    site_xy = shapely.get_coordinates(centres.geometry.values)
+    site_xy = shapely.get_coordinates(points.geometry.values)
     lines = gpd.GeoDataFrame(
         {
             "demand_id": demand.index.to_numpy()[served],
@@ -618,7 +822,60 @@ def allocate(
         geometry=[shapely.LineString([demand_xy[i], site_xy[result.assignment[i]]]) for i in served],
         crs=WGS84,
     )
-    return sites, lines, result
+    warnings = list(result.warnings)
+    bunched = _bunching_warning(site_xy, result.chosen, demand_xy[weights > 0])
+    if bunched:
+        warnings.insert(0, bunched)
+    if "approximate_location" in sites.columns:
+        approximate = sites.index[sites["approximate_location"].fillna(False).astype(bool).to_numpy()]
+        if len(approximate):
+            names = sites.loc[approximate, "name"] if "name" in sites.columns else approximate.to_series()
+            warnings.append(
+                f"{len(approximate)} chosen site(s) have an approximate location (a placeholder for a region "
+                f"or country, not the site): {', '.join(map(str, names))}; their distances are approximate"
+            )
+    return sites, lines, replace(result, warnings=tuple(warnings))
+
+
+def _extent_km(xy: np.ndarray, *, sample: int = 1500) -> float:
+    """Largest geodesic distance between two of the points (km): over their lon/lat convex hull's
+    vertices and an even sample, so that thousands of points cost little."""
+    if len(xy) < 2:
+        return 0.0
+    picks = set(np.linspace(0, len(xy) - 1, min(sample, len(xy))).astype(int))
+    if len(xy) > sample:
+        hull = shapely.MultiPoint(xy).convex_hull
+        corners = shapely.get_coordinates(hull)
+        picks |= set(np.flatnonzero(np.isin(xy[:, 0], corners[:, 0]) & np.isin(xy[:, 1], corners[:, 1])))
+    chosen = xy[sorted(picks)]
+    return (
+        float(
+            np.max(geodesic_m(chosen[:, None, 0], chosen[:, None, 1], chosen[None, :, 0], chosen[None, :, 1]))
+        )
+        / 1000.0
+    )
+
+
+def _bunching_warning(site_xy: np.ndarray, chosen: list[int], demand_xy: np.ndarray) -> str | None:
+    """The warning when k >= 2 chosen sites lie within BUNCHED_SHARE of the demand's extent."""
+    if len(chosen) < 2:
+        return None
+    extent = _extent_km(demand_xy)
+    spread = _extent_km(site_xy[chosen])
+    if extent <= 0 or spread >= BUNCHED_SHARE * extent:
+        return None
+    candidates = _extent_km(site_xy)
+    advice = (
+        f"the candidates themselves lie within {candidates:,.0f} km of each other: choose among candidates "
+        "spread over the region (spread_candidates)"
+        if candidates < BUNCHED_SHARE * extent
+        else "the demand weights favour that area; check them before trusting the answer"
+    )
+    return (
+        f"Chosen sites are bunched: all {len(chosen)} lie within {spread:,.0f} km of each other, "
+        f"{spread / extent:.0%} of the demand's extent of {extent:,.0f} km (warning under "
+        f"{BUNCHED_SHARE:.0%}); {advice}"
+    )
 
 
 def with_existing(candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list]:

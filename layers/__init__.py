@@ -7,6 +7,7 @@ load(name)         the validated layer as a GeoDataFrame in EPSG:4326 (a fresh c
 spec(name)         the built-in layer's :class:`LayerSpec` (title, style, legend, source);
                    imported layers get theirs from :func:`layers.user.spec_for`
 filter_layer(...)  the features matching the sidebar filters
+analysis_targets() the features analyses may target: no venues, no placeholder points by default
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from functools import cache
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
+import shapely
 
 from geo import LayerError
-from geo.settings import cache_dir
+from geo.settings import KINDS, PLACEHOLDER_PRECISIONS, TARGET_KINDS, cache_dir
 from layers import countries, demand, facilities, lithium_blocks, ports, routes
 from layers._schema import validate
 from layers._spec import LayerSpec
@@ -32,6 +35,8 @@ __all__ = [
     "FILTER_COLUMNS",
     "TABLE_COLUMNS",
     "LayerError",
+    "analysis_targets",
+    "approximate_locations",
     "attribute_table",
     "by_id",
     "combine",
@@ -141,17 +146,37 @@ def load_by_id(name: str) -> gpd.GeoDataFrame:
     return by_id(load(name))
 
 
+#: Values that say a feature has no value of the attribute (a city has no operator or status).
+NO_VALUE: frozenset[str] = frozenset({"", "not_applicable"})
+
+
+def _carries(values: gpd.pd.Series) -> bool:
+    """True when a column holds at least one real value (not empty, not ``not_applicable``)."""
+    return bool((~values.isna() & ~values.astype(str).str.strip().isin(NO_VALUE)).any())
+
+
 def filter_layer(gdf: gpd.GeoDataFrame, **selected: Iterable[str] | None) -> gpd.GeoDataFrame:
-    """Keep the features whose values are among the selected ones.
+    """Keep the features whose values are among the selected ones; a filter acts only on the
+    layers that carry its attribute and leaves the others shown.
 
     Parameters
     ----------
     gdf : geopandas.GeoDataFrame
-        A record layer.
+        A layer.
     **selected : iterable of str or None
         Keyword per column of :data:`FILTER_COLUMNS`; ``None`` or empty means no filter on it.
-        ``materials`` keeps a feature when any of its ``;``-separated materials is selected; a
-        layer without the column keeps nothing once a value is chosen.
+
+    Notes
+    -----
+    For each chosen filter:
+
+    - a layer that has the column with at least one value (not empty, not ``not_applicable``)
+      keeps the features whose value is selected; ``materials`` matches any entry of the
+      ``;``-separated list;
+    - a layer of links between features (routes) that carries ``origin_<column>`` and
+      ``destination_<column>`` keeps the links with either end selected: a route matches a country
+      when an endpoint is in it, an operator when either end is theirs;
+    - any other layer (cities have no operator; routes have no status) is left as it is.
 
     Raises
     ------
@@ -166,15 +191,85 @@ def filter_layer(gdf: gpd.GeoDataFrame, **selected: Iterable[str] | None) -> gpd
     for column, values in selected.items():
         if not values:
             continue
-        if column not in gdf.columns:  # a layer without the column has no feature of the chosen values
-            keep &= False
-            continue
         wanted = set(values)
-        if column == "materials":
-            keep &= gdf[column].fillna("").map(lambda v: bool(wanted & set(v.split(";"))))
-        else:
-            keep &= gdf[column].isin(wanted)
+
+        def match(series: gpd.pd.Series, column: str = column, wanted: set = wanted) -> gpd.pd.Series:
+            if column == "materials":
+                return series.fillna("").astype(str).map(lambda v: bool(wanted & set(v.split(";"))))
+            return series.isin(wanted)
+
+        ends = [c for c in (f"origin_{column}", f"destination_{column}") if c in gdf.columns]
+        if column in gdf.columns and _carries(gdf[column]):
+            keep &= match(gdf[column])
+        elif ends and any(_carries(gdf[c]) for c in ends):
+            either = gpd.pd.Series(False, index=gdf.index)
+            for end in ends:
+                either |= match(gdf[end])
+            keep &= either
     return gdf[keep]
+
+
+def approximate_locations(gdf: gpd.GeoDataFrame) -> gpd.pd.Series:
+    """True for placeholder points: a point whose ``location_precision`` is a region or a country
+    (``geo.settings.PLACEHOLDER_PRECISIONS``), e.g. a country centroid standing for a joint venture.
+
+    A polygon or line of such precision is the area itself, not a placeholder.
+    """
+    if "location_precision" not in gdf.columns or gdf.empty:
+        return gpd.pd.Series(False, index=gdf.index, dtype=bool)
+    points = np.isin(
+        shapely.get_type_id(np.asarray(gdf.geometry.values)),
+        [shapely.GeometryType.POINT, shapely.GeometryType.MULTIPOINT],
+    )
+    return gdf["location_precision"].isin(PLACEHOLDER_PRECISIONS) & points
+
+
+def analysis_targets(
+    gdf: gpd.GeoDataFrame, *, include_placeholders: bool = False, include_venues: bool = False
+) -> gpd.GeoDataFrame:
+    """The features of a layer that proximity, corridor counts and allocation should target.
+
+    By default two kinds of feature are left out:
+
+    - places that are not facilities: a ``kind`` of ``geo.settings.KINDS`` outside ``TARGET_KINDS``
+      (the conference ``venue``; any non-facility kind added later). Kinds the atlas does not
+      define (an imported layer's own) are kept;
+    - placeholder points (:func:`approximate_locations`): a point standing for a region or a country.
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        A layer (facilities, ports, an imported layer ...).
+    include_placeholders : bool, keyword-only
+        Keep placeholder points (flagged in ``approximate_location``).
+    include_venues : bool, keyword-only
+        Keep the places that are not facilities.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The kept features with a boolean ``approximate_location`` column: carry it into results
+        (``geo.proximity.nearest_lines``, ``geo.siting.allocate`` and corridor tables keep or flag
+        it) so every answer that used an approximate location says so. ``attrs["left_out"]`` maps
+        ``"places"`` and ``"approximate locations"`` to the ids (or index labels) left out.
+    """
+    approximate = approximate_locations(gdf)
+    place = (
+        gdf["kind"].isin(set(KINDS) - set(TARGET_KINDS))
+        if "kind" in gdf.columns
+        else gpd.pd.Series(False, index=gdf.index, dtype=bool)
+    )
+    drop_place = place & (not include_venues)
+    drop_approximate = approximate & (not include_placeholders) & ~drop_place
+    labels = gdf["id"] if "id" in gdf.columns else gdf.index.to_series()
+    keep = ~(drop_place | drop_approximate).to_numpy(dtype=bool)
+    out = gdf[keep].copy()
+    out["approximate_location"] = approximate.to_numpy(dtype=bool)[keep]
+    out.attrs["left_out"] = {
+        "places": [str(v) for v in labels[drop_place]],
+        "approximate locations": [str(v) for v in labels[drop_approximate]],
+    }
+    return out
 
 
 #: Columns of the attribute table shown under the map, in order.

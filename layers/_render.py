@@ -18,7 +18,8 @@ from folium.plugins import MarkerCluster
 from folium.utilities import JsCode
 
 from geo.export import json_value, prepare_geometries
-from layers._spec import LayerSpec, Style
+from geo.settings import PLACEHOLDER_PRECISIONS
+from layers._spec import LayerSpec, LegendEntry, Style
 
 #: Decimals of display coordinates (about 1 m); exports keep GEOJSON_PRECISION.
 DISPLAY_PRECISION = 5
@@ -92,10 +93,37 @@ def popup_html(props: Mapping[str, Any], fields: tuple[str, ...]) -> str:
 
 
 def tooltip_text(props: Mapping[str, Any]) -> str:
-    """Escaped one-line tooltip: the name, and the kind where there is one."""
+    """Escaped one-line tooltip: the name, the kind where there is one, and "approximate location"
+    for a placeholder (a region- or country-level location)."""
     name = html.escape(_text(props.get("name")))
     kind = _text(props.get("kind")).replace("_", " ")
-    return f"{name} ({html.escape(kind)})" if kind else name
+    text = f"{name} ({html.escape(kind)})" if kind else name
+    return (
+        f"{text} · {APPROXIMATE_LABEL}" if props.get("location_precision") in PLACEHOLDER_PRECISIONS else text
+    )
+
+
+# ----------------------------------------------------------------------------- placeholder locations
+#: Said of a feature placed at a region or country placeholder, in tooltips and the legend.
+APPROXIMATE_LABEL = "approximate location"
+#: Legend row of the hollow marker of a placeholder point.
+APPROXIMATE_LEGEND = LegendEntry(
+    f"{APPROXIMATE_LABEL} (region or country placeholder)", "#424242", hollow=True
+)
+
+
+def is_approximate(props: Mapping[str, Any], geom) -> bool:
+    """A placeholder point: a region- or country-level location standing for the site."""
+    return (
+        props.get("location_precision") in PLACEHOLDER_PRECISIONS
+        and geom is not None
+        and geom.geom_type in ("Point", "MultiPoint")
+    )
+
+
+def approximate_style(style: Style) -> Style:
+    """A placeholder point's marker: hollow, its outline in the fill colour and thicker."""
+    return {**style, "color": style.get("fillColor") or style.get("color"), "weight": 3, "fillOpacity": 0.0}
 
 
 def _collection(
@@ -128,6 +156,8 @@ def display_collection(
         gdf.drop(columns=gdf.geometry.name).to_dict("records"), gdf.geometry.values, strict=True
     ):
         style = spec.style(props)
+        if is_approximate(props, geom):
+            style = approximate_style(style)
         tip, pop = (tooltip_text(props), popup_parts(props, spec.popup_fields)) if interactive else ("", "")
         parts = [(geom, style)]
         if with_markers and geom is not None and geom.geom_type.endswith("Polygon"):

@@ -23,6 +23,7 @@ class LegendEntry:
     color: str
     shape: str = "circle"  # circle, square or line
     dashed: bool = False
+    hollow: bool = False  # a ring in ``color``: the marker of a placeholder location
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,10 @@ from branca.element import MacroElement
 from folium.plugins import Fullscreen
 from jinja2 import Template
 
-from layers import countries, spec
+from layers import approximate_locations, countries, spec
 from layers._assets import localize
 from geo.settings import STATIC_DIR, STATIC_URL
-from layers._render import display_collection, layer_group
+from layers._render import APPROXIMATE_LEGEND, display_collection, layer_group
 from layers._spec import LayerSpec, LegendEntry
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -51,9 +51,12 @@ def legend_html(entries: Sequence[LegendEntry]) -> str:
     for entry in entries:
         radius = "50%" if entry.shape == "circle" else "2px"
         border = "2px dashed #212121" if entry.dashed else "1px solid #212121"
+        background = html.escape(entry.color)
+        if entry.hollow:
+            border, background = f"3px solid {html.escape(entry.color)}", "transparent"
         swatch = (
             f"<span style='display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:middle;"
-            f"border-radius:{radius};border:{border};background:{html.escape(entry.color)}'></span>"
+            f"border-radius:{radius};border:{border};background:{background}'></span>"
         )
         rows.append(f"<div>{swatch}{html.escape(entry.label)}</div>")
     return "".join(rows)
@@ -163,6 +166,8 @@ def build_map(
         layer = specs[name] if specs and name in specs else spec(name)
         layer_group(layer, gdf).add_to(m)
         legend.extend(layer.legend)
+        if APPROXIMATE_LEGEND not in legend and approximate_locations(gdf).any():
+            legend.append(APPROXIMATE_LEGEND)
         if layer.attribution:
             attributions.append(html.escape(layer.attribution))
 

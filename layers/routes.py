@@ -3,7 +3,9 @@
 ``data/routes.csv`` lists origin id, destination id, mode and purpose of each route (ids of the
 facilities, lithium blocks and ports layers); :func:`geo.network.route` computes the path. One
 feature per leg (``id`` = route id + ``.`` + leg number, ``route_id`` shared by the legs). A route
-is only as precise as its coarsest end: ``location_precision`` says which.
+is only as precise as its coarsest end: ``location_precision`` says which. Each leg carries its
+route's ends: ``origin_id``, ``destination_id`` and their country and operator, which the sidebar
+filters match.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import importlib.metadata
 import os
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +26,7 @@ import shapely
 import geo
 from geo import InputError, LayerError
 from geo.export import split_antimeridian
-from geo.settings import DATA_DIR, LOCATION_PRECISIONS, NETWORK_ATTRIBUTION, WGS84, cache_dir
+from geo.settings import DATA_DIR, LOCATION_PRECISIONS, NETWORK_ATTRIBUTION, NETWORK_PATCHES, WGS84, cache_dir
 from layers._spec import LayerSpec, LegendEntry, Style
 
 FILE = DATA_DIR / "routes.csv"
@@ -31,6 +34,10 @@ FILE = DATA_DIR / "routes.csv"
 ENDPOINT_LAYERS: tuple[str, ...] = ("facilities", "lithium_blocks", "ports", "demand")
 MODE_COLORS: dict[str, str] = {"road": "#6d4c41", "rail": "#7b1fa2", "sea": "#0277bd"}
 REQUIRED = ("id", "route_id", "name", "mode", "purpose", "source", "source_date", "location_precision")
+#: Attributes of the endpoints copied to each leg as ``origin_<column>`` and ``destination_<column>``:
+#: a country filter keeps a route with an end in the country, an operator filter one with an end
+#: of the operator (see :func:`layers.filter_layer`).
+ENDPOINT_COLUMNS: tuple[str, ...] = ("country", "operator")
 
 
 def endpoints() -> gpd.GeoDataFrame:
@@ -44,11 +51,31 @@ def endpoints() -> gpd.GeoDataFrame:
     return out
 
 
+@cache
+def land() -> shapely.Geometry:
+    """Land for routing: the union of the countries layer (Natural Earth 1:50m), prepared."""
+    import layers
+
+    polygon = shapely.union_all(layers.load("countries").geometry.values)
+    shapely.prepare(polygon)
+    return polygon
+
+
+def routing_inputs() -> dict[str, Any]:
+    """What :func:`geo.network.route` needs from the layers: ``ports`` (the ports layer, where a
+    multimodal route may change between road and sea) and ``land`` (:func:`land`), as keyword
+    arguments: ``route(a, b, mode=..., **routing_inputs())``."""
+    import layers
+
+    return {"ports": layers.load("ports"), "land": land()}
+
+
 def compute(rows: pd.DataFrame, *, where: str = str(FILE)) -> gpd.GeoDataFrame:
     """Compute each route of ``rows`` (id, origin_id, destination_id, mode, purpose, source, source_date)."""
     from geo.network import route  # the networks load only when the disk cache cannot answer
 
     ends = endpoints()
+    inputs = routing_inputs()
     legs = []
     for row in rows.itertuples(index=False):
         for end in (row.origin_id, row.destination_id):
@@ -57,7 +84,9 @@ def compute(rows: pd.DataFrame, *, where: str = str(FILE)) -> gpd.GeoDataFrame:
                 raise LayerError(msg)
         a, b = ends.loc[row.origin_id], ends.loc[row.destination_id]
         try:
-            result = route(a.geometry, b.geometry, mode=row.mode, names=(str(a["name"]), str(b["name"])))
+            result = route(
+                a.geometry, b.geometry, mode=row.mode, names=(str(a["name"]), str(b["name"])), **inputs
+            )
         except InputError as exc:
             msg = f"{where}: route {row.id!r}: {exc}"
             raise LayerError(msg) from exc
@@ -70,6 +99,11 @@ def compute(rows: pd.DataFrame, *, where: str = str(FILE)) -> gpd.GeoDataFrame:
         result["source"] = row.source
         result["source_date"] = str(row.source_date)
         result["location_precision"] = precision
+        for end, feature, end_id in (("origin", a, row.origin_id), ("destination", b, row.destination_id)):
+            result[f"{end}_id"] = end_id
+            for column in ENDPOINT_COLUMNS:  # what the filters match at either end
+                value = feature.get(column)
+                result[f"{end}_{column}"] = "" if value is None or pd.isna(value) else str(value)
         legs.append(result)
     out = gpd.GeoDataFrame(pd.concat(legs, ignore_index=True), geometry="geometry", crs=WGS84)
     out["geometry"] = [split_antimeridian(g) for g in out.geometry.values]
@@ -103,15 +137,19 @@ def read() -> gpd.GeoDataFrame:
 
 
 def _cache_key() -> str:
-    """Hash of what the computed routes depend on: the data files, the network packages' versions
-    and the routing code."""
+    """Hash of what the computed routes depend on: the data files (routes, endpoints, ports, land,
+    network patches), the network packages' versions and the routing code."""
     import layers
 
     digest = hashlib.sha256()
-    sources = [FILE, *(layers.spec(n).source for n in ENDPOINT_LAYERS)]  # a file, or a package's name
+    names = (*ENDPOINT_LAYERS, "ports", "countries")
+    sources = [FILE, NETWORK_PATCHES, *(layers.spec(n).source for n in names)]  # a file, or a package's name
     sources += [
         Path(__file__),
-        *(Path(geo.__file__).parent / f for f in ("network.py", "_graphs.py", "_paths.py", "settings.py")),
+        *(
+            Path(geo.__file__).parent / f
+            for f in ("network.py", "_graphs.py", "_paths.py", "_intermodal.py", "_legs.py", "settings.py")
+        ),
     ]
     for source in sources:
         digest.update(Path(source).read_bytes() if Path(source).is_file() else str(source).encode())
@@ -153,6 +191,9 @@ SPEC = LayerSpec(
         "access_km",
         "hours",
         "co2e_t",
+        "cost_usd",
+        "transfer",
+        "transfer_hours",
         "land_crossing_km",
         "location_precision",
         "source_date",

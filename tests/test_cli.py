@@ -100,7 +100,7 @@ def test_nearest_geojson(tmp_path):
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["nearest", "demand", "facilities", "--k", "99"], "k: 99 is larger than the number of targets (15)"),
+        (["nearest", "demand", "facilities", "--k", "99"], "k: 99 is larger than the number of targets"),
         (["nearest", "countries", "facilities"], "sources: expected Point geometries, feature 'ne-"),
         (["nearest", "demand", "mines"], "unknown layer 'mines'"),
     ],
@@ -180,8 +180,7 @@ def test_allocate_p_median_and_coverage(tmp_path, capsys):
     assert len(sites) == 2 and "lohum-greater-noida-li" in {f["properties"]["site_id"] for f in sites}
     err = capsys.readouterr().err
     assert (
-        "100.0% of demand served" in err
-        and "(network distances)" in err
+        "p-median (network distances) assigns all demand; see mean/max distance" in err
         and "left out, no road route to any candidate: Port Blair" in err
     )
     assert (
@@ -258,14 +257,15 @@ def test_route_writes_legs_and_a_summary(tmp_path, capsys):
     (leg,) = doc["features"]
     assert leg["properties"]["mode"] == "road" and 600 < leg["properties"]["length_km"] < 1000
     assert leg["properties"]["tonne_km"] == pytest.approx(20 * leg["properties"]["length_km"])
-    assert "t CO2e for 20 t" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "t CO2e, " in err and " USD for 20 t (1 leg, 0 transfers)" in err
 
 
 def test_route_multimodal_from_coordinates(tmp_path):
     out = tmp_path / "mm.geojson"
     assert main(["route", "77.504,28.474", "port-aeshj", "--mode", "multimodal", "-o", str(out)]) == 0
     modes = [f["properties"]["mode"] for f in json.loads(out.read_text(encoding="utf-8"))["features"]]
-    assert modes == ["road", "sea", "road"]
+    assert "sea" in modes and modes[-1] != "sea"  # to a port of Sharjah by sea, then on land
 
 
 def test_corridor_writes_polygon_and_features_by_chainage(tmp_path, capsys):

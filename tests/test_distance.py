@@ -3,10 +3,12 @@ import pyproj
 import pytest
 import shapely
 
+from geo._errors import InputError
 from geo.distance import (
     EARTH_RADIUS_M,
     SPHERE_LOWER,
     SPHERE_UPPER,
+    check_lonlat,
     chord_to_sphere_m,
     geodesic_m,
     karney_m,
@@ -118,3 +120,54 @@ def test_points_polygon_matches_the_single_point_method():
     slow = np.array([point_polygon_m(x, y, poly) for x, y in zip(lon, lat, strict=True)])
     assert fast[0] == 0.0
     assert np.allclose(fast, slow, rtol=1e-3, atol=0.05)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((0, np.nan, 90, 0), r"lat1: latitude nan is not a finite number"),
+        ((0, 95, 90, 0), r"lat1: latitude 95 is outside -90\.\.90"),
+        ((0, 0, 90, -90.5), r"lat2: latitude -90\.5 is outside -90\.\.90"),
+        (
+            ([0, 1, 2], 0, [1, 1, np.inf], 0),
+            r"lon2: longitude inf at index 2 \(0-based\) is not a finite number",
+        ),
+        (([0, 600], 0, 1, 1), r"lon1: longitude 600 at index 1 \(0-based\) is outside -540\.\.540"),
+        (
+            (np.zeros((2, 3)), np.zeros((2, 3)), 0, np.array([[0, 0, 0], [0, -91, 0]])),
+            r"lat2: latitude -91 at index \(1, 1\) \(0-based\) is outside",
+        ),
+    ],
+)
+def test_bad_coordinates_are_refused_not_read_as_the_pole(args, message):
+    # before: NaN and latitude 95 were treated as the pole (10,001,965.73 m)
+    with pytest.raises(InputError, match=message):
+        geodesic_m(*args)
+
+
+def test_longitudes_continuous_across_the_antimeridian_are_accepted():
+    assert geodesic_m(181.0, 0.0, -179.0, 0.0) == 0.0
+    assert geodesic_m(179.5, 10.0, 180.5, 10.0) == pytest.approx(GEOD.inv(179.5, 10.0, -179.5, 10.0)[2])
+
+
+def test_check_lonlat_names_the_argument_and_the_index():
+    lon, lat = check_lonlat([77.5, 133.3], [28.5, 34.0], argument="origin")
+    assert lon.dtype == np.float64 and lat.tolist() == [28.5, 34.0]
+    with pytest.raises(
+        InputError, match=r"origin: longitude 181 at index 1 \(0-based\) is outside -180\.\.180"
+    ):
+        check_lonlat([77.5, 181.0], [28.5, 34.0], argument="origin")
+    with pytest.raises(InputError, match=r"destination: latitude nan at index 0 \(0-based\) is not a finite"):
+        check_lonlat([77.5], [np.nan], argument="destination")
+    with pytest.raises(InputError, match=r"origin: expected longitudes in degrees \(numbers\), got 'east'"):
+        check_lonlat("east", 0.0, argument="origin")
+    assert check_lonlat(181.0, 0.0, argument="route", continuous=True)[0] == 181.0
+
+
+def test_polygon_distances_refuse_bad_points(square):
+    from geo.distance import points_polygon_m
+
+    with pytest.raises(InputError, match=r"lon/lat: latitude nan is not a finite number"):
+        point_polygon_m(82.0, np.nan, square)
+    with pytest.raises(InputError, match=r"lon/lat: latitude 95 at index 1 \(0-based\) is outside"):
+        points_polygon_m(np.array([82.0, 82.0]), np.array([22.0, 95.0]), square)

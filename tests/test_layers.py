@@ -1,4 +1,6 @@
+import geopandas as gpd
 import pytest
+import shapely
 
 import layers
 from geo._errors import LayerError
@@ -155,3 +157,112 @@ def test_validated_layers_are_kept_on_disk_equal_to_a_fresh_read(name, tmp_path,
         assert_geodataframe_equal(layers_module.load(name), fresh)
     finally:
         layers_module._load_validated.cache_clear()
+
+
+# ----------------------------------------------------------------------------- targets and filters by meaning
+def _places() -> gpd.GeoDataFrame:
+    """A conference venue, plants at town and site level, and placeholders for a state and a country."""
+    return gpd.GeoDataFrame(
+        {
+            "id": ["venue", "noida", "gujarat", "us-jv", "port", "user-thing"],
+            "name": ["Embassy", "Noida refinery", "Gujarat plant", "US joint venture", "Mundra", "Depot"],
+            "kind": ["venue", "refining", "recycling", "recycling", "port", "depot"],
+            "location_precision": ["site", "town", "region", "country", "town", "town"],
+        },
+        geometry=gpd.points_from_xy(
+            [77.188, 77.504, 71.19, -98.58, 69.7, 80.0], [28.5975, 28.4744, 22.26, 39.83, 22.75, 20.0]
+        ),
+        crs="EPSG:4326",
+    )
+
+
+def test_analysis_targets_leave_out_venues_and_placeholders_by_default():
+    targets = layers.analysis_targets(_places())
+    # the port is its own layer's subject and "depot" is an imported layer's own kind: both kept
+    assert list(targets["id"]) == ["noida", "port", "user-thing"]
+    assert not targets["approximate_location"].any()
+    assert targets.attrs["left_out"] == {"places": ["venue"], "approximate locations": ["gujarat", "us-jv"]}
+
+
+def test_analysis_targets_toggles_keep_them_flagged():
+    with_placeholders = layers.analysis_targets(_places(), include_placeholders=True)
+    assert list(with_placeholders["id"]) == ["noida", "gujarat", "us-jv", "port", "user-thing"]
+    flagged = with_placeholders.loc[with_placeholders["approximate_location"], "id"]
+    assert list(flagged) == ["gujarat", "us-jv"]
+    everything = layers.analysis_targets(_places(), include_placeholders=True, include_venues=True)
+    assert len(everything) == 6 and everything.attrs["left_out"] == {
+        "places": [],
+        "approximate locations": [],
+    }
+
+
+def test_a_region_polygon_is_not_a_placeholder():
+    region = gpd.GeoDataFrame(
+        {"id": ["block"], "kind": ["lithium_block"], "location_precision": ["region"]},
+        geometry=[shapely.box(82.5, 22.4, 82.7, 22.6)],
+        crs="EPSG:4326",
+    )
+    assert not layers.approximate_locations(region).any()
+    assert len(layers.analysis_targets(region)) == 1
+
+
+def test_the_venue_and_the_placeholders_of_the_facilities_layer_are_no_targets():
+    facilities = layers.load("facilities")
+    targets = layers.analysis_targets(facilities)
+    assert set(targets["kind"]) <= {"recycling", "refining", "cathode", "cell_manufacturing", "smelter"}
+    assert not targets["location_precision"].isin(["region", "country"]).any()
+    left_out = targets.attrs["left_out"]
+    assert set(left_out["places"]) == set(facilities.loc[facilities["kind"] == "venue", "id"])
+
+
+def test_filters_leave_layers_without_the_attribute_shown(points):
+    cities = gpd.GeoDataFrame(
+        {"id": ["delhi"], "operator": [""], "status": ["not_applicable"], "country": ["IN"]},
+        geometry=gpd.points_from_xy([77.2], [28.6]),
+        crs="EPSG:4326",
+    )
+    # before: any operator choice emptied cities and ports
+    assert len(layers.filter_layer(cities, operator=["Op"])) == 1
+    assert len(layers.filter_layer(cities, status=["operating"])) == 1
+    assert len(layers.filter_layer(cities, country=["JP"])) == 0  # cities do carry a country
+    assert list(layers.filter_layer(points, operator=["Op"])["id"]) == ["a", "c"]
+    no_column = points.drop(columns=["materials"])
+    assert len(layers.filter_layer(no_column, materials=["Li"])) == len(points)
+
+
+def test_routes_match_a_country_or_an_operator_at_either_end():
+    legs = gpd.GeoDataFrame(
+        {
+            "id": ["r1.1", "r2.1", "r3.1"],
+            "origin_country": ["IN", "JP", "US"],
+            "destination_country": ["AE", "JP", "US"],
+            "origin_operator": ["Lohum", "Panasonic", "Redwood"],
+            "destination_operator": ["Lohum JV", "Sumitomo", "Tesla"],
+        },
+        geometry=[shapely.LineString([(0, 0), (1, 1)])] * 3,
+        crs="EPSG:4326",
+    )
+    assert list(layers.filter_layer(legs, country=["AE"])["id"]) == ["r1.1"]
+    assert list(layers.filter_layer(legs, country=["IN", "JP"])["id"]) == ["r1.1", "r2.1"]
+    assert list(layers.filter_layer(legs, operator=["Sumitomo"])["id"]) == ["r2.1"]
+    assert list(layers.filter_layer(legs, operator=["Tesla"], country=["US"])["id"]) == ["r3.1"]
+    assert len(layers.filter_layer(legs, status=["operating"], kind=["refining"])) == 3  # not carried
+
+
+def test_routes_layer_carries_its_endpoints_countries_and_operators():
+    routes = layers.load("routes")
+    facilities = layers.load_by_id("facilities")
+    for end in ("origin", "destination"):
+        assert {f"{end}_id", f"{end}_country", f"{end}_operator"} <= set(routes.columns)
+    at_facilities = routes[routes["destination_id"].isin(facilities.index)]
+    assert (
+        len(at_facilities)
+        and (
+            at_facilities["destination_country"].to_numpy()
+            == facilities.loc[at_facilities["destination_id"], "country"].to_numpy()
+        ).all()
+    )
+    indian = layers.filter_layer(routes, country=["IN"])
+    assert (
+        len(indian) and ((indian["origin_country"] == "IN") | (indian["destination_country"] == "IN")).all()
+    )  # before: Country = IN hid every route

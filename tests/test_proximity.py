@@ -249,3 +249,73 @@ def test_missing_geometry_is_named():
     pts.loc["p1", "geometry"] = None
     with pytest.raises(InputError, match="targets: feature 'p1' has no geometry"):
         nearest(_points([0.0], [0.0], prefix="s"), pts)
+
+
+@pytest.mark.parametrize(
+    ("lon", "lat", "message"),
+    [
+        ([0.0, np.nan], [0.0, 0.0], r"longitude nan \(vertex 0\), which is not a finite number"),
+        ([0.0, 10.0], [0.0, 95.0], r"latitude 95 \(vertex 0\), which is outside -90\.\.90"),
+        ([0.0, 190.0], [0.0, 0.0], r"longitude 190 \(vertex 0\), which is outside -180\.\.180"),
+        ([0.0, 10.0], [0.0, -np.inf], r"latitude -inf \(vertex 0\), which is not a finite number"),
+    ],
+)
+def test_bad_coordinates_name_the_frame_and_the_feature(lon, lat, message):
+    bad = _points(lon, lat, prefix="b")
+    good = _points([1.0, 2.0], [1.0, 2.0], prefix="t")
+    feature = r"feature 1 \(0-based position; label 'b1'\) has "
+    for call, argument in (
+        (lambda: nearest(bad, good), "sources"),
+        (lambda: nearest(good, bad), "targets"),
+        (lambda: within(bad, good, radius_m=1000), "sources"),
+        (lambda: within(good, bad, radius_m=1000), "targets"),
+        (lambda: distance_matrix(bad, good), "a"),
+        (lambda: distance_matrix(good, bad), "b"),
+    ):
+        with pytest.raises(InputError, match=f"{argument}: {feature}{message}"):
+            call()
+
+
+def test_bad_polygon_vertex_is_named():
+    poly = gpd.GeoDataFrame(
+        geometry=[shapely.box(0, 0, 1, 1), shapely.Polygon([(0, 0), (1, 0), (1, 91), (0, 0)])],
+        crs="EPSG:4326",
+        index=["ok", "bad"],
+    )
+    with pytest.raises(
+        InputError, match=r"targets: feature 1 \(0-based position; label 'bad'\) has latitude 91 \(vertex 2\)"
+    ):
+        nearest(_points([0.5], [0.5]), poly)
+
+
+def test_range_ring_and_geodesic_line_refuse_bad_centres():
+    from geo.proximity import geodesic_circle, geodesic_line
+
+    with pytest.raises(InputError, match=r"lon/lat: latitude nan is not a finite number"):
+        geodesic_circle(77.0, np.nan, 1000.0)
+    with pytest.raises(InputError, match=r"lat2: latitude 95 is outside -90\.\.90"):
+        geodesic_line(77.0, 28.0, 78.0, 95.0)
+
+
+def test_nearest_facility_to_delhi_and_jaipur_is_a_plant_not_the_venue():
+    import layers
+    from geo.proximity import nearest_lines
+
+    facilities = gpd.GeoDataFrame(
+        {
+            "name": ["Embassy of Japan (conference venue)", "Lohum Greater Noida", "Lohum Gujarat"],
+            "kind": ["venue", "refining", "recycling"],
+            "location_precision": ["site", "town", "region"],
+        },
+        geometry=gpd.points_from_xy([77.188, 77.504, 71.19], [28.5975, 28.4744, 22.26]),
+        crs="EPSG:4326",
+        index=["venue", "noida", "gujarat"],
+    )
+    cities = _points([77.209, 75.787], [28.614, 26.912])
+    assert set(nearest(cities, facilities)["target_id"]) == {"venue"}  # what the issue saw
+    targets = layers.analysis_targets(facilities)
+    assert list(nearest(cities, targets)["target_id"]) == ["noida", "noida"]
+    flagged = layers.analysis_targets(facilities, include_placeholders=True)
+    lines = nearest_lines(cities, flagged, nearest(cities, flagged, k=2))
+    assert lines.loc[lines["target_id"] == "gujarat", "target_approximate_location"].all()
+    assert not lines.loc[lines["target_id"] == "noida", "target_approximate_location"].any()

@@ -49,3 +49,30 @@ def test_layer_group_counts_features_in_its_name():
     group = layer_group(layers.spec("ports"), layers.load("ports"))
     assert isinstance(group, folium.FeatureGroup)
     assert group.layer_name == f"Ports ({len(layers.load('ports'))})"
+
+
+def test_placeholder_points_are_drawn_hollow_and_say_approximate_location(points):
+    # "c" is a region-level placeholder; "a" and "b" are located at town and site level
+    doc = display_collection(layers.spec("facilities"), points)
+    styles = [f["properties"]["_style"] for f in doc["features"]]
+    tips = [f["properties"]["_tooltip"] for f in doc["features"]]
+    assert styles[2]["fillOpacity"] == 0.0 and styles[2]["weight"] == 3
+    assert all(s["fillOpacity"] > 0 for s in styles[:2])
+    assert tips[2].endswith("· approximate location") and not any("approximate" in t for t in tips[:2])
+
+
+def test_a_region_polygon_is_drawn_filled():
+    countries = layers.load("countries").head(3)  # region precision: the area itself
+    doc = display_collection(layers.spec("countries"), countries)
+    assert all(f["properties"]["_style"].get("fillOpacity", 1) > 0 for f in doc["features"])
+
+
+def test_legend_lists_approximate_locations_only_when_drawn(points):
+    from layers._map import build_map, legend_html
+    from layers._render import APPROXIMATE_LEGEND
+
+    row = legend_html([APPROXIMATE_LEGEND])
+    assert "approximate location (region or country placeholder)" in row and "background:transparent" in row
+    assert "approximate location (region or" in build_map({"facilities": points}).get_root().render()
+    exact = points.iloc[:2]
+    assert "approximate location (region or" not in build_map({"facilities": exact}).get_root().render()

@@ -20,6 +20,7 @@ from geo.siting import (
     score,
     sensitivity,
     solve_allocation,
+    spread_candidates,
     suitability,
     with_existing,
 )
@@ -367,3 +368,194 @@ def test_measuring_one_criterion_equals_its_column_of_all(india):
     )
     with pytest.raises(InputError, match="criteria: unknown criterion rail; expected some of feedstock"):
         measure(cells, **kw, criteria=["rail"])
+
+
+# ----------------------------------------------------------------------------- spread candidates, honest answers
+NASHIK = (73.79, 19.99)
+
+
+def _hotspot_scores(region, *, resolution: int = 5) -> gpd.GeoDataFrame:
+    """Cells of the region scored by closeness to Nashik: the top N all sit in one hotspot."""
+    from geo.distance import geodesic_m
+
+    cells = candidate_grid(region, resolution=resolution, geometry="centre")
+    cells["score"] = -geodesic_m(cells["lon"].to_numpy(), cells["lat"].to_numpy(), *NASHIK) / 1000.0
+    return cells.sort_values("score", ascending=False, kind="stable").set_index("cell", drop=False)
+
+
+def _pairwise_km(frame: gpd.GeoDataFrame) -> np.ndarray:
+    from geo.distance import geodesic_m
+
+    lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
+    d = geodesic_m(lon[:, None], lat[:, None], lon[None, :], lat[None, :]) / 1000.0
+    return d[np.triu_indices(len(frame), 1)]
+
+
+def test_spread_candidates_keep_the_best_cell_at_least_the_spacing_apart(india):
+    scored = _hotspot_scores(india)
+    top = scored.head(50)
+    assert _pairwise_km(top).max() < 200  # the top 50 cells: one hotspot around Nashik
+    spread = spread_candidates(scored, 50, min_spacing_km=150)
+    assert len(spread) == 50 and spread.index[0] == scored.index[0]  # the best cell comes first
+    assert _pairwise_km(spread).min() >= 150
+    assert _pairwise_km(spread).max() > 1000  # 50 discs of 75 km radius around the hotspot
+    # greedy by score: a skipped cell lies within 150 km of a better kept one
+    kept = set(spread.index)
+    skipped = scored.loc[: spread.index[-1]].drop(index=list(kept))
+    from geo.distance import geodesic_m
+
+    near = geodesic_m(
+        skipped["lon"].to_numpy()[:, None],
+        skipped["lat"].to_numpy()[:, None],
+        spread["lon"].to_numpy()[None, :],
+        spread["lat"].to_numpy()[None, :],
+    )
+    assert (near.min(axis=1) < 150_000).all()
+
+
+def test_default_spacing_comes_from_the_region_and_fits_n(india):
+    scored = _hotspot_scores(india)
+    spread = spread_candidates(scored.sample(frac=1.0, random_state=1), 50)  # order restored by score
+    area_km2 = len(scored) * __import__("h3").average_hexagon_area(5, "km^2")
+    spacing = spread.attrs["min_spacing_km"]
+    assert 0.5 * np.sqrt(area_km2 / 50) < spacing <= 1.2 * np.sqrt(area_km2 / 50)
+    assert len(spread_candidates(scored, 50, min_spacing_km=spacing / 0.9)) < 50  # the largest that fits
+    assert len(spread) == 50 and spread.index[0] == scored.index[0]
+    assert _pairwise_km(spread).min() >= spread.attrs["min_spacing_km"]
+    assert _pairwise_km(spread).max() > 2500  # over the whole country (India spans about 3,000 km)
+
+
+def test_spread_by_h3_parent_keeps_the_best_cell_of_each_parent(india):
+    import h3
+
+    scored = _hotspot_scores(india)
+    spread = spread_candidates(scored, 40, parent_resolution=2)
+    parent_of = pd.Series([h3.cell_to_parent(c, 2) for c in scored["cell"]], index=scored.index)
+    assert len(spread) == 40 and parent_of[spread.index].is_unique
+    best = scored.groupby(parent_of, sort=False)["score"].idxmax()  # the best cell of each parent
+    assert set(spread.index) <= set(best) and list(spread.index) == list(best.iloc[:40])
+    assert list(spread["score"]) == sorted(spread["score"], reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"n": 0}, r"n: expected a whole number of candidates >= 1, got 0"),
+        ({"n": 5, "parent_resolution": 3, "min_spacing_km": 10}, r"give one of them, not both"),
+        ({"n": 5, "parent_resolution": 5}, r"parent_resolution: expected an H3 resolution from 0 to 4"),
+        ({"n": 5, "min_spacing_km": -1.0}, r"min_spacing_km: expected a distance in km >= 0, got -1.0"),
+    ],
+)
+def test_spread_candidates_errors(kwargs, message):
+    scored = _hotspot_scores(shapely.box(76, 27, 79, 30))
+    with pytest.raises(InputError, match=message):
+        spread_candidates(scored, **kwargs)
+
+
+def test_choosing_sites_among_a_hotspot_warns_and_spread_candidates_answer_better(india):
+    # the issue's case: p-median, k = 3 among the 50 best cells, all near Nashik
+    demand = layers.load_by_id("demand")
+    scored = _hotspot_scores(india)
+    _, _, bunched = allocate(scored.head(50), demand, k=3)
+    assert bunched.warnings[0].startswith("Chosen sites are bunched: all 3 lie within ")
+    assert "the candidates themselves lie within" in bunched.warnings[0]
+    assert "spread_candidates" in bunched.warnings[0]
+    sites, _, spread = allocate(spread_candidates(scored, 50), demand, k=3)
+    assert not any("bunched" in w for w in spread.warnings)
+    assert _pairwise_km(sites).max() > 0.2 * 2500
+    assert spread.mean_km < 0.7 * bunched.mean_km and spread.max_km < bunched.max_km
+    # the reported figures are the demand-weighted mean and the largest distance
+    from geo.proximity import distance_matrix
+
+    km = distance_matrix(demand, sites).to_numpy().min(axis=1) / 1000.0
+    w = demand["population"].to_numpy(dtype=float)
+    assert spread.mean_km == pytest.approx(np.average(km, weights=w))
+    assert spread.max_km == pytest.approx(km.max())
+
+
+def test_p_median_never_claims_demand_served_100_percent():
+    rng = np.random.default_rng(11)
+    result = solve_allocation(rng.uniform(1, 100, (25, 8)), np.ones(25), k=2)
+    assert result.served_weight == result.total_weight  # by definition: the model assigns everyone
+    assert result.summary.startswith(
+        "p-median (geodesic distances) assigns all demand; see mean/max distance"
+    )
+    assert "served" not in result.summary and result.summary.endswith("Optimal.")
+    assert result.status == "optimal" and result.gap == 0.0 and result.warnings == ()
+
+
+def test_coverage_of_all_demand_is_flagged_as_trivial():
+    rng = np.random.default_rng(12)
+    cost = rng.uniform(1, 100, (30, 7))
+    result = solve_allocation(cost, np.ones(30), k=2, model="coverage", service_km=150)
+    assert result.served_weight == 30
+    assert result.warnings[0].startswith("Coverage is 100 %: every demand point lies within 150 km")
+    partial = solve_allocation(cost, np.ones(30), k=2, model="coverage", service_km=20)
+    assert partial.warnings == () and "% of demand served" in partial.summary
+
+
+def test_hard_p_median_returns_its_best_solution_within_the_time_limit():
+    # uniform random costs: the bounds stay far apart, and before this HiGHS ran for > 7 minutes
+    import time
+
+    rng = np.random.default_rng(0)
+    cost = rng.uniform(0, 100, (200, 100))
+    weights = np.ones(200)
+    started = time.monotonic()
+    result = solve_allocation(cost, weights, k=8, time_limit_s=3.0)
+    elapsed = time.monotonic() - started
+    assert elapsed < 3.0 + 1.0
+    assert result.status == "time limit" and len(result.chosen) == 8
+    assert result.objective == pytest.approx(float(cost[:, result.chosen].min(axis=1).sum()))
+    assert 0.0 < result.gap < 0.5
+    assert result.warnings[-1].startswith("Not proven optimal (the time limit ended the search after ")
+    assert f"within {result.gap:.1%} of the optimum" in result.summary
+
+
+def test_should_stop_reaches_highs_and_returns_the_best_solution_so_far(monkeypatch):
+    import geo._pmedian as pmedian
+
+    real = pmedian.reduce_candidates
+    # no elimination, no bound and no clock for the subgradient phase: every should_stop call after
+    # the first (between the phases) comes from HiGHS' callbacks
+    monkeypatch.setattr(
+        pmedian,
+        "reduce_candidates",
+        lambda cost, *a, clock=None, **kw: (np.arange(cost.shape[1]), -np.inf, *real(cost, *a, **kw)[2:]),
+    )
+    calls = []
+
+    def should_stop() -> bool:
+        calls.append(1)
+        return len(calls) > 3
+
+    rng = np.random.default_rng(0)
+    cost = rng.uniform(0, 100, (200, 100))
+    result = solve_allocation(cost, np.ones(200), k=8, time_limit_s=120.0, should_stop=should_stop)
+    assert result.status == "stopped" and len(result.chosen) == 8 and len(calls) > 3
+    assert result.warnings[-1].startswith("Not proven optimal (stopped on request after ")
+
+
+def test_allocate_passes_the_time_limit_and_should_stop():
+    demand = layers.load_by_id("demand").head(40)
+    candidates = layers.load_by_id("facilities")
+    candidates = candidates[candidates["country"] == "IN"]
+    _, _, result = allocate(candidates, demand, k=2, time_limit_s=5.0, should_stop=lambda: False)
+    assert result.status == "optimal"
+    with pytest.raises(
+        InputError, match=r"time_limit_s: expected a time in seconds > 0 \(or None for no limit\), got 0"
+    ):
+        allocate(candidates, demand, k=2, time_limit_s=0)
+
+
+def test_chosen_sites_with_approximate_locations_are_flagged():
+    demand = layers.load_by_id("demand").head(40)
+    facilities = layers.load_by_id("facilities")
+    candidates = facilities[facilities["country"] == "IN"].assign(
+        approximate_location=lambda f: f["location_precision"].isin(["region", "country"])
+    )
+    sites, _, result = allocate(candidates, demand, k=len(candidates))
+    flagged = sites.loc[sites["approximate_location"], "name"]
+    assert len(flagged) >= 2
+    warning = [w for w in result.warnings if "approximate location" in w]
+    assert warning and warning[0].startswith(f"{len(flagged)} chosen site(s) have an approximate location")

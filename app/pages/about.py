@@ -6,7 +6,15 @@ import streamlit as st
 
 from app.context import PageContext
 from app.widgets import md
-from geo.settings import MODE_CO2E_SOURCE, MODE_SPEED_SOURCES, NETWORK_ATTRIBUTION, PROJECT_DIR
+from geo.settings import (
+    INR_PER_USD_SOURCE,
+    MODE_CO2E_SOURCE,
+    MODE_COST_SOURCE,
+    MODE_SPEED_SOURCES,
+    NETWORK_ATTRIBUTION,
+    PROJECT_DIR,
+    TRANSFER_SOURCES,
+)
 
 
 def render(ctx: PageContext) -> None:
@@ -18,6 +26,14 @@ def render(ctx: PageContext) -> None:
         st.markdown(f"- {credit}")
     st.markdown(f"- Transit hours: {'; '.join(MODE_SPEED_SOURCES.values())}")
     st.markdown(f"- CO2e per tonne-km: {MODE_CO2E_SOURCE}")
+    st.markdown(
+        f"- Freight cost per tonne-km: {md(MODE_COST_SOURCE)}; rupees per dollar: {md(INR_PER_USD_SOURCE)}"
+    )
+    for transfer, sources in TRANSFER_SOURCES.items():
+        st.markdown(
+            f"- {transfer.capitalize()} transfer: "
+            + "; ".join(f"{what}: {md(source)}" for what, source in sources.items())
+        )
     for name in ctx.frames:
         layer = ctx.spec(name)
         st.markdown(f"- **{md(layer.title)}**: {md(layer.description)} — {md(layer.attribution)}")

@@ -63,14 +63,41 @@ def render(ctx: PageContext) -> None:
         key="prox_max_km",
         bind="query-params",
     )
-    sources, targets = indexed[source], indexed[target]
+    t1, t2 = st.columns(2)
+    include_placeholders = t1.toggle(
+        "Include approximate locations",
+        key="prox_approximate",
+        bind="query-params",
+        help="Targets placed only at region or country level (placeholders) are left out by default",
+    )
+    include_venues = t2.toggle(
+        "Include places that are not facilities",
+        key="prox_venues",
+        bind="query-params",
+        help="Venues such as a conference place are left out of the targets by default",
+    )
+    sources = indexed[source]
+    targets = layers.analysis_targets(
+        indexed[target], include_placeholders=include_placeholders, include_venues=include_venues
+    )
+    left_out = {why: ids_ for why, ids_ in targets.attrs.get("left_out", {}).items() if ids_}
+    if left_out:
+        st.caption(
+            "Left out of the targets: "
+            + "; ".join(f"{len(v)} {why} ({md(', '.join(map(str, v)))})" for why, v in left_out.items())
+        )
+    if targets.empty:
+        st.info("No target left: include approximate locations or places, or pick another layer.")
+        return
     try:
         lines = nearest_result(
             sources, targets, (source, target, ids(sources), ids(targets)), k, max_km * 1000.0 or None
         )
     except (InputError, CRSError) as exc:
-        st.error(f"Cannot compute distances: {exc}")
+        st.error(f"Cannot compute distances: {md(exc)}")
         return
+    if lines.get("target_approximate_location", pd.Series(dtype=bool)).any():
+        st.warning("Some nearest targets are approximate locations (region or country level): see the table.")
 
     r1, r2 = st.columns([2, 1])
     features = {

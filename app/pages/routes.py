@@ -11,7 +11,7 @@ from app.cache import endpoint_choices, routed
 from app.context import PageContext
 from app.widgets import download
 from geo import InputError
-from geo.network import MODES, route_totals
+from geo.network import MODES, OBJECTIVES, route_totals
 from geo.settings import MODE_CO2E_SOURCE, MODE_SPEED_SOURCES
 from layers.map import build_map
 from layers.results import point_group, route_group
@@ -47,8 +47,8 @@ def render(ctx: PageContext) -> None:
     )
     tonnes = c4.number_input("Tonnes", 0.1, 1e6, 20.0, key="route_tonnes", bind="query-params")
     objective = st.radio(
-        "Multimodal ports chosen by least",
-        ["co2e", "hours", "km"],
+        "Multimodal route minimises",
+        list(OBJECTIVES),
         horizontal=True,
         key="route_objective",
         bind="query-params",

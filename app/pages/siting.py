@@ -9,13 +9,14 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+import layers
 from app import workflows
 from app.cache import GRID_MAX_CELLS, USER_LAYER, criterion_values, export_bytes, grid_cells, scored_grid
 from app.context import PageContext
-from app.widgets import download, histogram
+from app.widgets import download, histogram, stop_requested
 from geo import InputError
-from geo.settings import DEFAULT_WEIGHTS, EXPORT_FORMATS, MIME_TYPES
-from geo.siting import RAW_COLUMNS, hexagons, sensitivity
+from geo.settings import ALLOCATION_TIME_LIMIT_S, DEFAULT_WEIGHTS, EXPORT_FORMATS, MIME_TYPES
+from geo.siting import RAW_COLUMNS, hexagons, sensitivity, spread_candidates
 from geo.workspace import Workspace
 from layers.map import build_map
 from layers.results import SCORE_RAMP, allocation_group, scored_cells_group
@@ -204,23 +205,51 @@ def _allocation(ctx: PageContext, scored: gpd.GeoDataFrame) -> workflows.Allocat
     )
     pool = int(
         a4.number_input(
-            "N best cells", 5, 300, 50, key="alloc_pool", bind="query-params", disabled=among != "best cells"
+            "N candidate cells",
+            5,
+            300,
+            50,
+            key="alloc_pool",
+            bind="query-params",
+            disabled=among != "best cells",
+            help="The best cells spread over the region (a minimum spacing between them), not the N best "
+            "of one hotspot",
         )
+    )
+    b1, b2 = st.columns(2)
+    time_limit_s = b1.number_input(
+        "Time limit (s)",
+        1,
+        600,
+        int(ALLOCATION_TIME_LIMIT_S),
+        key="alloc_time_limit",
+        bind="query-params",
+        help="The best solution found by then is shown with its proven gap to the optimum",
+    )
+    approximate = b2.toggle(
+        "Include approximate locations",
+        key="alloc_approximate",
+        bind="query-params",
+        help="Existing sites placed only at region or country level (placeholders) are left out by default",
     )
     restore = st.query_params.get("allocated") == "1" and "allocation" not in st.session_state
     if st.button("Choose sites", key="alloc_run") or restore:
         st.query_params["allocated"] = "1"
         frames = ctx.frames
         demand = frames["demand"].set_axis(frames["demand"]["id"].to_numpy())
-        candidates = (
-            scored.head(pool).set_axis(scored.head(pool)["cell"].to_numpy())
-            if among == "best cells"
-            else frames[among.removeprefix(USER_LAYER)]
-        )
+        if among == "best cells":
+            candidates = spread_candidates(scored, pool)
+            candidates = candidates.set_axis(candidates["cell"].to_numpy())
+        else:
+            candidates = frames[among.removeprefix(USER_LAYER)]
         existing = workflows.existing_recyclers(frames["facilities"], country=region_code)
-        existing = existing if keep else existing.iloc[:0]
+        existing = layers.analysis_targets(
+            existing if keep else existing.iloc[:0], include_placeholders=approximate
+        )
         try:
-            with st.spinner("Routing and solving…"):
+            with st.spinner(
+                f"Routing and solving (at most {time_limit_s} s; press Stop to keep the best so far)…"
+            ):
                 allocation = workflows.allocate_sites(
                     candidates,
                     demand,
@@ -229,6 +258,8 @@ def _allocation(ctx: PageContext, scored: gpd.GeoDataFrame) -> workflows.Allocat
                     cost="road" if distances == "road network" else "geodesic",
                     service_km=service_km,
                     fixed=existing.set_axis(existing["id"].to_numpy()),
+                    time_limit_s=float(time_limit_s),
+                    should_stop=stop_requested(),
                 )
         except InputError as exc:
             st.error(f"Location-allocation failed: {exc}")
@@ -264,14 +295,10 @@ def _results(
     right.caption("Share of draws in which each of today's top 10 cells stays in the top 10.")
     if allocation is None:
         return
-    result = allocation.result
-    served = result.served_weight / result.total_weight if result.total_weight else 0.0
-    distance_km = pd.Series(result.distance_km)
     st.subheader("Chosen sites")
-    st.caption(
-        f"{'Road-network' if result.cost == 'network' else 'Geodesic'} distances. Demand served: "
-        f"{served:.1%}; mean {distance_km.mean():,.1f} km, max {distance_km.max():,.1f} km."
-    )
+    st.caption(allocation.result.summary)
+    for warning in allocation.result.warnings:
+        st.warning(warning)
     st.dataframe(
         pd.DataFrame(allocation.sites.drop(columns="geometry")).round(3),
         hide_index=True,
