@@ -42,7 +42,15 @@ from matplotlib.patches import Patch, Rectangle
 from geo import ExportError, InputError
 from geo.distance import GEOD
 from geo.export import atomic_write_bytes
-from geo.settings import MODE_CO2E_SOURCE, MODE_SPEED_SOURCES, NETWORK_ATTRIBUTION, WGS84
+from geo.settings import (
+    INR_PER_USD_SOURCE,
+    MODE_CO2E_SOURCE,
+    MODE_COST_SOURCE,
+    MODE_SPEED_SOURCES,
+    NETWORK_ATTRIBUTION,
+    TRANSFER_SOURCES,
+    WGS84,
+)
 
 #: Colours of the transport modes (as the routes layer draws them).
 MODE_COLORS: dict[str, str] = {
@@ -200,6 +208,20 @@ def layer_sources(frames: Mapping[str, gpd.GeoDataFrame]) -> list[str]:
                 f"{name}: and {len(unique) - MAX_SOURCES_PER_LAYER} more sources (see the layer's export)"
             )
     return list(dict.fromkeys(lines))
+
+
+def _route_sources(routes: Mapping[str, gpd.GeoDataFrame]) -> list[str]:
+    """Networks, speeds, CO2e, freight costs and transfers behind a set of routes' figures."""
+    legs = pd.concat([pd.DataFrame(legs.drop(columns="geometry")) for legs in routes.values()])
+    modes = sorted(set(legs["mode"].astype(str))) if "mode" in legs.columns else list(routes)
+    out = [*_network_sources(modes), f"CO2e intensities: {MODE_CO2E_SOURCE}"]
+    if "cost_usd" in legs.columns:
+        out += [f"Freight cost per tonne-km: {MODE_COST_SOURCE}", f"Exchange rate: {INR_PER_USD_SOURCE}"]
+    done = set(legs["transfer"].astype(str)) if "transfer" in legs.columns else set()
+    for kind, sources in TRANSFER_SOURCES.items():
+        if any(kind in t or (kind == "port" and "sea" in t) for t in done if t):
+            out += [f"Transfer ({kind}) {what}: {text}" for what, text in sources.items()]
+    return out
 
 
 def _network_sources(modes: Sequence[str]) -> list[str]:
@@ -920,23 +942,15 @@ def route_comparison_report(
     if not routes:
         msg = "routes: expected at least one mode's legs, got none"
         raise InputError(msg)
-    totals = (
-        pd.DataFrame(
-            {
-                mode: {
-                    "length_km": float(legs["length_km"].sum()),
-                    "hours": float(legs["hours"].sum()),
-                    "co2e_t": float(legs["co2e_t"].sum()),
-                    "tonne_km": float(legs["tonne_km"].sum()) if "tonne_km" in legs else np.nan,
-                    "access_km": float(legs["access_km"].sum()) if "access_km" in legs else np.nan,
-                    "legs": len(legs),
-                }
-                for mode, legs in routes.items()
-            }
-        )
-        .T.rename_axis("mode")
-        .reset_index()
-    )
+    from geo.network import route_totals
+
+    rows = []
+    for mode, legs in routes.items():
+        row: dict[str, Any] = {"mode": mode, **route_totals(legs)}
+        row["access_km"] = float(legs["access_km"].sum()) if "access_km" in legs else np.nan
+        row["legs"] = len(legs)
+        rows.append(row)
+    totals = pd.DataFrame(rows)
     ends = []
     for legs in routes.values():
         coords = [shapely.get_coordinates(g) for g in _wgs84(legs, "legs").geometry.values]
@@ -965,6 +979,8 @@ def route_comparison_report(
 
     def comparison(ax: Axes) -> None:
         metrics = [("length_km", "km"), ("hours", "hours"), ("co2e_t", "t CO2e")]
+        if "cost_usd" in totals.columns:
+            metrics.append(("cost_usd", "US$"))
         modes = totals["mode"].tolist()
         x = np.arange(len(metrics))
         step = 0.8 / max(len(modes), 1)
@@ -1013,14 +1029,13 @@ def route_comparison_report(
             Chart(
                 "Mode comparison",
                 comparison,
-                caption="Length, hours and tonnes CO2e of each mode, as a share of the largest; the table "
-                "holds the figures.",
+                caption="Length, hours, tonnes CO2e (and freight cost) of each mode, as a share of the "
+                "largest; the table holds the figures.",
             )
         ],
         sources=[
             BASEMAP_ATTRIBUTION,
-            *_network_sources(list(routes)),
-            f"CO2e intensities: {MODE_CO2E_SOURCE}",
+            *_route_sources(routes),
             *layer_sources(dict(context or {})),
         ],
         summary={

@@ -100,6 +100,11 @@ def test_route_comparison_report_reads_back():
                 "hours": [km / speed],
                 "tonne_km": [km],
                 "co2e_t": [km * factor / 1000],
+                "cost_usd": [km * 0.03],
+                "transfer": ["road to rail" if mode == "rail" else ""],
+                "transfer_hours": [9.0 if mode == "rail" else 0.0],
+                "transfer_cost_usd": [5.5 if mode == "rail" else 0.0],
+                "transfer_co2e_t": [0.0007 if mode == "rail" else 0.0],
             },
             geometry=[shapely.LineString([(74.8, 33.15), (76.0, 31.0), (77.5, 28.47)])],
             crs="EPSG:4326",
@@ -113,11 +118,14 @@ def test_route_comparison_report_reads_back():
     assert len(pages) == 3  # the map; totals, legs and chart; parameters, notes and sources
     assert "Routes from Reasi to Greater Noida" in pages[0]
     assert "road: 690 km, 47.3 h, 0.087 t CO2e" in pages[0]
+    assert "rail: 760 km, 40.7 h, 0.025 t CO2e" in pages[0]  # 31.7 h on the train + 9 h of transfer
     text = " ".join(pages).replace("\n", " ")
     assert "Mode comparison" in text and "tonnes" in text
     assert "Road network: OpenStreetMap contributors (ODbL)" in text
     assert "Rail network: OpenStreetMap contributors (ODbL)" in text
     assert "Defra greenhouse-gas conversion factors" in text
+    assert "Freight cost per tonne-km: DPIIT and NCAER" in text
+    assert "Transfer (rail) hours: assumed" in text and "Transfer (port)" not in text
 
 
 def test_corridor_report_reads_back(facilities):
