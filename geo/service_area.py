@@ -465,7 +465,8 @@ def service_areas(
         One row per origin (or one for all, with ``merge``) and band, by origin then band:
         ``band_h`` or ``band_km`` first, then ``origin_id`` (``;``-joined when merged),
         ``origin_name``, ``mode``, ``budget_km`` (the band in km), ``origin_access_km``
-        (the origin's access leg, charged to every band), ``access_km``, ``grid_km``,
+        (the origin's access leg, charged to every band;
+        the least of the origins' when merged), ``access_km``, ``grid_km``,
         ``area_km2`` (ellipsoidal), ``reached_nodes`` (network nodes within the budget),
         ``feedstock_population``, ``demand_points``, ``facilities_inside``, ``facility_ids``, and
         the area as a (Multi)Polygon in EPSG:4326. A band smaller than the access leg is empty.
