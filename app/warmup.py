@@ -49,7 +49,8 @@ def needs_script_run(module: str) -> bool:
     """Whether ``module`` must be imported by the script itself: Streamlit and packages built on it
     (``streamlit_*``: a custom component registers itself only when declared inside a script run, so
     importing ``streamlit_folium`` here would leave its frontend unserved, a 404) and the ``app``
-    package (its pages use such components)."""
+    package (its pages use such components).
+    """
     top = module.split(".")[0]
     return top.startswith("streamlit") or top == "app"
 
@@ -59,7 +60,8 @@ def warm_modules(
 ) -> list[str]:
     """What the first script run would import and the warm-up may: every public module of ``packages``
     (private ones come with them when used), the ``extra`` libraries and the script's own imports, less
-    those that :func:`needs_script_run`."""
+    those that :func:`needs_script_run`.
+    """
     names: list[str] = []
     for package in packages:
         module = importlib.import_module(package)
@@ -82,7 +84,8 @@ def import_modules(names: Sequence[str]) -> None:
 
 def default_steps(script: Path, *, extra: Sequence[Step] = ()) -> list[Step]:
     """The warm-up of the atlas: imports (:func:`warm_modules`), every built-in layer, the road/rail/sea networks,
-    the routes layer computed over them, then ``extra`` steps (such as the OGC collections)."""
+    the routes layer computed over them, then ``extra`` steps (such as the OGC collections).
+    """
     import layers
     from geo.network import network
 

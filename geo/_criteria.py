@@ -47,7 +47,8 @@ RAW_COLUMNS: dict[str, str] = {
 
 def centres(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One point per candidate in EPSG:4326: the grid's centre points, its ``lon``/``lat``, or a
-    point inside each geometry."""
+    point inside each geometry.
+    """
     if (
         {"lon", "lat"} <= set(cells.columns)
         and cells.crs is not None
@@ -75,7 +76,8 @@ def measure(
 ) -> pd.DataFrame:
     """Raw criterion values of each candidate: population within the radius, km to the nearest
     feature of each layer and to the road network; only ``criteria`` when given (one at a time
-    lets a caller show progress and cache each)."""
+    lets a caller show progress and cache each).
+    """
     if demand_radius_km <= 0:
         msg = f"demand_radius_km: expected a radius in km > 0, got {demand_radius_km!r}"
         raise InputError(msg)

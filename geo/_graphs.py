@@ -244,7 +244,8 @@ def _build(mode: str) -> dict[str, np.ndarray]:
 
 def load_graph(mode: str) -> Graph:
     """The network of ``mode`` (road, rail, sea) with its patches, from the disk cache or built from
-    its package."""
+    its package.
+    """
     package, _ = SOURCES[mode]
     version = importlib.metadata.version(package)
     source = f"{package} {version}"

@@ -72,7 +72,8 @@ class PMedianSolution:
     @property
     def gap(self) -> float:
         """Proven relative gap, (objective - lower bound) / objective: the solution costs at most
-        this share more than the optimum (0 when optimal)."""
+        this share more than the optimum (0 when optimal).
+        """
         if self.status == OPTIMAL or self.objective <= 0:
             return 0.0
         return max(0.0, (self.objective - self.lower_bound) / self.objective)

@@ -142,7 +142,8 @@ def workspace_path() -> Path:
 
 def cache_dir() -> Path:
     """Folder of derived files cached between runs (network arrays, computed routes):
-    ``MINERAL_ATLAS_CACHE_DIR`` if set, else ``~/.cache/mineral-atlas``."""
+    ``MINERAL_ATLAS_CACHE_DIR`` if set, else ``~/.cache/mineral-atlas``.
+    """
     return Path(os.environ.get("MINERAL_ATLAS_CACHE_DIR") or Path.home() / ".cache" / "mineral-atlas")
 
 

@@ -154,7 +154,8 @@ def hexagons(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _cell_polygons(cells: list[str], *, chunk: int = 50_000) -> np.ndarray:
     """Cell boundaries as shapely polygons, built in bulk per vertex count (6, or 7-8 across faces)
-    and in chunks, so the boundaries' Python tuples never all live at once."""
+    and in chunks, so the boundaries' Python tuples never all live at once.
+    """
     out = np.empty(len(cells), dtype=object)
     for start in range(0, len(cells), chunk):
         boundaries = [h3.cell_to_boundary(c) for c in cells[start : start + chunk]]
@@ -261,7 +262,8 @@ def rank(
     exclude_within_km: float | None = None,
 ) -> gpd.GeoDataFrame:
     """Constraint, normalisation, score and rank of candidates whose criteria are measured (``raw``,
-    from :func:`measure`); what :func:`suitability` returns."""
+    from :func:`measure`); what :func:`suitability` returns.
+    """
     keep = np.ones(len(candidates), dtype=bool)
     if exclude_within_km is not None:
         keep = raw[RAW_COLUMNS["competition"]].to_numpy() >= exclude_within_km
@@ -562,7 +564,6 @@ def solve_allocation(
     InputError
         For bad arguments, or when the solver ends without a solution.
     """
-
     cost_km = np.asarray(cost_km, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
     n_demand, n_cand = cost_km.shape
@@ -671,7 +672,8 @@ def _solve_coverage(
     should_stop: Callable[[], bool] | None,
 ) -> tuple[list[int], float, str, float, float]:
     """Maximal coverage with spopt (MCLP) and HiGHS: chosen positions, covered weight, status,
-    proven gap and seconds."""
+    proven gap and seconds.
+    """
     import highspy
     import pulp
     from spopt.locate import MCLP
@@ -839,7 +841,8 @@ def allocate(
 
 def _extent_km(xy: np.ndarray, *, sample: int = 1500) -> float:
     """Largest geodesic distance between two of the points (km): over their lon/lat convex hull's
-    vertices and an even sample, so that thousands of points cost little."""
+    vertices and an even sample, so that thousands of points cost little.
+    """
     if len(xy) < 2:
         return 0.0
     picks = set(np.linspace(0, len(xy) - 1, min(sample, len(xy))).astype(int))

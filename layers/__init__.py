@@ -101,7 +101,8 @@ def _load_validated(name: str) -> gpd.GeoDataFrame:
 
 def _cache_key(layer: LayerSpec) -> str:
     """Hash of what a validated layer depends on: its source, its module, the schema and settings,
-    and the versions of the data packages."""
+    and the versions of the data packages.
+    """
     digest = hashlib.sha256(layer.name.encode())
     here = Path(__file__).parent
     sources = [

@@ -91,7 +91,8 @@ def land() -> shapely.Geometry:
 def routing_inputs() -> dict[str, Any]:
     """What :func:`geo.network.route` needs from the layers: ``ports`` (the ports layer, where a
     multimodal route may change between road and sea) and ``land`` (:func:`land`), as keyword
-    arguments: ``route(a, b, mode=..., **routing_inputs())``."""
+    arguments: ``route(a, b, mode=..., **routing_inputs())``.
+    """
     import layers
 
     return {"ports": layers.load("ports"), "land": land()}
@@ -99,7 +100,8 @@ def routing_inputs() -> dict[str, Any]:
 
 def compute(rows: pd.DataFrame, *, where: str = str(FILE)) -> gpd.GeoDataFrame:
     """Compute each route of ``rows`` (id, origin_id, destination_id, mode, purpose and the provenance
-    columns of :func:`layers._provenance.attach`)."""
+    columns of :func:`layers._provenance.attach`).
+    """
     from geo.network import route  # the networks load only when the disk cache cannot answer
 
     ends = endpoints()
@@ -140,7 +142,8 @@ def compute(rows: pd.DataFrame, *, where: str = str(FILE)) -> gpd.GeoDataFrame:
 
 def read() -> gpd.GeoDataFrame:
     """Read ``data/routes.csv`` and compute every route over the networks, or read the routes from
-    the disk cache (:func:`geo.settings.cache_dir`) when nothing they depend on has changed."""
+    the disk cache (:func:`geo.settings.cache_dir`) when nothing they depend on has changed.
+    """
     rows = pd.read_csv(FILE, dtype=str, keep_default_na=False)
     missing = [c for c in ROUTE_COLUMNS if c not in rows]
     if missing:
@@ -167,7 +170,8 @@ def read() -> gpd.GeoDataFrame:
 
 def _cache_key() -> str:
     """Hash of what the computed routes depend on: the data files (routes, endpoints, ports, land,
-    network patches), the network packages' versions and the routing code."""
+    network patches), the network packages' versions and the routing code.
+    """
     import layers
 
     digest = hashlib.sha256()

@@ -49,8 +49,8 @@ def test_bad_basemap_is_named():
 
 
 def test_legend_is_escaped():
-    from layers.map import legend_html
     from layers._spec import LegendEntry
+    from layers.map import legend_html
 
     assert "&lt;b&gt;" in legend_html([LegendEntry("<b>x</b>", "red")])
 

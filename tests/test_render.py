@@ -68,8 +68,8 @@ def test_a_region_polygon_is_drawn_filled():
 
 
 def test_legend_lists_approximate_locations_only_when_drawn(points):
-    from layers.map import build_map, legend_html
     from layers._render import APPROXIMATE_LEGEND
+    from layers.map import build_map, legend_html
 
     row = legend_html([APPROXIMATE_LEGEND])
     assert "approximate location (region or country placeholder)" in row and "background:transparent" in row

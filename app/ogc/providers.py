@@ -154,7 +154,8 @@ def describe(
 
 def with_ids(gdf: gpd.GeoDataFrame, *, argument: str) -> gpd.GeoDataFrame:
     """``gdf`` in EPSG:4326 with a unique text ``id`` column (the ``id`` column when unique, else the row
-    number from 1), the ``id`` first and as index. A frame without CRS is an error (:class:`CRSError`)."""
+    number from 1), the ``id`` first and as index. A frame without CRS is an error (:class:`CRSError`).
+    """
     gdf = to_wgs84(gdf, argument=argument)
     geometry = gdf.geometry.name
     gdf = gdf.rename(columns={c: str(c) for c in gdf.columns if c != geometry and not isinstance(c, str)})

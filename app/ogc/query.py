@@ -177,7 +177,8 @@ def parse_offset(text: str) -> int:
 
 def period(value: str) -> tuple[dt.datetime, dt.datetime] | None:
     """The closed UTC interval a date stands for: a whole year, month or day for ``YYYY``, ``YYYY-MM``,
-    ``YYYY-MM-DD``; an instant for an RFC 3339 date-time (UTC when it has no offset); None otherwise."""
+    ``YYYY-MM-DD``; an instant for an RFC 3339 date-time (UTC when it has no offset); None otherwise.
+    """
     value = value.strip()
     match = _REDUCED_DATE.match(value)
     try:
