@@ -59,7 +59,8 @@ def test_grid_errors(india):
     # India is about 3.15 million km2: 4.3 million res-8 cells, refused before any work
     with pytest.raises(
         InputError,
-        match=r"resolution: about 4,2\d\d,\d{3} cells at resolution 8 over 3,1\d\d,\d{3} km2, more than 1,000,000",
+        match=r"resolution: about 4,2\d\d,\d{3} cells at resolution 8 over 3,1\d\d,\d{3} km2, "
+        r"more than 1,000,000",
     ):
         candidate_grid(india, resolution=8, max_cells=1_000_000)
 
@@ -212,6 +213,15 @@ def test_allocate_adapter_on_real_layers():
     assert len(sites) == 2 and result.cost == "geodesic"
     assert len(lines) == len(demand) and set(lines["site_id"]) <= set(sites.index)
     assert sites["served_weight"].sum() == pytest.approx(demand["population"].sum())
+
+
+def test_a_fixed_label_naming_several_candidates_is_an_input_error():
+    demand = layers.load_by_id("demand").head(10)
+    candidates = layers.load_by_id("facilities")
+    candidates = candidates[candidates["country"] == "IN"].head(3)
+    twice = pd.concat([candidates, candidates.iloc[:1]])
+    with pytest.raises(InputError, match=r"fixed: label '.+' names several candidates"):
+        allocate(twice, demand, k=2, fixed=[candidates.index[0]])
 
 
 def test_network_cost_is_road_distance_and_drops_islands():
@@ -370,7 +380,7 @@ def test_measuring_one_criterion_equals_its_column_of_all(india):
         measure(cells, **kw, criteria=["rail"])
 
 
-# ----------------------------------------------------------------------------- spread candidates, honest answers
+# ------------------------------------------------------------------------ spread candidates, honest answers
 NASHIK = (73.79, 19.99)
 
 
