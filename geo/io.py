@@ -203,12 +203,28 @@ def safe_layer_name(text: str) -> str:
 
 
 def check_layer_name(name: str, *, argument: str = "name") -> str:
-    """``name`` if it can name a layer as given, else a :class:`LayerError` naming ``argument``.
+    """Check a layer name given by hand (``--name``, a text box) before anything is read or saved.
 
-    A given name may hold letters (any script), digits, spaces, ``_``, ``-``, ``.``, ``(`` and
-    ``)``, must start with a letter or digit, hold no ``..`` and be at most
-    :data:`~geo.settings.MAX_LAYER_NAME_CHARS` characters. The message suggests
-    :func:`safe_layer_name` of it.
+    Parameters
+    ----------
+    name : str
+        The name. It may hold letters (any script), digits, spaces, ``_``, ``-``, ``.``, ``(`` and
+        ``)``, must start with a letter or digit, hold no ``..``, not end with a space, not be one
+        the workspace keeps for itself and be at most :data:`~geo.settings.MAX_LAYER_NAME_CHARS`
+        characters.
+    argument : str, keyword-only
+        What to call the name in the message (``"--name"`` in the CLI).
+
+    Returns
+    -------
+    str
+        ``name``, unchanged.
+
+    Raises
+    ------
+    LayerError
+        ``"--name: '../../etc/x' cannot be a layer name: it starts with '.', not a letter or digit;
+        use ..., for example 'etc_x'"`` (the example is :func:`safe_layer_name` of it).
     """
     if not isinstance(name, str):
         msg = f"{argument}: expected a layer name (text), got {type(name).__name__}"
