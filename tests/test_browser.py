@@ -252,7 +252,7 @@ def test_imported_markup_is_text(page, app_url, tmp_path):
         encoding="utf-8",
     )
     _upload(page, hostile)
-    page.get_by_text("Imported 1 features from hostile.geojson").wait_for(timeout=30_000)
+    page.get_by_text("Imported 1 feature from hostile.geojson").wait_for(timeout=30_000)
     frame = page.frame_locator(MAP_FRAME).first
     frame.locator(".leaflet-control-layers", has_text="hostile").wait_for(timeout=30_000)
     opened = [
