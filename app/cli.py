@@ -151,15 +151,31 @@ def _load(name: str, user: str) -> gpd.GeoDataFrame:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from app.store import open_workspace
-    from geo.io import read_layer
+    from app.workflows import import_file
+    from geo import LayerChoiceError
+    from geo.io import check_layer_name
 
-    gdf = read_layer(args.file, swap_xy=args.swap_xy, encoding=args.encoding)
-    ws = open_workspace(user=args.user)
-    name = args.name or ws.unique_name(gdf.attrs["name"])  # an explicit --name may replace one's own
-    ws.save(name, gdf, kind="import", source=Path(args.file).name, shared=args.share)
-    for repair in gdf.attrs.get("repairs", []):
-        sys.stderr.write(f"{PROG}: repaired {repair}\n")
-    sys.stderr.write(f"{PROG}: imported {len(gdf)} features into the workspace as {name!r}\n")
+    if args.name is not None:
+        check_layer_name(args.name, argument="--name")
+    try:
+        done = import_file(
+            args.file,
+            open_workspace(user=args.user),
+            file_name=Path(args.file).name,
+            name=args.name,
+            swap_xy=args.swap_xy,
+            encoding=args.encoding,
+            layer=args.layer,
+            all_layers=args.all_layers,
+            shared=args.share,
+        )
+    except LayerChoiceError as exc:
+        msg = f"{exc} (--layer NAME, or --all-layers)"
+        raise LayerChoiceError(msg, exc.layers) from None
+    for note in done.notes:
+        sys.stderr.write(f"{PROG}: {note}\n")
+    names = ", ".join(repr(n) for n in done.names)
+    sys.stderr.write(f"{PROG}: imported {done.features} features into the workspace as {names}\n")
     return 0
 
 
@@ -191,7 +207,10 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         what = "shared with the team" if args.share else "made private"
         sys.stderr.write(f"{PROG}: {args.share or args.unshare!r} {what}\n")
         return 0
-    sys.stdout.write(ws.index().to_csv(sep="\t", index=False))
+    from geo.export import neutralise_formula
+
+    index = ws.index().map(neutralise_formula)  # names and sources are the users' text
+    sys.stdout.write(index.to_csv(sep="\t", index=False))
     return 0
 
 
@@ -518,7 +537,18 @@ def build_parser() -> argparse.ArgumentParser:
     p_import.add_argument("file", help="the file to import")
     p_import.add_argument("--name", help="layer name in the workspace (default: the file name)")
     p_import.add_argument("--swap-xy", action="store_true", help="swap lat/lon of every vertex")
-    p_import.add_argument("--encoding", default="utf-8", help="text encoding of CSV/GeoJSON (default utf-8)")
+    p_import.add_argument(
+        "--encoding",
+        default="auto",
+        help="text encoding of CSV/GeoJSON (default auto: UTF-8, UTF-16/32 by byte-order mark, "
+        "else Windows-1252)",
+    )
+    p_import.add_argument("--layer", help="the layer to import from a GeoPackage, KML or zip of several")
+    p_import.add_argument(
+        "--all-layers",
+        action="store_true",
+        help="import every layer of a GeoPackage, KML or zip (with --name: NAME_<layer>)",
+    )
     p_import.add_argument("--share", action="store_true", help="share the layer with the team (read-only)")
     p_import.set_defaults(func=_cmd_import)
     p_ws = sub.add_parser(

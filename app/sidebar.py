@@ -8,12 +8,13 @@ import geopandas as gpd
 import streamlit as st
 
 import layers
+from app import workflows
 from app.cache import load_layers, workspace, workspace_snapshot
 from app.context import PageContext
 from app.identity import LOCAL_USER, current_user
 from app.widgets import md
-from geo import LayerError
-from geo.io import FORMATS, read_layer, split_by_geometry_type
+from geo import LayerChoiceError, LayerError
+from geo.io import FORMATS, TEXT_ENCODINGS
 from layers import budget, user
 from layers.map import BASEMAPS
 
@@ -31,9 +32,9 @@ def build_context() -> PageContext:
         st.sidebar.caption(f"Signed in as {md(who)}")
     panel = st.sidebar.container()
     import_panel(who)
-    saved = workspace_layers(who)
+    saved, titles = workspace_layers(who)
     frames = {**builtin, **saved}
-    specs = user_specs(saved)
+    specs = user_specs(saved, titles)
     visible, selected, basemap = sidebar(frames, panel, specs)
     shown = {name: layers.filter_layer(frames[name], **selected) for name in visible}
     drawn, notes = {}, []
@@ -41,7 +42,7 @@ def build_context() -> PageContext:
         frame, note = budget.for_drawing(shown[name])
         if note:
             drawn[name] = frame
-            specs[name] = user.spec_for(name, frame, position=_position(name))
+            specs[name] = user.spec_for(name, frame, position=_position(name), title=titles.get(name))
             notes.append(f"{md(specs[name].title)}: {note}")
     return PageContext(
         frames=frames, shown=shown, basemap=basemap, user=who, user_specs=specs, drawn=drawn, notes=notes
@@ -56,51 +57,82 @@ def _position(name: str) -> int:
     return order.index(name)
 
 
-def user_specs(saved: dict[str, gpd.GeoDataFrame]) -> dict[str, layers.LayerSpec]:
+def user_specs(saved: dict[str, gpd.GeoDataFrame], titles: dict[str, str]) -> dict[str, layers.LayerSpec]:
     """Styles of the workspace layers, kept in this session: each layer keeps its colour across re-runs."""
-    return {name: user.spec_for(name, gdf, position=_position(name)) for name, gdf in saved.items()}
+    return {
+        name: user.spec_for(name, gdf, position=_position(name), title=titles.get(name))
+        for name, gdf in saved.items()
+    }
 
 
-def workspace_layers(who: str) -> dict[str, gpd.GeoDataFrame]:
-    """``who``'s workspace layers and those shared with them (a broken workspace is reported, not lost)."""
+def workspace_layers(who: str) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str]]:
+    """``who``'s workspace layers and those shared with them, and their titles.
+
+    A broken workspace is reported in the sidebar, not lost.
+    """
     try:
-        _, saved = workspace_snapshot(who)
+        index, saved = workspace_snapshot(who)
     except LayerError as exc:
         st.sidebar.error(f"Workspace: {md(exc)}")
-        return {}
+        return {}, {}
+    titles = {str(r.name): str(r.title or r.name) for r in index.itertuples()}
     clash = sorted(set(saved) & set(layers.names()))
     if clash:
         st.sidebar.warning(f"Workspace layers named like built-in layers are not shown: {', '.join(clash)}")
-    return {name: gdf for name, gdf in saved.items() if name not in clash}
+    return {name: gdf for name, gdf in saved.items() if name not in clash}, titles
 
 
-def _import(uploaded: Any, who: str, *, swap_xy: bool) -> None:
-    """Read an uploaded file into the workspace; a bad file gets a message and changes nothing."""
+def _import(
+    uploaded: Any, who: str, *, swap_xy: bool = False, layer: str | None = None, every: bool = False
+) -> None:
+    """Read an uploaded file into ``who``'s workspace; a bad file gets a message and changes nothing.
+
+    A file of several layers (a GeoPackage, KML folders, zipped Shapefiles) asks which to import.
+    """
+    st.session_state.pop("import_choice", None)
     try:
-        gdf = read_layer(uploaded.getvalue(), name=uploaded.name, swap_xy=swap_xy)
-    except LayerError as exc:
-        st.session_state["import_error"] = str(exc)
+        done = workflows.import_file(
+            uploaded.getvalue(),
+            workspace(who),
+            file_name=uploaded.name,
+            swap_xy=swap_xy,
+            encoding=st.session_state.get("upload_encoding", "auto"),
+            layer=layer,
+            all_layers=every,
+        )
+    except LayerChoiceError as exc:
+        st.session_state["import_choice"] = {"file_id": uploaded.file_id, "layers": exc.layers}
+        st.session_state.pop("import_error", None)
         return
-    ws = workspace(who)
-    base = gdf.attrs.get("name") or "imported"
-    parts = split_by_geometry_type(gdf) if len(gdf.attrs.get("geometry_types", {})) > 1 else {"": gdf}
-    for kind, part in parts.items():
-        try:
-            name = ws.unique_name(f"{base} ({kind})" if kind else base)  # never replaces a layer
-            ws.save(name, part.copy(), kind="import", source=uploaded.name)
-        except (LayerError, OSError) as exc:
-            st.session_state["import_error"] = (
-                f"{uploaded.name}: read, but not saved to the workspace ({exc}); the workspace is unchanged"
-            )
-            return
-        st.session_state.setdefault("new_layers", []).append(name)
-    notes = [
-        f"Imported {len(gdf)} features from {uploaded.name}"
-        + (f", split into {', '.join(parts)}" if len(parts) > 1 else "")
+    except (LayerError, OSError) as exc:
+        st.session_state["import_error"] = f"{exc}; the workspace is unchanged"
+        return
+    st.session_state.setdefault("new_layers", []).extend(done.names)
+    n = done.features
+    st.session_state["import_notes"] = [
+        f"Imported {n:,} feature{'s' if n != 1 else ''} from {uploaded.name}",
+        *done.notes,
     ]
-    notes += [f"Repaired {r}" for r in gdf.attrs.get("repairs", [])]
-    st.session_state["import_notes"] = notes
     st.session_state.pop("import_error", None)
+
+
+def _layer_choice(uploaded: Any, who: str) -> None:
+    """The layers of a multi-layer upload, to import one or all of them."""
+    choice = st.session_state.get("import_choice")
+    if not choice or uploaded is None or choice["file_id"] != uploaded.file_id:
+        return
+    infos = {info.name: info for info in choice["layers"]}
+    st.sidebar.info(f"{md(uploaded.name)} holds {len(infos)} layers: choose one, or import them all.")
+    picked = st.sidebar.selectbox(
+        "Layer to import", list(infos), format_func=lambda n: infos[n].describe(), key="import_layer"
+    )
+    c1, c2 = st.sidebar.columns(2)
+    if c1.button("Import this layer", key="import_one"):
+        _import(uploaded, who, layer=picked)
+        st.rerun()
+    if c2.button("Import all", key="import_all"):
+        _import(uploaded, who, every=True)
+        st.rerun()
 
 
 def import_panel(who: str) -> None:
@@ -112,9 +144,17 @@ def import_panel(who: str) -> None:
         key="upload",
         help="GeoJSON, GeoPackage, CSV (lat/lon or WKT), KML/KMZ, zipped Shapefile, GeoParquet",
     )
+    st.sidebar.selectbox(
+        "Text encoding (CSV, GeoJSON)",
+        list(TEXT_ENCODINGS),
+        format_func=TEXT_ENCODINGS.get,
+        key="upload_encoding",
+        help="Detected by default; choose one when a file's accents come out wrong",
+    )
     if uploaded is not None and st.session_state.get("upload_done") != uploaded.file_id:
         st.session_state["upload_done"] = uploaded.file_id
-        _import(uploaded, who, swap_xy=False)
+        _import(uploaded, who)
+    _layer_choice(uploaded, who)
     error = st.session_state.get("import_error")
     if error:
         st.sidebar.error(f"Import failed: {md(error)}")
@@ -142,9 +182,9 @@ def _workspace_row(who: str, i: int, row: Any) -> None:
     c1, c2 = st.columns([3, 1])
     features = f"{row.features:,} feature{'s' if row.features != 1 else ''}"
     if row.owner != who:
-        c1.markdown(f"{md(row.name)} · {features} · shared by {md(row.owner)} (read-only)")
+        c1.markdown(f"{md(row.title or row.name)} · {features} · shared by {md(row.owner)} (read-only)")
         return
-    c1.markdown(f"{md(row.name)} · {row.kind} · {features}")
+    c1.markdown(f"{md(row.title or row.name)} · {row.kind} · {features}")
     shared = c1.toggle("Shared with the team", value=bool(row.shared), key=f"share_{i}")
     try:
         if shared != bool(row.shared):

@@ -56,7 +56,10 @@ def needs_script_run(module: str) -> bool:
 
 
 def warm_modules(
-    script: Path, *, packages: Sequence[str] = ("geo", "layers"), extra: Sequence[str] = ("folium",)
+    script: Path,
+    *,
+    packages: Sequence[str] = ("geo", "layers"),
+    extra: Sequence[str] = ("folium", "geopandas"),
 ) -> list[str]:
     """What the first script run would import and the warm-up may: every public module of ``packages``
     (private ones come with them when used), the ``extra`` libraries and the script's own imports, less

@@ -31,7 +31,6 @@ import contextlib
 import csv
 import json
 import logging
-import mmap
 import os
 import re
 import shutil
@@ -53,12 +52,12 @@ import pyproj
 import shapely
 
 from geo._errors import LayerChoiceError, LayerError
+from geo._jsonscan import key_values, scan_json
 from geo.settings import (
     MAX_ARCHIVE_MEMBERS,
     MAX_COMPRESSION_RATIO,
     MAX_GEOMETRY_DEPTH,
     MAX_IMPORT_BYTES,
-    MAX_JSON_DEPTH,
     MAX_LAYER_NAME_CHARS,
     MAX_QUOTED_MESSAGE_CHARS,
     MAX_XML_DEPTH,
@@ -204,12 +203,28 @@ def safe_layer_name(text: str) -> str:
 
 
 def check_layer_name(name: str, *, argument: str = "name") -> str:
-    """``name`` if it can name a layer as given, else a :class:`LayerError` naming ``argument``.
+    """Check a layer name given by hand (``--name``, a text box) before anything is read or saved.
 
-    A given name may hold letters (any script), digits, spaces, ``_``, ``-``, ``.``, ``(`` and
-    ``)``, must start with a letter or digit, hold no ``..`` and be at most
-    :data:`~geo.settings.MAX_LAYER_NAME_CHARS` characters. The message suggests
-    :func:`safe_layer_name` of it.
+    Parameters
+    ----------
+    name : str
+        The name. It may hold letters (any script), digits, spaces, ``_``, ``-``, ``.``, ``(`` and
+        ``)``, must start with a letter or digit, hold no ``..``, not end with a space, not be one
+        the workspace keeps for itself and be at most :data:`~geo.settings.MAX_LAYER_NAME_CHARS`
+        characters.
+    argument : str, keyword-only
+        What to call the name in the message (``"--name"`` in the CLI).
+
+    Returns
+    -------
+    str
+        ``name``, unchanged.
+
+    Raises
+    ------
+    LayerError
+        ``"--name: '../../etc/x' cannot be a layer name: it starts with '.', not a letter or digit;
+        use ..., for example 'etc_x'"`` (the example is :func:`safe_layer_name` of it).
     """
     if not isinstance(name, str):
         msg = f"{argument}: expected a layer name (text), got {type(name).__name__}"
@@ -487,152 +502,7 @@ def _utf8_file(src: _Source) -> Path:
     return target
 
 
-# ----------------------------------------------------------------------------- JSON pre-scan
-_JSON_TOKENS = np.zeros(256, dtype=bool)
-_JSON_TOKENS[[ord('"'), ord("["), ord("]"), ord("{"), ord("}")]] = True
-
-
-@dataclass
-class _JsonScan:
-    """What a pass over a JSON file's bytes found (no parser involved)."""
-
-    first: bytes = b""  # the first byte that is not whitespace
-    max_depth: int = 0
-    #: per interesting key (``type`` at depth 1, ``crs`` anywhere): (offset of the key's quote,
-    #: depth, ordinal of the object at depth 3 holding it: the feature of a FeatureCollection)
-    keys: dict[bytes, list[tuple[int, int, int]]] = field(default_factory=dict)
-
-
-def _escaped(arr: np.ndarray, quotes: np.ndarray) -> np.ndarray:
-    """Which quote positions are escaped (preceded by an odd run of backslashes)."""
-    slashes = np.flatnonzero(arr == ord("\\"))
-    if slashes.size == 0 or quotes.size == 0:
-        return np.zeros(quotes.size, dtype=bool)
-    starts = np.r_[True, np.diff(slashes) != 1]
-    run_start = slashes[starts]
-    run_end = np.r_[slashes[np.flatnonzero(starts)[1:] - 1], slashes[-1]]
-    idx = np.minimum(np.searchsorted(run_end, quotes - 1), run_end.size - 1)
-    return (run_end[idx] == quotes - 1) & ((run_end[idx] - run_start[idx] + 1) % 2 == 1)
-
-
-def _scan_json(label: str, path: Path, *, max_depth: int = MAX_JSON_DEPTH) -> _JsonScan:
-    """Check the nesting depth of a JSON file on its bytes, in pieces, and find its ``type``/``crs`` keys.
-
-    Strings (with their escapes) are skipped; brackets outside them count. A file nested deeper than
-    ``max_depth`` is refused before any parser recurses into it.
-    """
-    scan = _JsonScan(keys={b"type": [], b"crs": []})
-    depth, in_string, features, outer_is_array = 0, False, 0, False
-    base, lines, line_start = 0, 0, 0
-    carry = b""
-    with path.open("rb") as fh:
-        while True:
-            block = fh.read(_CHUNK)
-            data = carry + block
-            if not data:
-                break
-            if block:  # cut after the last , ] or } so that no key and no escape is split
-                cut = max(data.rfind(b","), data.rfind(b"]"), data.rfind(b"}")) + 1
-                if cut <= 0:
-                    if len(data) < max(4 * _CHUNK, 1 << 20):
-                        carry = data  # read on until a cut is possible
-                        continue
-                    cut = len(data.rstrip(b"\\")) or len(data)
-                chunk, carry = data[:cut], data[cut:]
-            else:
-                chunk, carry = data, b""
-            if not scan.first:
-                scan.first = chunk.lstrip(b" \t\r\n\xef\xbb\xbf")[:1]
-            arr = np.frombuffer(chunk, dtype=np.uint8)
-            tok = np.flatnonzero(_JSON_TOKENS[arr])
-            values = arr[tok]
-            is_quote = values == ord('"')
-            if is_quote.any():
-                escaped = np.zeros(tok.size, dtype=bool)
-                escaped[is_quote] = _escaped(arr, tok[is_quote])
-                keep = ~escaped
-                tok, values, is_quote = tok[keep], values[keep], is_quote[keep]
-            quotes_before = np.cumsum(is_quote) - is_quote + int(in_string)
-            outside = quotes_before % 2 == 0
-            opens = outside & ((values == ord("[")) | (values == ord("{")))
-            closes = outside & ((values == ord("]")) | (values == ord("}")))
-            level = depth + np.cumsum(opens.astype(np.int64) - closes.astype(np.int64))
-            if level.size and int(level.max()) > max_depth:
-                pos = int(tok[np.argmax(level > max_depth)])
-                line = lines + chunk.count(b"\n", 0, pos) + 1
-                nl = chunk.rfind(b"\n", 0, pos)
-                column = pos - nl if nl >= 0 else base + pos - line_start + 1
-                raise _fail(
-                    label,
-                    f"JSON nested more than {max_depth} levels deep (arrays or objects within each other, "
-                    f"at line {line}, column {column}); GeoJSON needs about 10: the file is refused",
-                )
-            scan.max_depth = max(scan.max_depth, int(level.max()) if level.size else 0)
-            # a feature opens an object at depth 3 inside an array at depth 2 (a FeatureCollection's features)
-            outer = np.flatnonzero(opens & (level == 2))
-            objects = (values == ord("{")) & opens & (level == 3)
-            parent = np.searchsorted(outer, np.flatnonzero(objects)) - 1
-            in_array = np.full(parent.size, outer_is_array)
-            if outer.size:
-                known = parent >= 0
-                in_array[known] = values[outer[parent[known]]] == ord("[")
-            feature_open = np.zeros(tok.size, dtype=bool)
-            feature_open[np.flatnonzero(objects)[in_array]] = True
-            if outer.size:
-                outer_is_array = bool(values[outer[-1]] == ord("["))
-            ordinal = features + np.cumsum(feature_open)
-            starts = np.flatnonzero(is_quote & outside)
-            for key, wanted in ((b"type", 1), (b"crs", None)):
-                found = starts[tok[starts] + len(key) + 1 < arr.size]
-                for i, byte in enumerate(key + b'"', start=1):
-                    found = found[arr[tok[found] + i] == byte]
-                if wanted is not None:
-                    found = found[level[found] == wanted]
-                scan.keys[key].extend(
-                    zip(
-                        (base + tok[found]).tolist(),
-                        level[found].tolist(),
-                        ordinal[found].tolist(),
-                        strict=True,
-                    )
-                )
-            if level.size:
-                depth = int(level[-1])
-                features = int(ordinal[-1])
-            in_string = bool((int(in_string) + int(is_quote.sum())) % 2)
-            lines += chunk.count(b"\n")
-            nl = chunk.rfind(b"\n")
-            if nl >= 0:
-                line_start = base + nl + 1
-            base += len(chunk)
-    return scan
-
-
-def _key_values(path: Path, offsets: list[int]) -> Iterator[tuple[object, str]]:
-    """The JSON value (None if unreadable) and its text, of each key whose opening quote is at one of ``offsets``."""
-    decoder = json.JSONDecoder()
-    last_value, last_raw = None, "\0"
-    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        for offset in offsets:
-            value, raw = None, ""
-            for size in (1 << 11, 1 << 16):  # a CRS object or a type name is short: try a small slice first
-                text = data[offset : offset + size].decode("utf-8", errors="replace")
-                match = re.match(r'"[^"]*"\s*:\s*', text)
-                if not match:
-                    break
-                if last_raw[0] in "{[" and text.startswith(last_raw, match.end()):
-                    value, raw = last_value, last_raw  # the same object or array as the previous key's
-                    break
-                try:
-                    value, end = decoder.raw_decode(text, match.end())
-                    raw = text[match.end() : end]
-                    break
-                except ValueError:
-                    continue
-            last_value, last_raw = value, raw or "\0"
-            yield value, raw
-
-
+# ----------------------------------------------------------------------------- GeoJSON CRS members
 def _member_crs(value: object) -> pyproj.CRS:
     """The CRS of a GeoJSON 2008 ``crs`` member (``ValueError`` if it names none)."""
     if isinstance(value, dict) and isinstance(value.get("properties"), dict):
@@ -1026,13 +896,13 @@ def _choose(src: _Source, parts: list[_Part], layer: str | None) -> _Part:
 def _read_geojson(src: _Source) -> gpd.GeoDataFrame:
     label = src.label
     path = _utf8_file(src)
-    scan = _scan_json(label, path)
+    scan = scan_json(label, path)
     expected = "not GeoJSON: expected an object with type FeatureCollection, Feature or a geometry"
     if scan.first != b"{":
         _diagnose_json(label, path)
         got = {b"": "no JSON value", b"[": "an array"}.get(scan.first, "a single value")
         raise _fail(label, f"{expected}, got {got}")
-    top_type = next(_key_values(path, [scan.keys[b"type"][-1][0]]))[0] if scan.keys[b"type"] else None
+    top_type = next(key_values(path, [scan.keys[b"type"][-1][0]]))[0] if scan.keys[b"type"] else None
     if top_type not in GEOJSON_TYPES:
         _diagnose_json(label, path)
         got = f"type {top_type!r}" if isinstance(top_type, str) else "no type member"
@@ -1080,7 +950,7 @@ def _feature_crs(
     seen: dict[str, tuple[int, pyproj.CRS]] = {}
     parsed: dict[str, tuple[pyproj.CRS, str]] = {}
     features_with: set[int] = set()
-    values = _key_values(path, [offset for offset, _, _ in members])
+    values = key_values(path, [offset for offset, _, _ in members])
     for (_, _, ordinal), (value, text) in zip(members, values, strict=True):
         feature = max(ordinal, 1)
         if not (isinstance(value, dict) and "type" in value):

@@ -20,8 +20,12 @@ CLUSTER_ABOVE = 200
 MAX_POPUP_FIELDS = 12
 
 
-def spec_for(name: str, gdf: gpd.GeoDataFrame, *, position: int = 0) -> LayerSpec:
-    """A :class:`LayerSpec` for an imported layer: one colour, popups listing its properties."""
+def spec_for(name: str, gdf: gpd.GeoDataFrame, *, position: int = 0, title: str | None = None) -> LayerSpec:
+    """A :class:`LayerSpec` for an imported layer: one colour, popups listing its properties.
+
+    ``title`` is what the user reads (the original file name); ``name`` the workspace's key.
+    """
+    title = title or name
     color = PALETTE[position % len(PALETTE)]
     points = set(gdf.geometry.geom_type) <= {"Point", "MultiPoint"}
 
@@ -34,15 +38,15 @@ def spec_for(name: str, gdf: gpd.GeoDataFrame, *, position: int = 0) -> LayerSpe
     kinds = sorted({t.replace("Multi", "") for t in gdf.geometry.geom_type})
     return LayerSpec(
         name=name,
-        title=name,
+        title=title,
         description=f"Imported layer: {len(gdf)} features ({', '.join(kinds)}).",
         source=f"workspace layer {name!r}",
         read=lambda: gdf,
         style=style,
-        legend=(LegendEntry(f"{name} (imported)", color, "circle" if points else "square"),),
+        legend=(LegendEntry(f"{title} (imported)", color, "circle" if points else "square"),),
         geom_types=tuple(sorted(set(gdf.geometry.geom_type))),
         required=(),
         popup_fields=fields,
         cluster=points and len(gdf) > CLUSTER_ABOVE,
-        attribution=f"{name}: imported by the user",
+        attribution=f"{title}: imported by the user",
     )

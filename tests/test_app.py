@@ -339,3 +339,23 @@ def test_url_restores_a_scored_grid_and_allocation():
     assert len(table) == 20
     sites = next(d.value for d in at.dataframe if "served_weight" in d.value.columns)
     assert len(sites) == 2
+
+
+def test_the_app_on_a_team_database(postgis_url, monkeypatch):
+    import uuid
+
+    import geopandas as gpd
+
+    from app.store import open_workspace
+
+    monkeypatch.setenv("MINERAL_ATLAS_DATABASE_URL", postgis_url)
+    name = f"team sites {uuid.uuid4().hex[:6]}"
+    sites = gpd.GeoDataFrame(
+        {"name": ["depot"]}, geometry=gpd.points_from_xy([77.3], [28.6]), crs="EPSG:4326"
+    )
+    open_workspace(user="local").save(name, sites, kind="import", source="test")
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception and not at.sidebar.error
+    assert f"{name}: 1" in _caption(at)  # read from PostGIS, drawn with the built-in layers
+    assert any(name in m.value for m in at.sidebar.markdown)

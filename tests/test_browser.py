@@ -252,7 +252,7 @@ def test_imported_markup_is_text(page, app_url, tmp_path):
         encoding="utf-8",
     )
     _upload(page, hostile)
-    page.get_by_text("Imported 1 features from hostile.geojson").wait_for(timeout=30_000)
+    page.get_by_text("Imported 1 feature from hostile.geojson").wait_for(timeout=30_000)
     frame = page.frame_locator(MAP_FRAME).first
     frame.locator(".leaflet-control-layers", has_text="hostile").wait_for(timeout=30_000)
     opened = [
@@ -391,7 +391,7 @@ def test_markup_in_file_layer_and_column_names_is_text(page, browser, app_url, t
     popup = frame.locator(".leaflet-popup-content")
     popup.wait_for(timeout=10_000)
     assert MARKUP_COLUMN in popup.inner_text() and "<i>v</i>" in popup.inner_text()
-    assert popup.locator("b, i, img").count() == 0
+    assert popup.locator("i, img, b[onmouseover]").count() == 0  # the popup's own <b> title only
     # a second user's fresh session: nothing of it runs there either
     other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     other.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
@@ -400,3 +400,62 @@ def test_markup_in_file_layer_and_column_names_is_text(page, browser, app_url, t
     other.context.close()
     page.wait_for_timeout(500)
     assert dialogs == []
+
+
+def _as_user(browser, name: str):
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, extra_http_headers={"X-Forwarded-User": name}
+    )
+    return context.new_page()
+
+
+def test_each_user_sees_their_own_layers_and_shared_ones_read_only(browser, team_app_url, tmp_path):
+    bob = _as_user(browser, "bob")
+    _open(bob, team_app_url)
+    bob.get_by_text("Signed in as bob").wait_for(timeout=30_000)
+    for name in ("bob-private", "bob-shared"):
+        path = tmp_path / f"{name}.csv"
+        path.write_text("lat,lon,name\n21.0,79.0,x\n", encoding="utf-8")
+        _upload(bob, path)
+        bob.get_by_text(f"Imported 1 feature from {name}.csv").wait_for(timeout=30_000)
+    panel = bob.locator("section[data-testid='stSidebar']")
+    panel.get_by_text("Workspace (2 layers)").click()
+    panel.locator("[data-testid='stCheckbox'], [data-testid='stToggle']").nth(1).click()  # share bob-shared
+    bob.wait_for_timeout(2_000)
+
+    alice = _as_user(browser, "alice")
+    _open(alice, team_app_url)
+    alice.get_by_text("Signed in as alice").wait_for(timeout=30_000)
+    sidebar = alice.locator("section[data-testid='stSidebar']")
+    sidebar.get_by_text("Workspace (1 layer)").click()
+    sidebar.get_by_text("shared by bob (read-only)").wait_for(timeout=30_000)
+    assert sidebar.get_by_text("bob-private").count() == 0
+    assert sidebar.get_by_role("button", name="Delete").count() == 0  # nothing of hers to delete
+    frame = _map(alice)
+    expect(frame.locator(".leaflet-control-layers", has_text="bob-shared")).to_have_count(1, timeout=30_000)
+    assert frame.locator(".leaflet-control-layers", has_text="bob-private").count() == 0
+    # a request without the header gets a message, not someone's workspace
+    anonymous = browser.new_context().new_page()
+    anonymous.goto(team_app_url)
+    anonymous.get_by_text("takes the user from the 'X-Forwarded-User' header").wait_for(timeout=60_000)
+    for p in (alice, bob, anonymous):
+        p.context.close()
+
+
+def test_four_users_importing_at_once_lose_nothing(browser, team_app_url, tmp_path):
+    users = [f"user{i}" for i in range(4)]
+    pages = [_as_user(browser, u) for u in users]
+    for p in pages:
+        _open(p, team_app_url)
+    for round_ in range(3):
+        for user, p in zip(users, pages, strict=True):  # four uploads in flight at once
+            path = tmp_path / f"{user}-{round_}.csv"
+            path.write_text(f"lat,lon,name\n2{round_}.0,7{round_}.0,{user}\n", encoding="utf-8")
+            _upload(p, path)
+        for user, p in zip(users, pages, strict=True):
+            p.get_by_text(f"Imported 1 feature from {user}-{round_}.csv").wait_for(timeout=60_000)
+    for p in pages:
+        sidebar = p.locator("section[data-testid='stSidebar']")
+        sidebar.get_by_text("Workspace (3 layers)").wait_for(timeout=30_000)
+        assert p.get_by_text("Traceback").count() == 0 and p.get_by_text("busy").count() == 0
+        p.context.close()

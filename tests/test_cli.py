@@ -328,3 +328,37 @@ def test_audit_prints_claims_by_basis_and_assumed_values(capsys):
     table = capsys.readouterr().out.splitlines()
     assert table[0].startswith("layer,records,claims,reported,assumed,scenario")
     assert any(line.startswith("facilities,") for line in table[1:])
+
+
+def test_import_of_several_layers_asks_then_imports_one_or_all(tmp_path, capsys, private_workspace):
+    import geopandas as gpd
+
+    source = tmp_path / "two.gpkg"
+    for layer, x in (("mines", 77.0), ("depots", 78.0)):
+        gdf = gpd.GeoDataFrame({"name": [layer]}, geometry=gpd.points_from_xy([x], [28.0]), crs=4326)
+        gdf.to_file(source, layer=layer, driver="GPKG")
+    assert main(["import", str(source)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert (
+        "holds 2 layers with features" in err
+        and "'mines'" in err
+        and "(--layer NAME, or --all-layers)" in err
+    )
+    assert main(["import", str(source), "--layer", "depots"]) == 0
+    assert "imported 1 features into the workspace as 'depots'" in capsys.readouterr().err
+    assert main(["import", str(source), "--all-layers", "--name", "site"]) == 0
+    assert "'site_mines'" in capsys.readouterr().err
+    assert main(["workspace"]) == 0
+    listed = capsys.readouterr().out
+    assert "site_depots" in listed and "site_mines" in listed
+
+
+def test_import_names_from_any_file_name_and_checks_a_given_one(tmp_path, capsys, private_workspace):
+    source = tmp_path / "(2024) mines.csv"
+    source.write_text("lat,lon,name\n28.4,77.5,a\n", encoding="utf-8")
+    assert main(["import", str(source)]) == 0
+    assert "as '2024_mines'" in capsys.readouterr().err
+    assert main(["import", str(source), "--name", "../../etc/x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mineral-atlas: error: --name") and len(err.strip().splitlines()) == 1

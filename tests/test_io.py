@@ -370,7 +370,7 @@ def test_brackets_and_escaped_quotes_inside_strings_are_not_nesting():
 
 def test_json_scan_is_the_same_in_pieces_of_any_size(monkeypatch):
     """The pre-scan reads files in pieces; a piece boundary anywhere changes nothing."""
-    import geo.io
+    import geo._jsonscan
 
     features = [
         {
@@ -384,13 +384,13 @@ def test_json_scan_is_the_same_in_pieces_of_any_size(monkeypatch):
     data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
     expected = read_layer(data, name="pieces.geojson")
     for chunk in (1, 2, 3, 7, 64):
-        monkeypatch.setattr(geo.io, "_CHUNK", chunk)
+        monkeypatch.setattr(geo._jsonscan, "CHUNK", chunk)
         got = read_layer(data, name="pieces.geojson")
         assert got.geometry.geom_equals_exact(expected.geometry, 1e-9).all(), chunk
         assert list(got["s"]) == list(expected["s"])
     deep = b'{"type":"FeatureCollection",\n"features":[' + b"[" * 70 + b"]" * 70 + b"]}"
     for chunk in (1, 5, 64, 1 << 22):  # the 65th level opens at line 2, column 75 (in any piece)
-        monkeypatch.setattr(geo.io, "_CHUNK", chunk)
+        monkeypatch.setattr(geo._jsonscan, "CHUNK", chunk)
         with pytest.raises(
             LayerError, match=r"JSON nested more than 64 levels deep .*at line 2, column 75\)"
         ):
