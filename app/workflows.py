@@ -6,7 +6,7 @@ in the CLI) and returns plain results; neither Streamlit nor printing happens he
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,15 +153,15 @@ def allocate_sites(
     from geo.settings import ALLOCATION_TIME_LIMIT_S
     from geo.siting import allocate, network_cost_km, with_existing
 
-    fixed_ids: list[str] = []
+    fixed_ids: list[Hashable] = []
     if isinstance(fixed, gpd.GeoDataFrame):
         candidates, fixed_ids = with_existing(candidates, fixed)
     elif fixed:
-        fixed_ids = list(fixed)
-        unknown = sorted(set(fixed_ids) - set(candidates.index.astype(str)))
+        unknown = sorted(set(fixed) - set(candidates.index.astype(str)))
         if unknown:
             msg = f"fixed: {', '.join(unknown)} not among the candidates' ids"
             raise InputError(msg)
+        fixed_ids = list(fixed)
     cost_km, left_out = None, []
     if cost != "geodesic":
         cost_km, dropped = network_cost_km(demand, candidates, mode=cost)
@@ -253,11 +253,10 @@ def import_file(
     if name is not None:
         check_layer_name(name, argument="name")
     encoding = None if encoding in (None, "auto") else encoding
-    options = {"name": file_name, "swap_xy": swap_xy, "encoding": encoding}
     if all_layers:
-        frames = read_layers(source, **options)
+        frames = read_layers(source, name=file_name, swap_xy=swap_xy, encoding=encoding)
     else:
-        gdf = read_layer(source, layer=layer, **options)
+        gdf = read_layer(source, layer=layer, name=file_name, swap_xy=swap_xy, encoding=encoding)
         frames = {gdf.attrs.get("name") or "imported": gdf}
     saved, notes, features = [], [], 0
     for key, gdf in frames.items():
