@@ -60,7 +60,10 @@ def style(props: Mapping[str, Any]) -> Style:
 SPEC = LayerSpec(
     name="facilities",
     title="Facilities",
-    description="Recycling, refining, smelting, material and cell plants, and the conference venue (curated; every claim cited or marked assumed).",
+    description=(
+        "Recycling, refining, smelting, material and cell plants, and the conference venue "
+        "(curated; every claim cited or marked assumed)."
+    ),
     source=FILE,
     read=read,
     style=style,

@@ -13,7 +13,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from geo._errors import LayerError
+from geo import LayerError
 from geo.settings import DATA_DIR, GEOMETRY_QUALITIES, WGS84
 from layers import _provenance
 from layers._schema import RECORD_COLUMNS
@@ -31,7 +31,10 @@ def read() -> gpd.GeoDataFrame:
     if "geometry_quality" in gdf.columns:
         bad = sorted(set(gdf["geometry_quality"].fillna("")) - set(GEOMETRY_QUALITIES))
         if bad:
-            msg = f"{FILE}: geometry_quality {', '.join(map(repr, bad))} is not one of {', '.join(GEOMETRY_QUALITIES)}"
+            msg = (
+                f"{FILE}: geometry_quality {', '.join(map(repr, bad))} is not one of "
+                f"{', '.join(GEOMETRY_QUALITIES)}"
+            )
             raise LayerError(msg)
     frame = _provenance.attach(gdf.drop(columns=gdf.geometry.name), layer="lithium_blocks", where=FILE)
     return gpd.GeoDataFrame(frame, geometry=gdf.geometry.values, crs=WGS84)
@@ -52,7 +55,10 @@ def style(props: Mapping[str, Any]) -> Style:
 SPEC = LayerSpec(
     name="lithium_blocks",
     title="Lithium blocks",
-    description="Lithium blocks in Jammu & Kashmir (Reasi) and Chhattisgarh (Korba): schematic squares of the reported areas, not surveyed boundaries.",
+    description=(
+        "Lithium blocks in Jammu & Kashmir (Reasi) and Chhattisgarh (Korba): schematic squares of "
+        "the reported areas, not surveyed boundaries."
+    ),
     source=FILE,
     read=read,
     style=style,
