@@ -3,7 +3,8 @@
 A map is a list of :class:`MapLayer` drawn over the Natural Earth countries, with a legend, a scale
 bar measured on the WGS84 ellipsoid at the map's centre, and a north arrow: :func:`draw_map` on
 any matplotlib axes, :func:`static_map_png` as a PNG. The reports (:mod:`app.report`) print their
-map page with it.
+map page with it. About 430 lines, most of them the drawing of one layer and of the map's furniture
+(scale bar, north arrow, legend), which read best together.
 """
 
 from __future__ import annotations

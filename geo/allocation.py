@@ -14,7 +14,7 @@ distance and warns about bunched sites, trivial coverage, approximate locations 
 optimality (``Allocation.warnings``, ``Allocation.summary``).
 
 Every public name here is also importable from :mod:`geo.siting`, where a site selection starts.
-The module is one task over about 450 lines: the solution and its reading (:class:`Allocation`), the
+The module is one task over about 500 lines: the solution and its reading (:class:`Allocation`), the
 checks and warnings of :func:`solve_allocation`, and the frame adapter :func:`allocate` with its
 inputs (:func:`with_existing`, :func:`network_cost_km`); the solvers live in :mod:`geo._pmedian`
 and :mod:`geo._coverage`.

@@ -34,7 +34,9 @@ one grid cell (``grid_km``, 2 km by default); in the origin's projection straigh
 true to (d/R)^2/6 of themselves at d km from the origin (0.15 % at 600 km), and they are at most
 ``access_km`` long. Areas are ellipsoidal (:class:`pyproj.Geod`).
 
-The demand and facilities counted inside each band are passed in (``geo`` loads no layer).
+The demand and facilities counted inside each band are passed in (``geo`` loads no layer). The
+polygon tracing is :mod:`geo._band_polygons`, the compiled kernels :mod:`geo._reach`; this module
+keeps the rule, the checks of the inputs and :func:`service_areas`.
 """
 
 from __future__ import annotations

@@ -10,7 +10,9 @@ hotspot.
 Location-allocation (maximal coverage, p-median) is :mod:`geo.allocation`; its public names
 (:func:`allocate`, :func:`solve_allocation`, :class:`Allocation`, :func:`with_existing`,
 :func:`network_cost_km`, :data:`UNREACHABLE_KM`) are importable from here too, where a site
-selection starts.
+selection starts. What is left here (about 450 lines) is one pipeline read in order: the grid, the
+criteria's scores and ranking, then the spread pool; the criteria are measured in
+:mod:`geo._criteria`, on dask partitions in :mod:`geo._siting_dask`.
 
 Criteria (direction, unit)
 --------------------------
