@@ -485,7 +485,7 @@ def test_quoted_messages_keep_whole_sentences_and_a_bounded_length():
     ],
 )
 def test_any_file_name_gives_a_safe_layer_name_and_keeps_the_title(filename, name, title, private_workspace):
-    from geo.workspace import Workspace
+    from app.store import Workspace
 
     gdf = read_layer(b"name,lat,lon\nLohum,28.47,77.5\n", name=filename)
     assert (gdf.attrs["name"], gdf.attrs["title"]) == (name, title)
