@@ -453,7 +453,7 @@ GDAL_5M = (
 
 
 def test_quoted_messages_keep_whole_sentences_and_a_bounded_length():
-    from geo.io import _brief
+    from geo._io_messages import brief as _brief
 
     long = GDAL_5M + " " + "Another sentence follows here. " * 20
     short = _brief(long)
