@@ -70,7 +70,8 @@ def finish(gdf: gpd.GeoDataFrame, label: str, *, swap_xy: bool) -> gpd.GeoDataFr
     if missing.any():
         raise fail(
             label,
-            f"{feature_label(gdf, int(np.flatnonzero(missing)[0]))}: geometry is missing or empty ({quantity(int(missing.sum()), 'feature')})",
+            f"{feature_label(gdf, int(np.flatnonzero(missing)[0]))}: geometry is missing or empty "
+            f"({quantity(int(missing.sum()), 'feature')})",
         )
     if gdf.crs is None:
         raise fail(label, "unknown CRS: the file does not say which coordinate reference system it uses")
@@ -81,7 +82,7 @@ def finish(gdf: gpd.GeoDataFrame, label: str, *, swap_xy: bool) -> gpd.GeoDataFr
     if not gdf.crs.equals(WGS84):
         try:
             gdf = gdf.to_crs(WGS84)
-        except Exception as exc:  # noqa: BLE001 - pyproj raises its own errors for impossible transforms
+        except Exception as exc:  # pyproj raises its own errors for impossible transforms
             raise fail(label, f"cannot transform from {gdf.crs} to EPSG:4326 ({brief(exc)})") from None
     else:
         gdf = gdf.set_crs(WGS84, allow_override=True)
@@ -95,7 +96,8 @@ def finish(gdf: gpd.GeoDataFrame, label: str, *, swap_xy: bool) -> gpd.GeoDataFr
         hint = out_of_range_hint(shapely.get_coordinates(before), swap_xy)
         raise fail(
             label,
-            f"{feature_label(gdf, first)}: coordinates out of range (lon {lon:g}, lat {lat:g}; lon must be within -180..180, lat within -90..90){hint}",
+            f"{feature_label(gdf, first)}: coordinates out of range (lon {lon:g}, lat {lat:g}; "
+            f"lon must be within -180..180, lat within -90..90){hint}",
         )
     del before, coords
     invalid = ~shapely.is_valid(geoms)

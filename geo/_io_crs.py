@@ -55,10 +55,10 @@ def check_declared_crs(gdf: gpd.GeoDataFrame, label: str) -> None:
         x, y = coords[0]
         raise fail(
             label,
-            f"coordinates look like longitude/latitude degrees (first vertex {x:g}, {y:g}), not {unit} of the "
-            f"declared CRS {crs_name(crs)}, in which the whole layer would lie within a few hundred {unit} of "
-            "the projection's origin; the CRS is likely EPSG:4326 (WGS84 lon/lat): declare it (a GeoJSON file: "
-            "remove its crs member) or reproject the layer",
+            f"coordinates look like longitude/latitude degrees (first vertex {x:g}, {y:g}), not {unit} of "
+            f"the declared CRS {crs_name(crs)}, in which the whole layer would lie within a few hundred "
+            f"{unit} of the projection's origin; the CRS is likely EPSG:4326 (WGS84 lon/lat): declare it "
+            "(a GeoJSON file: remove its crs member) or reproject the layer",
         )
     area = crs.area_of_use
     if area is None:
@@ -87,9 +87,9 @@ def check_declared_crs(gdf: gpd.GeoDataFrame, label: str) -> None:
     hint = f"; they would fit {likely[0]} (Web Mercator)" if likely else ""
     raise fail(
         label,
-        f"{feature_label(gdf, int(owner[i]))}: coordinates ({x:g}, {y:g}) lie far outside the area of use of the "
-        f"declared CRS {crs_name(crs)} (lon {area.west:g} to {area.east:g}, lat {area.south:g} to {area.north:g}); "
-        f"the declared CRS is likely wrong{hint}",
+        f"{feature_label(gdf, int(owner[i]))}: coordinates ({x:g}, {y:g}) lie far outside the area of use "
+        f"of the declared CRS {crs_name(crs)} (lon {area.west:g} to {area.east:g}, "
+        f"lat {area.south:g} to {area.north:g}); the declared CRS is likely wrong{hint}",
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -21,6 +22,9 @@ from geo._io_encoding import utf8_file
 from geo._io_messages import brief, fail
 from geo._io_sources import CHUNK, Source
 from geo.settings import MAX_GEOMETRY_DEPTH, WGS84
+
+if TYPE_CHECKING:  # pyarrow is imported when a file is read
+    import pyarrow as pa
 
 LAT_NAMES = ("lat", "latitude", "y")
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
@@ -143,7 +147,8 @@ def read_csv(src: Source) -> gpd.GeoDataFrame:
     else:
         raise fail(
             label,
-            f"no geometry: expected lat/lon columns (one of {', '.join(LAT_NAMES)} and one of {', '.join(LON_NAMES)}) or a WKT column ({', '.join(WKT_NAMES)})",
+            f"no geometry: expected lat/lon columns (one of {', '.join(LAT_NAMES)} and one of "
+            f"{', '.join(LON_NAMES)}) or a WKT column ({', '.join(WKT_NAMES)})",
         )
     frame = pd.DataFrame(
         {name: _infer(props[name]) for name in props.column_names}, index=pd.RangeIndex(table.num_rows)
@@ -151,12 +156,12 @@ def read_csv(src: Source) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=geometry, crs=WGS84)
 
 
-def _infer(column: object) -> pd.Series:
+def _infer(column: pa.ChunkedArray) -> pd.Series:
     """Numbers stay numbers when every non-empty cell is one (and none has a leading zero); else text."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = column.to_pandas()
+    text: pd.Series = column.to_pandas()
     head = pc.utf8_trim_whitespace(column.slice(0, 1000))
     head = head.filter(pc.not_equal(head, ""))
     if len(head) and not pc.all(pc.match_substring_regex(head, _NUMBER)).as_py():
@@ -174,7 +179,8 @@ def _infer(column: object) -> pd.Series:
     integral = pc.all(pc.or_(pc.match_substring_regex(stripped, r"^[+-]?\d+$"), pc.invert(filled))).as_py()
     for kind in (pa.int64(), pa.float64()) if integral else (pa.float64(),):
         try:
-            return pc.cast(nulled, kind).to_pandas()
+            numbers: pd.Series = pc.cast(nulled, kind).to_pandas()
+            return numbers
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             continue
     return text
@@ -187,7 +193,7 @@ def _wkt_depth(text: str) -> int:
     return int(np.cumsum(steps).max()) if steps.size else 0
 
 
-def _check_wkt_depth(label: str, column: str, values: object) -> None:
+def _check_wkt_depth(label: str, column: str, values: pa.ChunkedArray) -> None:
     """Refuse WKT nested deeper than :data:`MAX_GEOMETRY_DEPTH` before GEOS parses it (recursively)."""
     import pyarrow.compute as pc
 

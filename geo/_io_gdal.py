@@ -16,6 +16,7 @@ import logging
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -26,6 +27,9 @@ from geo._io_encoding import AUTO_ENCODING
 from geo._io_messages import fail, gdal_problem
 from geo._io_sources import Source
 from geo.settings import MAX_GEOMETRY_DEPTH
+
+if TYPE_CHECKING:  # pyarrow is imported when a file is read
+    import pyarrow as pa
 
 logger = logging.getLogger("geo.io")  # the importers log under their public module's name
 
@@ -40,7 +44,7 @@ def gdal_warnings_logged(label: str) -> Iterator[None]:
         logger.debug("%s: GDAL: %s", label, warning.message)
 
 
-def check_wkb_depth(label: str, column: object) -> None:
+def check_wkb_depth(label: str, column: pa.ChunkedArray | pa.Array) -> None:
     """Refuse WKB collections nested deeper than :data:`MAX_GEOMETRY_DEPTH` before GEOS parses them."""
     import pyarrow as pa
 
@@ -58,13 +62,13 @@ def check_wkb_depth(label: str, column: object) -> None:
             if deep.size:
                 raise fail(
                     label,
-                    f"feature {row0 + int(deep[0]) + 1}: geometry nested more than {MAX_GEOMETRY_DEPTH} levels "
-                    "deep (collections within collections); the file is refused",
+                    f"feature {row0 + int(deep[0]) + 1}: geometry nested more than {MAX_GEOMETRY_DEPTH} "
+                    "levels deep (collections within collections); the file is refused",
                 )
         row0 += len(chunk)
 
 
-def _arrow_frame(src: Source, meta: dict, table: object) -> gpd.GeoDataFrame:
+def _arrow_frame(src: Source, meta: dict[str, Any], table: pa.Table) -> gpd.GeoDataFrame:
     """A GeoDataFrame from pyogrio's Arrow table, checking the WKB's nesting before GEOS parses it.
 
     Dates and times become ISO 8601 text (as with ``datetime_as_string``) and JSON fields are
@@ -101,21 +105,30 @@ def _arrow_frame(src: Source, meta: dict, table: object) -> gpd.GeoDataFrame:
 
 
 def ogr(
-    src: Source, path: Path, layer: str | None = None, *, columns: list[str] | None = None, **options: object
+    src: Source,
+    path: Path,
+    layer: str | None = None,
+    *,
+    columns: list[str] | None = None,
+    encoding: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """One layer read by GDAL through Arrow; attributes that are not UTF-8 and declare no encoding as cp1252."""
+    """One layer read by GDAL through Arrow.
+
+    ``encoding`` is that of a Shapefile's attributes (None: GDAL decides). Attributes that are not
+    UTF-8 are read in the encoding the user gave, else as cp1252 (with a note).
+    """
     label = src.label
     try:
         with gdal_warnings_logged(label):
             try:
                 meta, table = pyogrio.read_arrow(
-                    path, layer=layer, columns=columns, datetime_as_string=True, **options
+                    path, layer=layer, columns=columns, datetime_as_string=True, encoding=encoding
                 )
                 return _arrow_frame(src, meta, table)
             except UnicodeDecodeError:  # attributes that are not UTF-8: in the encoding given, else cp1252
                 explicit = src.encoding not in AUTO_ENCODING
-                encoding = str(src.encoding) if explicit else "cp1252"
-                if codecs.lookup(encoding).name == "utf-8":
+                fallback = str(src.encoding) if explicit else "cp1252"
+                if codecs.lookup(fallback).name == "utf-8":
                     raise
                 if not explicit:
                     src.notes.append(
@@ -124,12 +137,12 @@ def ogr(
                     )
                 try:  # GDAL recodes a Shapefile's attributes
                     meta, table = pyogrio.read_arrow(
-                        path, layer=layer, columns=columns, datetime_as_string=True, encoding=encoding
+                        path, layer=layer, columns=columns, datetime_as_string=True, encoding=fallback
                     )
                     return _arrow_frame(src, meta, table)
                 except (ValueError, UnicodeDecodeError):  # other drivers: pyogrio decodes them
                     frame = pyogrio.read_dataframe(
-                        path, layer=layer, columns=columns, read_geometry=False, encoding=encoding
+                        path, layer=layer, columns=columns, read_geometry=False, encoding=fallback
                     )
                     meta, table = pyogrio.read_arrow(path, layer=layer, columns=[])
                     shapes = _arrow_frame(src, meta, table)

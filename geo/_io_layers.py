@@ -8,6 +8,7 @@ refuses to guess with :class:`~geo._errors.LayerChoiceError` when several hold f
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -125,7 +126,7 @@ def _gdal_parts(src: Source, path: Path) -> list[Part]:
     infos = _ogr_layers(src, path)
     if not infos:
         raise fail(src.label, "no layers in the file")
-    return [Part(i.name, lambda n=i.name: ogr(src, path, n), i) for i in infos]
+    return [Part(i.name, functools.partial(ogr, src, path, i.name), i) for i in infos]
 
 
 def _kmz_parts(src: Source) -> list[Part]:
@@ -166,17 +167,18 @@ def _shapefile_parts(src: Source) -> list[Part]:
             if ".prj" not in parts:
                 raise fail(
                     label,
-                    f"unknown CRS: Shapefile {shown!r} has no .prj file; add it, or export the layer with its CRS",
+                    f"unknown CRS: Shapefile {shown!r} has no .prj file; add it, or export the layer "
+                    "with its CRS",
                 )
             for suffix, member in parts.items():
                 if re.fullmatch(r"\.[a-z0-9.]{1,12}", suffix):
                     extract(label, archive, member, src.tmp / f"layer{i}{suffix}")
             paths.append(src.tmp / f"layer{i}.shp")
-    options = {} if src.encoding in AUTO_ENCODING else {"encoding": src.encoding}
+    encoding = None if src.encoding in AUTO_ENCODING else src.encoding
     result = []
     for path, shown in zip(paths, names, strict=True):
         (info,) = _ogr_layers(src, path, [shown])
-        result.append(Part(shown, lambda p=path: ogr(src, p, None, **options), info))
+        result.append(Part(shown, functools.partial(ogr, src, path, None, encoding=encoding), info))
     return result
 
 

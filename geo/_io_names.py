@@ -107,7 +107,8 @@ def check_layer_name(name: str, *, argument: str = "name") -> str:
     if problem:
         msg = (
             f"{argument}: {name!r} cannot be a layer name: it {problem}; use letters, digits, spaces, "
-            f"'_', '-', '.', '(' and ')', starting with a letter or digit, for example {safe_layer_name(name)!r}"
+            f"'_', '-', '.', '(' and ')', starting with a letter or digit, "
+            f"for example {safe_layer_name(name)!r}"
         )
         raise LayerError(msg)
     return name

@@ -45,7 +45,7 @@ def read_parquet(src: Source) -> gpd.GeoDataFrame:
         if "geo" in str(exc).lower() and "metadata" in str(exc).lower():
             raise fail(label, "no geometry: a Parquet file without GeoParquet metadata") from None
         raise fail(label, f"not parseable as GeoParquet ({brief(exc)})") from None
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises many unrelated types for corrupt files
+    except Exception as exc:  # pyarrow raises many unrelated types for corrupt files
         if type(exc).__module__.startswith(("pyarrow", "shapely", "pyproj", "json")) or isinstance(
             exc, (KeyError, TypeError, OSError, UnicodeError)
         ):
