@@ -1,4 +1,10 @@
-"""geo.io.read_layer on good files of every format and on the corpus of bad files in tests/data/bad/."""
+"""geo.io.read_layer on good files of every format and on the corpus of bad files in tests/data/bad/.
+
+One file although long: it tests the importer as users meet it, almost always through
+``read_layer``, ``read_layers`` and ``list_layers`` rather than the private modules behind them,
+and its sections (nesting, messages, names, CRS, several layers, encodings, CSV, fuzzing) share
+the corpus of bad files and its helpers.
+"""
 
 import codecs
 import io
