@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo._errors import LayerError
+from geo import LayerError
 from geo.settings import CLAIM_BASES, CLAIM_FIELDS, DATA_DIR, SOURCE_KINDS
 
 #: Columns of ``data/sources.csv``.

@@ -13,7 +13,7 @@ from typing import Any
 
 import geopandas as gpd
 
-from geo._errors import LayerError
+from geo import LayerError
 from geo.settings import DATA_DIR, GEOMETRY_QUALITIES, WGS84
 from layers import _provenance
 from layers._schema import RECORD_COLUMNS

@@ -37,7 +37,7 @@ from app.ogc.query import (
     reject_parameters,
     select,
 )
-from geo._errors import CRSError, InputError, LayerError
+from geo import CRSError, InputError, LayerError
 
 logger = logging.getLogger(__name__)
 

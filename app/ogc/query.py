@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import InputError
+from geo import InputError
 
 #: Page size when ``limit`` is not given, and the largest page served (a larger ``limit`` is cut to it).
 DEFAULT_LIMIT = 100
