@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 from geo._errors import LayerError
 from geo.settings import MAX_JSON_DEPTH
@@ -49,7 +50,9 @@ def _escaped(arr: np.ndarray, quotes: np.ndarray) -> np.ndarray:
     run_start = slashes[starts]
     run_end = np.r_[slashes[np.flatnonzero(starts)[1:] - 1], slashes[-1]]
     idx = np.minimum(np.searchsorted(run_end, quotes - 1), run_end.size - 1)
-    return (run_end[idx] == quotes - 1) & ((run_end[idx] - run_start[idx] + 1) % 2 == 1)
+    after_run: npt.NDArray[np.bool_] = run_end[idx] == quotes - 1
+    odd_run: npt.NDArray[np.bool_] = (run_end[idx] - run_start[idx] + 1) % 2 == 1
+    return after_run & odd_run
 
 
 def scan_json(label: str, path: Path, *, max_depth: int = MAX_JSON_DEPTH) -> JsonScan:
@@ -100,8 +103,8 @@ def scan_json(label: str, path: Path, *, max_depth: int = MAX_JSON_DEPTH) -> Jso
                 nl = chunk.rfind(b"\n", 0, pos)
                 column = pos - nl if nl >= 0 else base + pos - line_start + 1
                 raise LayerError(
-                    f"{label}: JSON nested more than {max_depth} levels deep (arrays or objects within each other, "
-                    f"at line {line}, column {column}); GeoJSON needs about 10: the file is refused",
+                    f"{label}: JSON nested more than {max_depth} levels deep (arrays or objects within each "
+                    f"other, at line {line}, column {column}); GeoJSON needs about 10: the file is refused",
                 )
             scan.max_depth = max(scan.max_depth, int(level.max()) if level.size else 0)
             # a feature opens an object at depth 3 inside an array at depth 2 (a FeatureCollection's features)
@@ -145,7 +148,7 @@ def scan_json(label: str, path: Path, *, max_depth: int = MAX_JSON_DEPTH) -> Jso
 
 
 def key_values(path: Path, offsets: list[int]) -> Iterator[tuple[object, str]]:
-    """The JSON value (None if unreadable) and its text, of each key whose opening quote is at one of ``offsets``."""
+    """The JSON value (None if unreadable) and its text of each key whose opening quote is at ``offsets``."""
     decoder = json.JSONDecoder()
     last_value, last_raw = None, "\0"
     with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:

@@ -362,3 +362,15 @@ def test_import_names_from_any_file_name_and_checks_a_given_one(tmp_path, capsys
     assert main(["import", str(source), "--name", "../../etc/x"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("mineral-atlas: error: --name") and len(err.strip().splitlines()) == 1
+
+
+def test_an_upload_named_like_a_built_in_layer_never_replaces_it(tmp_path, capsys, private_workspace):
+    import layers
+
+    source = tmp_path / "facilities.csv"
+    source.write_text("lat,lon,name\n28.4,77.5,mine\n", encoding="utf-8")
+    assert main(["import", str(source)]) == 0
+    assert "as 'facilities (2)'" in capsys.readouterr().err
+    assert main(["import", str(source), "--name", "facilities"]) == 2
+    assert "reserved" in capsys.readouterr().err
+    assert len(layers.load("facilities")) > 1  # the curated layer is untouched
