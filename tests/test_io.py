@@ -792,20 +792,14 @@ def _json_trees():
         | st.floats(allow_nan=False, allow_infinity=False)
         | st.text(max_size=8)
     )
-    return st.recursive(
-        leaves,
-        lambda kids: (
-            st.lists(kids, max_size=4)
-            | st.dictionaries(
-                st.sampled_from(
-                    ["type", "features", "geometry", "coordinates", "properties", "crs", "id", "name", "x"]
-                ),
-                kids,
-                max_size=4,
-            )
-        ),
-        max_leaves=30,
+    keys = st.sampled_from(
+        ["type", "features", "geometry", "coordinates", "properties", "crs", "id", "name", "x"]
     )
+
+    def extend(kids: st.SearchStrategy) -> st.SearchStrategy:  # a def: hypothesis reads its source
+        return st.lists(kids, max_size=4) | st.dictionaries(keys, kids, max_size=4)
+
+    return st.recursive(leaves, extend, max_leaves=30)
 
 
 GEOMETRY_TYPES = [
