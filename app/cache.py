@@ -95,7 +95,9 @@ def criterion_values(
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+# shared, not copied (a cache_data copy of 600,000 rows costs a second on every re-run); nothing
+# writes to it
+@st.cache_resource(show_spinner=False, max_entries=4)
 def scored_grid(
     region_code: str,
     resolution: int,
@@ -120,7 +122,7 @@ def scored_grid(
     )
 
 
-@st.cache_data(show_spinner="Routing over the network…", max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64)  # the page names the mode it routes
 def routed(
     origin: tuple[float, float],
     destination: tuple[float, float],
@@ -162,3 +164,21 @@ def corridor_result(
     frames = load_layers()
     chosen = {n: frames[n] for n in workflows.CORRIDOR_LAYERS}
     return workflows.corridor(_line, chosen, width_km=width_km, other_route=_other)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def ranking_stability(
+    region_code: str,
+    resolution: int,
+    weights: tuple,
+    competition: str,
+    exclude_km: float,
+    radius_km: float,
+    version: int = 0,
+) -> gpd.pd.DataFrame:
+    """How often each of the 10 best cells stays in the top 10 when the weights move by ±20 % (300 draws)."""
+    from geo.siting import RAW_COLUMNS, sensitivity
+
+    scored = scored_grid(region_code, resolution, weights, competition, exclude_km, radius_km, version)
+    norm = scored[[f"n_{c}" for c in RAW_COLUMNS]].rename(columns=lambda c: c[2:])
+    return sensitivity(norm, dict(weights), top_n=10, draws=300, seed=0)

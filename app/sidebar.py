@@ -10,10 +10,11 @@ import streamlit as st
 import layers
 from app.cache import load_layers, workspace_snapshot
 from app.context import PageContext
+from app.mapview import FELL_BACK
 from geo import LayerError
 from geo.io import FORMATS, read_layer, split_by_geometry_type
 from geo.workspace import Workspace
-from layers import user
+from layers import labels, user
 from layers.map import BASEMAPS
 
 
@@ -24,7 +25,6 @@ def build_context() -> PageContext:
     except LayerError as exc:
         st.error(f"Could not load the built-in data: {exc}")
         st.stop()
-    st.sidebar.title("Mineral Atlas")
     panel = st.sidebar.container()
     import_panel()
     saved = workspace_layers()
@@ -76,7 +76,7 @@ def _import(uploaded: Any, *, swap_xy: bool) -> None:
             return
         st.session_state.setdefault("new_layers", []).append(name)
     notes = [
-        f"Imported {len(gdf)} features from {uploaded.name}"
+        f"Imported {labels.plural(len(gdf), 'feature')} from {uploaded.name}"
         + (f", split into {', '.join(parts)}" if len(parts) > 1 else "")
     ]
     notes += [f"Repaired {r}" for r in gdf.attrs.get("repairs", [])]
@@ -113,10 +113,10 @@ def import_panel() -> None:
     except LayerError:
         return  # reported once by workspace_layers()
     if len(index):
-        with st.sidebar.expander(f"Workspace ({len(index)} layers)"):
+        with st.sidebar.expander(f"Workspace ({labels.plural(len(index), 'layer')})"):
             for row in index.itertuples():
                 c1, c2 = st.columns([3, 1])
-                c1.write(f"{row.name} · {row.kind} · {row.features}")
+                c1.write(f"{row.name} · {row.kind} · {labels.plural(int(row.features), 'feature')}")
                 if c2.button("Delete", key=f"delete_{row.name}"):
                     Workspace().delete(row.name)
                     st.rerun()
@@ -158,7 +158,13 @@ def sidebar(
     options = filter_options({n: frames[n] for n in record_layers})
     selected = {
         column: panel.multiselect(
-            column.capitalize(), options[column], key=f"filter_{column}", bind="query-params"
+            labels.column(column),
+            sorted(options[column], key=lambda v, c=column: labels.value(c, v).casefold()),
+            format_func=lambda v, c=column: labels.value(c, v),
+            key=f"filter_{column}",
+            bind="query-params",
+            placeholder=f"All {labels.column(column).lower()}",
+            help="Type a name to find it, e.g. India" if column == "country" else None,
         )
         for column in layers.FILTER_COLUMNS
     }
@@ -167,6 +173,8 @@ def sidebar(
         BASEMAPS,
         key="basemap",
         bind="query-params",
-        help="The offline basemap needs no tile server.",
+        help="The offline basemap (country borders and names, main cities) needs no tile server.",
     )
+    if st.session_state.get(FELL_BACK) and basemap == BASEMAPS[1]:
+        panel.caption("OpenStreetMap tiles could not be loaded here, so the map shows the offline basemap.")
     return visible, selected, basemap

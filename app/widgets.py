@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 import geopandas as gpd
@@ -18,25 +19,50 @@ from geo.settings import EXPORT_FORMATS, MIME_TYPES
 def download(
     where: Any, label: str, frame: gpd.GeoDataFrame, key: tuple[str, ...], fmt: str, stem: str, widget: str
 ) -> None:
-    """A download button for ``frame`` as ``fmt``; a failed export is a message, not a traceback."""
+    """A download button for ``frame`` as ``fmt``; a failed export is a message, not a traceback.
+
+    The bytes are made on this run (cached by ``key``) and the click does not re-run the page
+    (``on_click="ignore"``), so two quick clicks on two buttons both get their file.
+    """
     try:
         data = export_bytes(frame, key, fmt)
     except ExportError as exc:
         where.error(f"Export failed: {exc}")
         return
     where.download_button(
-        label, data, file_name=f"{stem}{EXPORT_FORMATS[fmt]}", mime=MIME_TYPES[fmt], key=widget
+        label,
+        data,
+        file_name=f"{stem}{EXPORT_FORMATS[fmt]}",
+        mime=MIME_TYPES[fmt],
+        key=widget,
+        on_click="ignore",
+        width="stretch",
+        wrap=True,
     )
 
 
+def nice_step(span: float, bins: int) -> float:
+    """A round bin width (1, 2, 2.5 or 5 times a power of ten) giving about ``bins`` bins over ``span``."""
+    if not np.isfinite(span) or span <= 0:
+        return 1.0
+    raw = span / bins
+    power = 10.0 ** np.floor(np.log10(raw))
+    return float(next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw))
+
+
 def histogram(values: Iterable[float], name: str, *, bins: int = 30) -> pd.DataFrame:
-    """Counts per bin, labelled by the bin's centre, for a bar chart."""
+    """Counts per bin of round width, each bin labelled by its round start (a readable axis)."""
     finite = np.asarray(values, dtype=float)
     finite = finite[np.isfinite(finite)]
     if finite.size == 0:
         return pd.DataFrame({name: [], "features": []})
-    counts, edges = np.histogram(finite, bins=bins)
-    return pd.DataFrame({name: (edges[:-1] + edges[1:]) / 2, "features": counts})
+    step = nice_step(float(finite.max() - finite.min()), bins)
+    start = np.floor(finite.min() / step) * step
+    edges = start + step * np.arange(int(np.ceil((finite.max() - start) / step)) + 2)
+    counts, edges = np.histogram(finite, bins=edges)
+    decimals = max(0, -int(Decimal(repr(step)).normalize().as_tuple().exponent))
+    keep = slice(0, int(np.flatnonzero(counts).max()) + 1)
+    return pd.DataFrame({name: np.round(edges[:-1], decimals)[keep], "features": counts[keep]})
 
 
 #: Largest radius of a range ring (km): half a great circle.

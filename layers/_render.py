@@ -18,6 +18,7 @@ from folium.plugins import MarkerCluster
 from folium.utilities import JsCode
 
 from geo.export import json_value, prepare_geometries
+from layers import labels
 from layers._spec import LayerSpec, Style
 
 #: Decimals of display coordinates (about 1 m); exports keep GEOJSON_PRECISION.
@@ -45,6 +46,24 @@ _BIND_PERMANENT = JsCode(
     + _POPUP_JS
     + "}"
 )
+
+
+#: Clusters: wide at country zoom, tight from zoom 9, never dropped, so points on one spot (two
+#: refineries on one site) stay one bubble that spreads out (spiderfies) when clicked.
+CLUSTER_OPTIONS: dict[str, Any] = {
+    "maxClusterRadius": JsCode("function (zoom) { return zoom < 9 ? 40 : 12; }"),
+    "spiderfyOnMaxZoom": True,
+    "showCoverageOnHover": False,
+    "spiderfyDistanceMultiplier": 1.6,
+}
+#: Layers whose clusters are drawn quietly (context, not facilities).
+QUIET_CLUSTERS = frozenset({"demand"})
+# a bubble with the count and no hue (styled by static/app/map.css), so it never reads as a kind
+_CLUSTER_ICON = """function (cluster) {
+    var n = cluster.getChildCount();
+    return L.divIcon({html: '<div>' + n + '</div>', className: 'ma-cluster', iconSize: L.point(34, 34),
+                      iconAnchor: L.point(17, 17)});
+}"""
 
 
 def _text(value: Any) -> str:
@@ -77,10 +96,11 @@ def popup_parts(props: Mapping[str, Any], fields: tuple[str, ...]) -> list:
     for field in fields:
         value = _text(props.get(field))
         if value:
-            rows.append([html.escape(field.replace("_", " ")), html.escape(value)])
+            shown = labels.value(field, props.get(field)) if labels.has_labels(field) else value
+            rows.append([html.escape(labels.column(field)), html.escape(shown)])
     source = _text(props.get("source"))
     if source:
-        rows.append(["source", source_html(source)])
+        rows.append(["Source", source_html(source)])
     return [html.escape(_text(props.get("name"))), rows]
 
 
@@ -94,7 +114,7 @@ def popup_html(props: Mapping[str, Any], fields: tuple[str, ...]) -> str:
 def tooltip_text(props: Mapping[str, Any]) -> str:
     """Escaped one-line tooltip: the name, and the kind where there is one."""
     name = html.escape(_text(props.get("name")))
-    kind = _text(props.get("kind")).replace("_", " ")
+    kind = labels.value("kind", _text(props.get("kind")))
     return f"{name} ({html.escape(kind)})" if kind else name
 
 
@@ -178,7 +198,12 @@ def layer_group(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> folium.FeatureGroup:
     geojson = geojson_layer(display_collection(spec, gdf, with_markers=True), name=spec.title)
     if spec.cluster:
         cluster = MarkerCluster(
-            name=spec.title, control=False, options={"maxClusterRadius": 40, "disableClusteringAtZoom": 9}
+            name=spec.title,
+            control=False,
+            icon_create_function=_CLUSTER_ICON.replace(
+                "ma-cluster", "ma-cluster ma-cluster-quiet" if spec.name in QUIET_CLUSTERS else "ma-cluster"
+            ),
+            options=CLUSTER_OPTIONS,
         )
         geojson.add_to(cluster)
         cluster.add_to(group)

@@ -17,9 +17,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.export import split_antimeridian
-
 from geo.settings import DATA_DIR, WGS84
-from layers._spec import LayerSpec, LegendEntry, Style
+from layers._spec import LayerSpec, Style
 
 logger = logging.getLogger(__name__)
 

@@ -13,19 +13,13 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.settings import DATA_DIR, WGS84
+from layers import labels, palette
 from layers._spec import LayerSpec, LegendEntry, Style
 
 FILE = DATA_DIR / "facilities.csv"
 
-#: Colour of each facility kind.
-KIND_COLORS: dict[str, str] = {
-    "recycling": "#2e7d32",
-    "refining": "#1565c0",
-    "cathode": "#6a1b9a",
-    "cell_manufacturing": "#ef6c00",
-    "smelter": "#6d4c41",
-    "venue": "#c2185b",
-}
+#: Colour of each facility kind (see :mod:`layers.palette`).
+KIND_COLORS: dict[str, str] = palette.KIND
 #: Statuses drawn dashed and paler: not (yet) producing.
 NOT_OPERATING = frozenset({"planned", "under_development"})
 
@@ -40,11 +34,11 @@ def read() -> gpd.GeoDataFrame:
 
 def style(props: Mapping[str, Any]) -> Style:
     """Colour by kind; planned and under-development sites dashed and paler."""
-    color = KIND_COLORS.get(props.get("kind", ""), "#424242")
+    color = KIND_COLORS.get(props.get("kind", ""), palette.OTHER)
     pending = props.get("status") in NOT_OPERATING
     return {
         "radius": 8,
-        "color": "#212121",
+        "color": palette.OUTLINE,
         "weight": 2 if pending else 1,
         "dashArray": "3 3" if pending else None,
         "fillColor": color,
@@ -59,8 +53,16 @@ SPEC = LayerSpec(
     source=FILE,
     read=read,
     style=style,
-    legend=tuple(LegendEntry(k.replace("_", " "), c) for k, c in KIND_COLORS.items())
-    + (LegendEntry("planned / under development", "#ffffff", dashed=True),),
+    legend=tuple(LegendEntry(labels.KINDS[k], c, column="kind", values=(k,)) for k, c in KIND_COLORS.items())
+    + (
+        LegendEntry(
+            "Planned / under development (dashed, pale)",
+            "#ffffff",
+            dashed=True,
+            column="status",
+            values=tuple(sorted(NOT_OPERATING)),
+        ),
+    ),
     cluster=True,
     attribution="Facilities: cited press and company sources",
 )

@@ -12,11 +12,12 @@ from typing import Any
 import geopandas as gpd
 
 from geo.settings import DATA_DIR, WGS84
+from layers import palette
 from layers._schema import RECORD_COLUMNS
 from layers._spec import LayerSpec, LegendEntry, Style
 
 FILE = DATA_DIR / "lithium_blocks.geojson"
-COLOR = "#f9a825"
+COLOR = palette.LITHIUM_FILL
 
 
 def read() -> gpd.GeoDataFrame:
@@ -26,14 +27,14 @@ def read() -> gpd.GeoDataFrame:
 
 
 def style(props: Mapping[str, Any]) -> Style:
-    """Amber fill; blocks still in exploration dashed."""
+    """Yellow fill (no other layer is yellow); blocks still in exploration dashed."""
     exploring = props.get("status") == "exploration"
     return {
-        "color": "#e65100",
-        "weight": 3,
+        "color": palette.LITHIUM_OUTLINE,
+        "weight": 2,
         "dashArray": "6 4" if exploring else None,
         "fillColor": COLOR,
-        "fillOpacity": 0.5,
+        "fillOpacity": 0.7,
     }
 
 
@@ -45,8 +46,23 @@ SPEC = LayerSpec(
     read=read,
     style=style,
     legend=(
-        LegendEntry("lithium block (auctioned)", COLOR, "square"),
-        LegendEntry("lithium block (exploration)", COLOR, "square", dashed=True),
+        LegendEntry(
+            "Lithium block (auctioned)",
+            COLOR,
+            "square",
+            column="status",
+            values=("auctioned",),
+            outline=palette.LITHIUM_OUTLINE,
+        ),
+        LegendEntry(
+            "Lithium block (exploration)",
+            COLOR,
+            "square",
+            dashed=True,
+            column="status",
+            values=("exploration",),
+            outline=palette.LITHIUM_OUTLINE,
+        ),
     ),
     geom_types=("Polygon", "MultiPolygon"),
     required=RECORD_COLUMNS,

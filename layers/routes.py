@@ -24,12 +24,14 @@ import geo
 from geo import InputError, LayerError
 from geo.export import split_antimeridian
 from geo.settings import DATA_DIR, LOCATION_PRECISIONS, NETWORK_ATTRIBUTION, WGS84, cache_dir
+from layers import labels, palette
 from layers._spec import LayerSpec, LegendEntry, Style
 
 FILE = DATA_DIR / "routes.csv"
 #: Layers whose feature ids a route may start or end at.
 ENDPOINT_LAYERS: tuple[str, ...] = ("facilities", "lithium_blocks", "ports", "demand")
-MODE_COLORS: dict[str, str] = {"road": "#6d4c41", "rail": "#7b1fa2", "sea": "#0277bd"}
+#: Colour of each leg mode (see :mod:`layers.palette`).
+MODE_COLORS: dict[str, str] = {m: palette.MODE[m] for m in ("road", "rail", "sea")}
 REQUIRED = ("id", "route_id", "name", "mode", "purpose", "source", "source_date", "location_precision")
 
 
@@ -121,13 +123,13 @@ def _cache_key() -> str:
 
 
 def style(props: Mapping[str, Any]) -> Style:
-    """Colour by mode; rail dashed."""
+    """Colour by leg mode; rail dashed, sea dotted."""
     mode = props.get("mode", "road")
     return {
-        "color": MODE_COLORS.get(mode, "#455a64"),
+        "color": MODE_COLORS.get(mode, palette.OTHER),
         "weight": 3,
-        "opacity": 0.85,
-        "dashArray": "8 6" if mode == "rail" else None,
+        "opacity": 0.9,
+        "dashArray": palette.DASH.get(mode),
     }
 
 
@@ -139,7 +141,14 @@ SPEC = LayerSpec(
     read=read,
     style=style,
     legend=tuple(
-        LegendEntry(f"{mode} leg", color, "line", dashed=mode == "rail")
+        LegendEntry(
+            f"{labels.MODES[mode]} leg",
+            color,
+            "line",
+            column="mode",
+            values=(mode,),
+            dash=palette.DASH[mode] or "",
+        )
         for mode, color in MODE_COLORS.items()
     ),
     geom_types=("LineString", "MultiLineString"),
