@@ -122,6 +122,16 @@ def import_panel() -> None:
                     st.rerun()
 
 
+#: Placeholder of each filter: "All operators" and so on.
+_ALL = {
+    "operator": "operators",
+    "kind": "kinds",
+    "status": "statuses",
+    "country": "countries",
+    "materials": "materials",
+}
+
+
 def filter_options(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, list[str]]:
     """Values offered by each sidebar filter."""
     options: dict[str, set[str]] = {c: set() for c in layers.FILTER_COLUMNS}
@@ -163,7 +173,7 @@ def sidebar(
             format_func=lambda v, c=column: labels.value(c, v),
             key=f"filter_{column}",
             bind="query-params",
-            placeholder=f"All {labels.column(column).lower()}",
+            placeholder=f"All {_ALL[column]}",
             help="Type a name to find it, e.g. India" if column == "country" else None,
         )
         for column in layers.FILTER_COLUMNS

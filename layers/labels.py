@@ -57,7 +57,7 @@ MODES: dict[str, str] = {
     "road": "Road",
     "rail": "Rail",
     "sea": "Sea",
-    "multimodal": "Multimodal (road, sea, road)",
+    "multimodal": "Multimodal",
 }
 
 OBJECTIVES: dict[str, str] = {"co2e": "CO2e", "hours": "time", "km": "distance"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import folium
@@ -20,8 +20,8 @@ from geo.settings import STATIC_DIR, STATIC_URL
 from layers import countries, spec
 from layers._assets import localize
 from layers._controls import MapBehaviour, bounds_of, controls_group, describe, legend_for, legend_html
-from layers._render import display_collection, layer_group
-from layers._spec import LayerSpec
+from layers._render import QUIET_CLUSTERS, display_collection, layer_group
+from layers._spec import LayerSpec, LegendEntry
 
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
@@ -67,7 +67,9 @@ def basemap_labels() -> dict[str, list]:
     world = load("countries")
     areas = [geodesic_area_km2(g) for g in world.geometry.values]
     rows = []
-    for name, geom, area in zip(world["name"], world.geometry.values, areas, strict=True):
+    for name, code, geom, area in zip(world["name"], world["country"], world.geometry.values, areas, strict=True):
+        if not code:  # disputed areas and the like (Siachen Glacier): no label of their own
+            continue
         parts = list(getattr(geom, "geoms", [geom]))
         largest = max(parts, key=lambda g: g.area)
         point = polylabel(largest, tolerance=0.05) if largest.area > 0.01 else largest.representative_point()
@@ -129,6 +131,7 @@ def base_map(*, basemap: str = BASEMAPS[0], home: list[list[float]] | None = Non
         raise ValueError(msg)
     m = folium.Map(location=(22.0, 80.0), zoom_start=3, tiles=None, control_scale=True, max_zoom=18)
     m.options["maxZoom"] = 18  # clusters need it even without tiles
+    m.options["zoomSnap"] = 0.25  # a fit uses the space (the whole story on a phone too)
     osm = folium.TileLayer(
         OSM_TILES, name=BASEMAPS[0], attr=OSM_ATTRIBUTION, overlay=False, show=basemap == BASEMAPS[0]
     )
@@ -150,9 +153,16 @@ def base_map(*, basemap: str = BASEMAPS[0], home: list[list[float]] | None = Non
     return localize(m)
 
 
+#: Legend row of clustered layers: the bubbles carry no hue (see layers.palette).
+CLUSTER_LEGEND = LegendEntry("Group of nearby features (count; click to open)", "#ffffff", outline="#1a1a1a")
+
+
 def data_group(name: str, gdf: gpd.GeoDataFrame, layer: LayerSpec) -> folium.FeatureGroup:
     """One drawn layer with its layer-control name and the legend rows of what it shows."""
     legend = legend_for(layer.legend, gdf)
+    if layer.cluster and len(gdf):
+        quiet = layer.name in QUIET_CLUSTERS
+        legend.append(CLUSTER_LEGEND if not quiet else replace(CLUSTER_LEGEND, outline="#8c8c8c"))
     group = layer_group(layer, gdf)
     describe(
         group,

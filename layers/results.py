@@ -219,7 +219,7 @@ def route_group(legs, *, name: str, route_mode: str | None = None) -> folium.Fea
         elif mode == route_mode:
             label = f"{labels.MODES.get(route_mode, route_mode)} route"
         else:
-            label = f"{labels.MODES.get(route_mode, route_mode).split(' (')[0]} route: {mode} leg"
+            label = f"{labels.MODES.get(route_mode, route_mode)} route: {mode} leg"
         legend.append(LegendEntry(label, color, "line", dash=palette.DASH.get(mode) or ""))
     describe(group, name=f"{name} ({labels.plural(len(legs), 'leg')})", legend=legend)
     texts = [

@@ -20,6 +20,13 @@ from layers.map import bounds_of, map_parts
 from layers.results import corridor_group, route_group
 
 
+def _describe(legs: gpd.GeoDataFrame) -> str:
+    """A route in words: its name and purpose (routes of the Routes tab have only their ends)."""
+    if "purpose" in legs and "name" in legs:
+        return f"{legs['name'].iloc[0]}. {legs['purpose'].iloc[0]}"
+    return f"{legs['from_name'].iloc[0]} → {legs['to_name'].iloc[-1]} ({labels.plural(len(legs), 'leg')})"
+
+
 def render(ctx: PageContext) -> None:
     """What lies within X km of one route (and its overlap with a second), ordered along the way."""
     routes = {
@@ -77,7 +84,12 @@ def render(ctx: PageContext) -> None:
         for n in CORRIDOR_LAYERS
         if (inside["layer"] == n).any()
     }
-    st.caption(f"Route 1: {first}" + (f" · Route 2: {second}" if other is not None else ""))
+    st.caption(
+        "  \n".join(
+            f"**Route {i}:** {_describe(routes[name])}"
+            for i, name in enumerate([first] + ([second] if other is not None else []), start=1)
+        )
+    )
     area = gpd.GeoDataFrame(geometry=[polygon], crs="EPSG:4326")
     show_map(
         map_parts(

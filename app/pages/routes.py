@@ -105,7 +105,7 @@ def render(ctx: PageContext) -> None:
         f"{origin} → {destination} ({m})": legs for m, legs in results.items()
     }
     overlays = [
-        route_group(legs, name=f"{labels.MODES[mode].split(' (')[0]} route", route_mode=mode)
+        route_group(legs, name=f"{labels.MODES[mode]} route", route_mode=mode)
         for mode, legs in results.items()
     ]
     overlays.append(
