@@ -11,6 +11,7 @@ import layers
 from app.cache import load_layers, workspace_snapshot
 from app.context import PageContext
 from app.mapview import FELL_BACK
+from app.widgets import shown_as
 from geo import LayerError
 from geo.io import FORMATS, read_layer, split_by_geometry_type
 from geo.workspace import Workspace
@@ -160,7 +161,7 @@ def sidebar(
         "Layers",
         record_layers,
         default=record_layers,
-        format_func=lambda n: spec(n).title,
+        format_func=shown_as("visible_layers", lambda n: spec(n).title),
         key="visible_layers",
         bind="query-params",
     )
@@ -170,7 +171,7 @@ def sidebar(
         column: panel.multiselect(
             labels.column(column),
             sorted(options[column], key=lambda v, c=column: labels.value(c, v).casefold()),
-            format_func=lambda v, c=column: labels.value(c, v),
+            format_func=shown_as(f"filter_{column}", lambda v, c=column: labels.value(c, v)),
             key=f"filter_{column}",
             bind="query-params",
             placeholder=f"All {_ALL[column]}",

@@ -100,6 +100,18 @@ def ids(gdf: gpd.GeoDataFrame) -> tuple[str, ...]:
 
 #: Session key of the URL's parameters as the session opened them (until each is checked).
 _URL_AT_LOAD = "_url_at_load"
+#: Session key of the widget key -> format function map (see :func:`shown_as`).
+_SHOWN_AS = "_shown_as"
+
+
+def shown_as(key: str, func: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``func`` as the ``format_func`` of widget ``key``, recorded for :func:`report_url_changes`.
+
+    A widget bound to the URL writes its values there as the user reads them ("Road", "India"),
+    not as codes; the check of a link's parameters compares them the same way.
+    """
+    st.session_state.setdefault(_SHOWN_AS, {})[key] = func
+    return func
 
 
 def remember_url() -> None:
@@ -115,12 +127,14 @@ def report_url_changes() -> None:
     without a word; this names each such parameter. Each parameter is checked once, on the first run that draws its widget.
     """
     pending: dict[str, list[str]] = st.session_state.get(_URL_AT_LOAD, {})
+    formats: dict[str, Callable[[Any], str]] = st.session_state.get(_SHOWN_AS, {})
     changed = []
     for key in [k for k in pending if k in st.session_state and not k.startswith("_")]:
         asked, used = pending.pop(key), st.session_state[key]
-        if not _same(asked, used):
+        fmt = formats.get(key, str)
+        if not (_same(asked, used) or _same(asked, _shown(used, fmt))):
             shown = ", ".join(asked) if len(asked) != 1 else asked[0]
-            changed.append(f"{key}={shown!r} → {_plain(used)}")
+            changed.append(f"{key}={shown!r} → {_plain(_shown(used, fmt))}")
     if changed:
         st.warning(
             "The link asked for values this page cannot use; it uses these instead: " + "; ".join(changed)
@@ -142,6 +156,13 @@ def _same(asked: list[str], used: Any) -> bool:
         except ValueError:
             return False
     return str(used) == text
+
+
+def _shown(value: Any, fmt: Callable[[Any], str]) -> Any:
+    """A widget value as the widget shows it (each item of a list)."""
+    if isinstance(value, list | tuple):
+        return [fmt(v) for v in value]
+    return fmt(value)
 
 
 def _plain(value: Any) -> str:

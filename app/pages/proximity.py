@@ -10,7 +10,7 @@ import layers
 from app.cache import nearest_result
 from app.context import PageContext
 from app.mapview import fit_target, show_map
-from app.widgets import MAX_RING_KM, download, histogram, ids, parse_radii, save
+from app.widgets import MAX_RING_KM, download, histogram, ids, parse_radii, save, shown_as
 from geo import CRSError, InputError
 from geo.proximity import geodesic_circle, nearest, nearest_lines
 from geo.settings import EXPORT_FORMATS
@@ -57,7 +57,7 @@ def render(ctx: PageContext) -> None:
         "Sources",
         point_layers,
         index=point_layers.index("demand") if "demand" in point_layers else 0,
-        format_func=lambda n: ctx.title(n),
+        format_func=shown_as("prox_source", ctx.title),
         key="prox_source",
         bind="query-params",
     )
@@ -66,7 +66,7 @@ def render(ctx: PageContext) -> None:
         "Targets",
         target_layers,
         index=target_layers.index("facilities") if "facilities" in target_layers else 0,
-        format_func=lambda n: ctx.title(n),
+        format_func=shown_as("prox_target", ctx.title),
         key="prox_target",
         bind="query-params",
     )

@@ -11,7 +11,7 @@ import streamlit as st
 from app.cache import endpoint_choices, routed
 from app.context import PageContext
 from app.mapview import fit_target, show_map
-from app.widgets import download
+from app.widgets import download, shown_as
 from geo import InputError
 from geo.network import MODES, OBJECTIVES, route_totals
 from geo.settings import MODE_CO2E_SOURCE, MODE_SPEED_SOURCES
@@ -72,7 +72,7 @@ def render(ctx: PageContext) -> None:
         "Modes",
         list(MODES),
         default=["road", "rail", "multimodal"],
-        format_func=lambda m: labels.MODES[m],
+        format_func=shown_as("route_modes", lambda m: labels.MODES[m]),
         key="route_modes",
         bind="query-params",
     )
@@ -80,7 +80,7 @@ def render(ctx: PageContext) -> None:
     objective = st.radio(
         "Multimodal: ports chosen for the least",
         list(OBJECTIVES),
-        format_func=lambda o: labels.OBJECTIVES[o],
+        format_func=shown_as("route_objective", lambda o: labels.OBJECTIVES[o]),
         horizontal=True,
         key="route_objective",
         bind="query-params",

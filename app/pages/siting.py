@@ -21,7 +21,7 @@ from app.cache import (
 )
 from app.context import PageContext
 from app.mapview import fit_target, show_map
-from app.widgets import download, histogram
+from app.widgets import download, histogram, shown_as
 from geo import ExportError, InputError
 from geo.settings import DEFAULT_WEIGHTS, EXPORT_FORMATS, MIME_TYPES
 from geo.siting import RAW_COLUMNS, hexagons
@@ -33,6 +33,8 @@ from layers.results import allocation_group, scored_cells_group
 #: H3 resolutions offered.
 RESOLUTIONS = (5, 6, 7, 8)
 COMPETITION = {"avoid": "Keep away from them", "cluster": "Stay close to them"}
+DISTANCES = {"road network": "By road", "geodesic": "Straight line (geodesic)"}
+MODELS = {"p-median": "Least total distance", "coverage": "Most demand covered"}
 #: Parameters that only re-rank the measured criteria (applied at once, no new measurement).
 RANK_ONLY = (2, 3, 4)  # weights, competition, exclusion distance
 
@@ -98,7 +100,7 @@ def _grid_controls(ctx: PageContext) -> tuple[tuple | None, int]:
         "Region",
         regions,
         index=regions.index("IN"),
-        format_func=region_label,
+        format_func=shown_as("site_region", region_label),
         key="site_region",
         bind="query-params",
         help="A country (type its name, e.g. India), or a polygon layer you imported",
@@ -107,7 +109,7 @@ def _grid_controls(ctx: PageContext) -> tuple[tuple | None, int]:
         "H3 resolution (cell size)",
         list(RESOLUTIONS),
         index=0,
-        format_func=resolution_label,
+        format_func=shown_as("site_res", resolution_label),
         key="site_res",
         bind="query-params",
         help=f"Resolution 7 over India is 600,000 cells; at most {GRID_MAX_CELLS:,} "
@@ -116,7 +118,7 @@ def _grid_controls(ctx: PageContext) -> tuple[tuple | None, int]:
     competition = c3.radio(
         "Existing recyclers/refiners",
         list(COMPETITION),
-        format_func=COMPETITION.get,
+        format_func=shown_as("site_competition", COMPETITION.__getitem__),
         key="site_competition",
         bind="query-params",
         horizontal=True,
@@ -224,7 +226,7 @@ def _allocation(ctx: PageContext, scored: gpd.GeoDataFrame) -> workflows.Allocat
     distances = a0.radio(
         "Distances",
         ["road network", "geodesic"],
-        format_func={"road network": "By road", "geodesic": "Straight line (geodesic)"}.get,
+        format_func=shown_as("alloc_cost", DISTANCES.__getitem__),
         key="alloc_cost",
         bind="query-params",
         help="By road: shortest paths on the OpenStreetMap road graph; straight line: WGS84 geodesic",
@@ -232,7 +234,7 @@ def _allocation(ctx: PageContext, scored: gpd.GeoDataFrame) -> workflows.Allocat
     model = a1.radio(
         "Location-allocation",
         ["p-median", "coverage"],
-        format_func={"p-median": "Least total distance", "coverage": "Most demand covered"}.get,
+        format_func=shown_as("alloc_model", MODELS.__getitem__),
         key="alloc_model",
         bind="query-params",
         help="Least total distance: the p-median; most demand covered: maximal coverage within the "
@@ -260,7 +262,7 @@ def _allocation(ctx: PageContext, scored: gpd.GeoDataFrame) -> workflows.Allocat
     among = a4.selectbox(
         "Candidate sites",
         choices,
-        format_func=lambda c: "The best cells" if c == "best cells" else region_label(c),
+        format_func=shown_as("alloc_among", lambda c: "The best cells" if c == "best cells" else region_label(c)),
         key="alloc_among",
         bind="query-params",
         help="The best N cells, or a point layer you imported",
