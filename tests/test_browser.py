@@ -263,6 +263,9 @@ def test_site_selection_tab(page, app_url):
     _open(page, app_url)
     page.get_by_role("tab", name="Site selection").click()
     page.get_by_role("button", name="Score the grid").click()
+    # busy: Streamlit's running indicator (with its Stop button) and a progress bar naming the step
+    expect(page.get_by_test_id("stStatusWidget")).to_be_visible(timeout=10_000)
+    expect(page.get_by_text(re.compile(r"^Step \d of 8: "))).to_be_visible(timeout=10_000)
     page.get_by_text("Ranking stability").first.wait_for(timeout=120_000)
     frame = _map(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
@@ -322,7 +325,8 @@ def test_routes_tab(page, app_url):
     assert [p["mode"] for p in legs if p["route_mode"] == "multimodal"] == ["road", "sea", "road"]
     assert all(p["length_km"] > 0 and p["co2e_t"] > 0 for p in legs)
     if os.environ.get("MINERAL_ATLAS_SCREENSHOT"):  # `make screenshot`: the README's picture
-        page.get_by_role("tab", name="Routes").scroll_into_view_if_needed()
+        page.get_by_role("tablist").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(2000)  # the fit to the routes has ended
         page.screenshot(path=os.environ["MINERAL_ATLAS_SCREENSHOT"])
 
 

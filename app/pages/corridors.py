@@ -15,6 +15,7 @@ from app.workflows import CORRIDOR_LAYERS
 from geo import CRSError, InputError
 from geo.corridor import corridor_polygon
 from geo.network import join_legs
+from geo.settings import NETWORK_ATTRIBUTION
 from layers import labels
 from layers.map import bounds_of, map_parts
 from layers.results import corridor_group, route_group
@@ -96,6 +97,7 @@ def render(ctx: PageContext) -> None:
             shown,
             basemap=ctx.basemap,
             overlays=overlays,
+            attributions=list(NETWORK_ATTRIBUTION.values()),
             fit=fit_target(
                 bounds_of(area),
                 what=f"corridor|{first}|{second}|{width_km}",

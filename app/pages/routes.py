@@ -14,7 +14,7 @@ from app.mapview import fit_target, show_map
 from app.widgets import download, shown_as
 from geo import InputError
 from geo.network import MODES, OBJECTIVES, route_totals
-from geo.settings import MODE_CO2E_SOURCE, MODE_SPEED_SOURCES
+from geo.settings import MODE_CO2E_SOURCE, MODE_SPEED_SOURCES, NETWORK_ATTRIBUTION
 from layers import labels
 from layers.map import bounds_of, map_parts
 from layers.results import endpoints_group, route_group
@@ -129,7 +129,17 @@ def render(ctx: PageContext) -> None:
         "(and kept in the link)."
     )
     show_map(
-        map_parts({}, basemap=ctx.basemap, overlays=overlays, fit=fit),
+        map_parts(
+            {},
+            basemap=ctx.basemap,
+            overlays=overlays,
+            fit=fit,
+            attributions=[  # the networks the legs ran on
+                text
+                for m, text in NETWORK_ATTRIBUTION.items()
+                if any((legs["mode"] == m).any() for legs in results.values())
+            ],
+        ),
         key="route_map",
         returned_objects=["last_clicked"],
     )
