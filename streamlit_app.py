@@ -1,4 +1,4 @@
-"""Mineral Atlas: the entry frame — page config, title, sidebar and navigation; each tab lives in ``app.pages``."""
+"""Mineral Atlas: the entry frame (page config, title, sidebar, navigation); tabs live in ``app.pages``."""
 
 from __future__ import annotations
 

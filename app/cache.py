@@ -7,6 +7,8 @@ not hashed: a ``key`` argument identifies them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import shapely
 import streamlit as st
@@ -52,7 +54,11 @@ def workspace_snapshot() -> tuple[gpd.pd.DataFrame, dict[str, gpd.GeoDataFrame]]
 
 @st.cache_data(show_spinner="Computing geodesic distances…", max_entries=32)
 def nearest_result(
-    _sources: gpd.GeoDataFrame, _targets: gpd.GeoDataFrame, key: tuple, k: int, max_distance_m: float | None
+    _sources: gpd.GeoDataFrame,
+    _targets: gpd.GeoDataFrame,
+    key: tuple[Any, ...],
+    k: int,
+    max_distance_m: float | None,
 ) -> gpd.GeoDataFrame:
     """Geodesic lines from each source to its k nearest targets; ``key`` identifies the inputs."""
     from geo.proximity import nearest, nearest_lines
@@ -101,7 +107,7 @@ def criterion_values(
 def scored_grid(
     region_code: str,
     resolution: int,
-    weights: tuple,
+    weights: tuple[tuple[str, float], ...],
     competition: str,
     exclude_km: float,
     radius_km: float,
@@ -158,7 +164,7 @@ def endpoint_choices() -> dict[str, tuple[float, float]]:
 
 @st.cache_data(show_spinner="Finding features in the corridor…", max_entries=32)
 def corridor_result(
-    _line: shapely.LineString, key: tuple, width_km: float, _other: shapely.LineString | None
+    _line: shapely.LineString, key: tuple[Any, ...], width_km: float, _other: shapely.LineString | None
 ) -> workflows.CorridorResult:
     """Corridor polygon, features inside (by chainage) and the summary; ``key`` identifies the routes."""
     frames = load_layers()
@@ -170,7 +176,7 @@ def corridor_result(
 def ranking_stability(
     region_code: str,
     resolution: int,
-    weights: tuple,
+    weights: tuple[tuple[str, float], ...],
     competition: str,
     exclude_km: float,
     radius_km: float,

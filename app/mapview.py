@@ -21,7 +21,9 @@ from layers.map import BASEMAPS, MapParts
 FELL_BACK = "basemap_fell_back"
 
 
-def fit_target(bounds: list[list[float]] | None, *, what: str, label: str, auto: bool = True) -> dict | None:
+def fit_target(
+    bounds: list[list[float]] | None, *, what: str, label: str, auto: bool = True
+) -> dict[str, Any] | None:
     """What the map's fit button (and, with ``auto``, a new result) fits.
 
     ``what`` identifies the result (its parameters): the map fits a result once per page, so a
@@ -43,7 +45,7 @@ def _fallback(key: str) -> None:
 
 def show_map(parts: MapParts, *, key: str, returned_objects: Sequence[str] = ()) -> dict[str, Any]:
     """Draw ``parts`` (see :func:`layers.map.map_parts`); what the map returns (``returned_objects``)."""
-    return st_folium(
+    returned: dict[str, Any] = st_folium(
         parts.base,
         feature_group_to_add=parts.groups,
         key=key,
@@ -52,3 +54,4 @@ def show_map(parts: MapParts, *, key: str, returned_objects: Sequence[str] = ())
         returned_objects=list(returned_objects),
         on_change=lambda: _fallback(key),
     )
+    return returned

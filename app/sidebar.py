@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -123,6 +124,16 @@ def import_panel() -> None:
                     st.rerun()
 
 
+def _label(column: str, value: object) -> str:
+    """A filter value as the list shows it."""
+    return labels.value(column, value)
+
+
+def _sort_key(column: str, value: object) -> str:
+    """Filter values in the order of their labels."""
+    return _label(column, value).casefold()
+
+
 #: Placeholder of each filter: "All operators" and so on.
 _ALL = {
     "operator": "operators",
@@ -170,8 +181,8 @@ def sidebar(
     selected = {
         column: panel.multiselect(
             labels.column(column),
-            sorted(options[column], key=lambda v, c=column: labels.value(c, v).casefold()),
-            format_func=shown_as(f"filter_{column}", lambda v, c=column: labels.value(c, v)),
+            sorted(options[column], key=partial(_sort_key, column)),
+            format_func=shown_as(f"filter_{column}", partial(_label, column)),
             key=f"filter_{column}",
             bind="query-params",
             placeholder=f"All {_ALL[column]}",

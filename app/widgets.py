@@ -124,7 +124,8 @@ def report_url_changes() -> None:
     """Say which parameters of the opening link the page could not use, and what it uses instead.
 
     Streamlit resets a bound widget whose URL value is out of range, not a number or not an option
-    without a word; this names each such parameter. Each parameter is checked once, on the first run that draws its widget.
+    without a word; this names each such parameter. Each parameter is checked once, on the first
+    run that draws its widget.
     """
     pending: dict[str, list[str]] = st.session_state.get(_URL_AT_LOAD, {})
     formats: dict[str, Callable[[Any], str]] = st.session_state.get(_SHOWN_AS, {})

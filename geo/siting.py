@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import h3
@@ -76,7 +77,11 @@ UNREACHABLE_KM = 1.0e6
 
 # ----------------------------------------------------------------------------- candidates
 def candidate_grid(
-    region, *, resolution: int, geometry: str = "hexagon", max_cells: int | None = None
+    region: gpd.GeoDataFrame | shapely.Geometry,
+    *,
+    resolution: int,
+    geometry: str = "hexagon",
+    max_cells: int | None = None,
 ) -> gpd.GeoDataFrame:
     """H3 cells (centre inside the region) covering ``region``.
 
@@ -111,15 +116,17 @@ def candidate_grid(
         frame = region if isinstance(region, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=region)
         region = shapely.union_all(to_wgs84(frame, argument="region").geometry.values)
     if not isinstance(region, (shapely.Polygon, shapely.MultiPolygon)) or region.is_empty:
-        msg = f"region: expected a Polygon or MultiPolygon in lon/lat, got {getattr(region, 'geom_type', type(region).__name__)}"
+        kind = getattr(region, "geom_type", type(region).__name__)
+        msg = f"region: expected a Polygon or MultiPolygon in lon/lat, got {kind}"
         raise InputError(msg)
     if max_cells is not None:
         area_km2 = abs(GEOD.geometry_area_perimeter(region)[0]) / 1e6
         estimate = area_km2 / h3.average_hexagon_area(resolution, "km^2")
         if estimate > max_cells:
             msg = (
-                f"resolution: about {estimate:,.0f} cells at resolution {resolution} over {area_km2:,.0f} km2, more than "
-                f"{max_cells:,}; choose a coarser resolution or a smaller region (the CLI's --engine dask scales further)"
+                f"resolution: about {estimate:,.0f} cells at resolution {resolution} over "
+                f"{area_km2:,.0f} km2, more than {max_cells:,}; choose a coarser resolution or a "
+                "smaller region (the CLI's --engine dask scales further)"
             )
             raise InputError(msg)
     cells = sorted(h3.geo_to_cells(shapely.geometry.mapping(region), resolution))
@@ -146,8 +153,11 @@ def hexagons(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _cell_polygons(cells: list[str], *, chunk: int = 50_000) -> np.ndarray:
-    """Cell boundaries as shapely polygons, built in bulk per vertex count (6, or 7-8 across faces)
-    and in chunks, so the boundaries' Python tuples never all live at once."""
+    """Cell boundaries as shapely polygons.
+
+    Built in bulk per vertex count (6, or 7-8 across faces) and in chunks, so the boundaries'
+    Python tuples never all live at once.
+    """
     out = np.empty(len(cells), dtype=object)
     for start in range(0, len(cells), chunk):
         boundaries = [h3.cell_to_boundary(c) for c in cells[start : start + chunk]]
@@ -195,9 +205,11 @@ def measure(
     demand_radius_km: float = 200.0,
     criteria: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Raw criterion values of each candidate: population within the radius, km to the nearest
-    feature of each layer and to the road network; only ``criteria`` when given (one at a time
-    lets a caller show progress and cache each)."""
+    """Raw criterion values of each candidate.
+
+    Population within the radius, km to the nearest feature of each layer and to the road network;
+    only ``criteria`` when given (one at a time lets a caller show progress and cache each).
+    """
     if demand_radius_km <= 0:
         msg = f"demand_radius_km: expected a radius in km > 0, got {demand_radius_km!r}"
         raise InputError(msg)
@@ -290,6 +302,7 @@ def normalise(raw: pd.DataFrame, *, competition: str = "avoid") -> pd.DataFrame:
 
 
 def check_weights(weights: Mapping[str, float]) -> np.ndarray:
+    """The weights as an array in :data:`RAW_COLUMNS` order, rescaled to sum to 1 (checked)."""
     unknown = sorted(set(weights) - set(RAW_COLUMNS))
     if unknown:
         msg = f"weights: unknown criterion {', '.join(unknown)}; expected some of {', '.join(RAW_COLUMNS)}"
@@ -298,7 +311,8 @@ def check_weights(weights: Mapping[str, float]) -> np.ndarray:
     if np.any(w < 0) or not np.isfinite(w).all() or w.sum() <= 0:
         msg = f"weights: expected non-negative numbers with a positive sum, got {dict(weights)!r}"
         raise InputError(msg)
-    return w / w.sum()
+    rescaled: np.ndarray = w / w.sum()
+    return rescaled
 
 
 def score(normalised: pd.DataFrame, weights: Mapping[str, float]) -> pd.Series:
@@ -324,8 +338,10 @@ def suitability(
     engine: str = "pandas",
     npartitions: int | None = None,
 ) -> gpd.GeoDataFrame:
-    """Score every candidate; returns the candidates with raw criteria (units in the column names),
-    normalised criteria (``n_<criterion>``), ``score`` and ``rank`` (1 = best), best first.
+    """Score every candidate.
+
+    Returns the candidates with raw criteria (units in the column names), normalised criteria
+    (``n_<criterion>``), ``score`` and ``rank`` (1 = best), best first.
 
     ``exclude_within_km`` drops candidates closer than that to an existing facility (a constraint).
     ``engine="dask"`` measures the criteria on dask-geopandas partitions (``npartitions``), on the
@@ -360,8 +376,10 @@ def rank(
     competition: str = "avoid",
     exclude_within_km: float | None = None,
 ) -> gpd.GeoDataFrame:
-    """Constraint, normalisation, score and rank of candidates whose criteria are measured (``raw``,
-    from :func:`measure`); what :func:`suitability` returns."""
+    """Constraint, normalisation, score and rank of candidates whose criteria are measured.
+
+    ``raw`` comes from :func:`measure`; the result is what :func:`suitability` returns.
+    """
     keep = np.ones(len(candidates), dtype=bool)
     if exclude_within_km is not None:
         keep = raw[RAW_COLUMNS["competition"]].to_numpy() >= exclude_within_km
@@ -377,7 +395,7 @@ def rank(
 
 @numba.njit(cache=True, parallel=True)
 def _may_reach(matrix: np.ndarray, rows: np.ndarray, w: np.ndarray, floor: np.ndarray) -> np.ndarray:
-    """For each of ``rows``: does its score reach ``floor`` in some draw (rows of ``w``)?"""
+    """Whether each of ``rows`` scores at least ``floor`` in some draw (a row of ``w``)."""
     out = np.zeros(rows.size, dtype=np.bool_)
     for k in numba.prange(rows.size):
         x = matrix[rows[k]]
@@ -488,8 +506,10 @@ def solve_allocation(
     fixed: list[int] | None = None,
     cost: str = "geodesic",
 ) -> Allocation:
-    """p-median (:func:`geo._pmedian.solve_p_median`) or maximal coverage (spopt) on a demand x
-    candidate cost matrix (km); both solved to optimality by HiGHS.
+    """Solve a p-median or a maximal coverage on a demand x candidate cost matrix (km).
+
+    The p-median with :func:`geo._pmedian.solve_p_median`, maximal coverage with spopt; both
+    solved to optimality by HiGHS.
 
     Parameters
     ----------
@@ -510,7 +530,6 @@ def solve_allocation(
     InputError
         For bad arguments, or when the solver does not reach an optimal solution.
     """
-
     cost_km = np.asarray(cost_km, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
     n_demand, n_cand = cost_km.shape
@@ -528,7 +547,8 @@ def solve_allocation(
         chosen, objective, status = solve_p_median(cost_km, weights, k=int(k), fixed=fixed)
     elif model == "coverage":
         if service_km is None or service_km <= 0:
-            msg = f"service_km: expected a service distance in km > 0 for the coverage model, got {service_km!r}"
+            msg = "service_km: expected a service distance in km > 0 for the coverage model, "
+            msg += f"got {service_km!r}"
             raise InputError(msg)
         chosen, objective, status = _solve_coverage(
             cost_km, weights, k=int(k), service_km=float(service_km), fixed=fixed
@@ -588,7 +608,7 @@ def allocate(
     model: str = "p-median",
     service_km: float | None = None,
     weight_column: str = "population",
-    fixed: list | None = None,
+    fixed: list[Any] | None = None,
     cost_km: pd.DataFrame | None = None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, Allocation]:
     """Choose k candidate sites for the demand points (adapter around :func:`solve_allocation`).
@@ -659,7 +679,9 @@ def allocate(
     return sites, lines, result
 
 
-def with_existing(candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list]:
+def with_existing(
+    candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame
+) -> tuple[gpd.GeoDataFrame, list[Any]]:
     """Candidate sites plus existing facilities, and the labels to pass as ``fixed`` to :func:`allocate`.
 
     Both frames keep their own columns; each row gets ``lon``/``lat`` (its centre, EPSG:4326) so
@@ -681,7 +703,7 @@ def with_existing(candidates: gpd.GeoDataFrame, existing: gpd.GeoDataFrame) -> t
 
 def network_cost_km(
     demand: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame, *, mode: str = "road"
-) -> tuple[pd.DataFrame, list]:
+) -> tuple[pd.DataFrame, list[Any]]:
     """Demand x candidates network distances (km) for :func:`allocate`, and the demand left out.
 
     Demand points with no network route to any candidate (an island city off the road graph) are

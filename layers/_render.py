@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
 import shapely
 from folium.plugins import MarkerCluster
 from folium.utilities import JsCode
+from shapely.geometry.base import BaseGeometry
 
 from geo.export import json_value, prepare_geometries
 from layers import labels
@@ -42,9 +44,8 @@ _BIND = JsCode(
     + "}"
 )
 _BIND_PERMANENT = JsCode(
-    "function(feature, layer) {\n    layer.bindTooltip(feature.properties._tooltip, {permanent: true, direction: 'center', className: 'ma-label'});"
-    + _POPUP_JS
-    + "}"
+    "function(feature, layer) {\n    layer.bindTooltip(feature.properties._tooltip, "
+    "{permanent: true, direction: 'center', className: 'ma-label-line'});" + _POPUP_JS + "}"
 )
 
 
@@ -89,9 +90,12 @@ def source_html(source: str) -> str:
     return "".join(parts)
 
 
-def popup_parts(props: Mapping[str, Any], fields: tuple[str, ...]) -> list:
-    """The popup of one feature as data for the page: [name, [[label, value], ...]], all escaped;
-    the listed fields that have a value, then the source (its http(s) URLs as links)."""
+def popup_parts(props: Mapping[str, Any], fields: tuple[str, ...]) -> list[Any]:
+    """The popup of one feature as data for the page: [name, [[label, value], ...]], all escaped.
+
+    The listed fields that have a value (their words, see :mod:`layers.labels`), then the source
+    (its http(s) URLs as links).
+    """
     rows = []
     for field in fields:
         value = _text(props.get(field))
@@ -119,7 +123,10 @@ def tooltip_text(props: Mapping[str, Any]) -> str:
 
 
 def _collection(
-    geoms, styles: list[Style], tooltips: list[str] | None = None, popups: list | None = None
+    geoms: Sequence[BaseGeometry] | np.ndarray,
+    styles: list[Style],
+    tooltips: list[str] | None = None,
+    popups: list[Any] | None = None,
 ) -> dict[str, Any]:
     """A FeatureCollection for the map: rounded geometry, a style each, escaped tooltip and popup (if any)."""
     prepared = prepare_geometries(list(geoms), precision=DISPLAY_PRECISION)
@@ -163,7 +170,7 @@ def display_collection(
 def geojson_layer(
     collection: dict[str, Any], *, interactive: bool = True, permanent: bool = False, name: str | None = None
 ) -> folium.GeoJson:
-    """folium GeoJson drawing a :func:`display_collection`: styles per feature, circle markers for points.
+    """Folium GeoJson drawing a :func:`display_collection`: styles per feature, circle markers for points.
 
     folium turns the styles into one switch over feature ids (equal styles share a case), so the
     ``_style`` properties are not sent to the page a second time.
@@ -184,7 +191,12 @@ def geojson_layer(
 
 
 def feature_collection(
-    geoms, tooltips: list[str], popups: list[str], styles: list[Style], *, permanent: bool = False
+    geoms: Sequence[BaseGeometry] | np.ndarray,
+    tooltips: list[str],
+    popups: list[str],
+    styles: list[Style],
+    *,
+    permanent: bool = False,
 ) -> folium.GeoJson:
     """A GeoJson layer of already-escaped tooltips and popups, one style per feature (analysis results)."""
     return geojson_layer(_collection(geoms, styles, tooltips, popups), permanent=permanent)
@@ -197,7 +209,7 @@ def layer_group(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> folium.FeatureGroup:
         return group
     geojson = geojson_layer(display_collection(spec, gdf, with_markers=True), name=spec.title)
     if spec.cluster:
-        cluster = MarkerCluster(
+        cluster = MarkerCluster(  # type: ignore[no-untyped-call]
             name=spec.title,
             control=False,
             icon_create_function=_CLUSTER_ICON.replace(

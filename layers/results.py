@@ -132,8 +132,8 @@ def score_color(value: float, lo: float, hi: float) -> str:
     return SCORE_RAMP[min(len(SCORE_RAMP) - 1, max(0, int(share * len(SCORE_RAMP))))]
 
 
-def scored_cells_group(cells, *, name: str = "Suitability") -> folium.FeatureGroup:
-    """Hexagons coloured by ``score`` (rank and score in the tooltip); the legend gives each colour's range."""
+def scored_cells_group(cells: gpd.GeoDataFrame, *, name: str = "Suitability") -> folium.FeatureGroup:
+    """Hexagons coloured by ``score`` (rank and score in the tooltip); the legend gives the ranges."""
     group = folium.FeatureGroup(name=html.escape(f"{name} ({len(cells)} cells)"))
     if len(cells) == 0:
         describe(group, name=name)
@@ -163,7 +163,9 @@ def scored_cells_group(cells, *, name: str = "Suitability") -> folium.FeatureGro
     return group
 
 
-def allocation_group(sites, lines, *, name: str = "Chosen sites") -> folium.FeatureGroup:
+def allocation_group(
+    sites: gpd.GeoDataFrame, lines: gpd.GeoDataFrame, *, name: str = "Chosen sites"
+) -> folium.FeatureGroup:
     """Chosen sites (numbered squares; existing ones kept open in white) and the lines from demand."""
     group = folium.FeatureGroup(name=html.escape(f"{name} ({len(sites)} sites)"))
     fixed = sites["fixed"].astype(bool).to_numpy() if "fixed" in sites else [False] * len(sites)
@@ -202,7 +204,7 @@ def allocation_group(sites, lines, *, name: str = "Chosen sites") -> folium.Feat
     return group
 
 
-def route_group(legs, *, name: str, route_mode: str | None = None) -> folium.FeatureGroup:
+def route_group(legs: gpd.GeoDataFrame, *, name: str, route_mode: str | None = None) -> folium.FeatureGroup:
     """A route's legs, each labelled with its mode, ends, km, hours and t CO2e.
 
     With ``route_mode`` (a route of the Routes tab) the route's colour is its mode's and each leg's
@@ -248,7 +250,7 @@ def route_group(legs, *, name: str, route_mode: str | None = None) -> folium.Fea
 
 
 def corridor_group(
-    polygon, *, label: str, name: str = "Corridor", second: bool = False
+    polygon: shapely.Geometry, *, label: str, name: str = "Corridor", second: bool = False
 ) -> folium.FeatureGroup:
     """The corridor area, translucent; its full label in the tooltip and the legend, never on the map."""
     fill, outline = palette.SECOND_CORRIDOR if second else palette.CORRIDOR

@@ -55,11 +55,14 @@ def compute(rows: pd.DataFrame, *, where: str = str(FILE)) -> gpd.GeoDataFrame:
     for row in rows.itertuples(index=False):
         for end in (row.origin_id, row.destination_id):
             if end not in ends.index:
-                msg = f"{where}: route {row.id!r}: unknown endpoint id {end!r} (expected an id of {', '.join(ENDPOINT_LAYERS)})"
+                msg = (
+                    f"{where}: route {row.id!r}: unknown endpoint id {end!r} "
+                    f"(expected an id of {', '.join(ENDPOINT_LAYERS)})"
+                )
                 raise LayerError(msg)
         a, b = ends.loc[row.origin_id], ends.loc[row.destination_id]
         try:
-            result = route(a.geometry, b.geometry, mode=row.mode, names=(str(a["name"]), str(b["name"])))
+            result = route(a.geometry, b.geometry, mode=str(row.mode), names=(str(a["name"]), str(b["name"])))
         except InputError as exc:
             msg = f"{where}: route {row.id!r}: {exc}"
             raise LayerError(msg) from exc
@@ -79,8 +82,11 @@ def compute(rows: pd.DataFrame, *, where: str = str(FILE)) -> gpd.GeoDataFrame:
 
 
 def read() -> gpd.GeoDataFrame:
-    """Read ``data/routes.csv`` and compute every route over the networks, or read the routes from
-    the disk cache (:func:`geo.settings.cache_dir`) when nothing they depend on has changed."""
+    """Read ``data/routes.csv`` and compute every route over the networks.
+
+    The routes come from the disk cache (:func:`geo.settings.cache_dir`) when nothing they depend
+    on has changed.
+    """
     rows = pd.read_csv(FILE, dtype=str, keep_default_na=False)
     missing = [
         c
@@ -105,8 +111,10 @@ def read() -> gpd.GeoDataFrame:
 
 
 def _cache_key() -> str:
-    """Hash of what the computed routes depend on: the data files, the network packages' versions
-    and the routing code."""
+    """Hash of what the computed routes depend on.
+
+    The data files, the network packages' versions and the routing code.
+    """
     import layers
 
     digest = hashlib.sha256()
@@ -136,7 +144,9 @@ def style(props: Mapping[str, Any]) -> Style:
 SPEC = LayerSpec(
     name="routes",
     title="Logistics routes",
-    description="The story's material flows routed over OpenStreetMap roads and railways and searoute's sea lanes.",
+    description=(
+        "The story's material flows routed over OpenStreetMap roads and railways and searoute's sea lanes."
+    ),
     source=FILE,
     read=read,
     style=style,

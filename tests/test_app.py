@@ -6,9 +6,9 @@ from streamlit.testing.v1 import AppTest
 
 import layers
 from geo._errors import LayerError
-from layers import labels
 from geo.settings import PROJECT_DIR
 from geo.siting import RAW_COLUMNS
+from layers import labels
 
 APP = str(PROJECT_DIR / "streamlit_app.py")
 
@@ -168,7 +168,9 @@ def test_site_selection_on_an_imported_region_and_candidate_sites(private_worksp
     at.button(key="site_run").click().run()
     assert not at.exception and not at.error
     table = next(d.value for d in at.dataframe if col("score") in d.value.columns)
-    assert len(table) > 0 and table[col("lon")].between(70, 73).all() and table[col("lat")].between(21, 24).all()
+    assert (
+        len(table) > 0 and table[col("lon")].between(70, 73).all() and table[col("lat")].between(21, 24).all()
+    )
     at.radio(key="alloc_cost").set_value("geodesic")
     at.selectbox(key="alloc_among").set_value("layer: my sites")
     at.number_input(key="alloc_k").set_value(1)
@@ -264,7 +266,8 @@ def test_routes_tab_reports_an_impossible_mode(app):
     app.multiselect(key="route_modes").set_value(["sea"]).run()
     assert not app.exception
     assert any(
-        w.value.startswith("Sea: ") and "no sea network" in w.value and "inland" in w.value for w in app.warning
+        w.value.startswith("Sea: ") and "no sea network" in w.value and "inland" in w.value
+        for w in app.warning
     )
 
 
@@ -347,12 +350,19 @@ def test_url_restores_a_scored_grid_and_allocation():
 
 # ------------------------------------------------------------------ words, not codes
 #: Codes that have a label: none may reach the page as a value or a header.
-CODES = (
-    set(labels.KINDS)
-    | set(labels.STATUSES)
-    | {"district", "region"}
-    | set(labels.COLUMNS)
-) - {"demand", "port", "venue", "smelter", "recycling", "refining", "cathode", "rank", "route", "leg", "id"}
+CODES = (set(labels.KINDS) | set(labels.STATUSES) | {"district", "region"} | set(labels.COLUMNS)) - {
+    "demand",
+    "port",
+    "venue",
+    "smelter",
+    "recycling",
+    "refining",
+    "cathode",
+    "rank",
+    "route",
+    "leg",
+    "id",
+}
 
 
 def _shown_codes(at) -> set[str]:

@@ -44,7 +44,8 @@ def _caption(page) -> str:
 
 def test_map_renders_offline_with_every_layer(page, app_url):
     frame = _open(page, app_url)
-    # markers and clusters are in the DOM: ports, block polygons and their markers, clustered facilities and cities
+    # markers and clusters are in the DOM: ports, block polygons and their markers, clustered
+    # facilities and cities
     expect(frame.locator(f"path[fill='{palette.PORT}']").first).to_be_attached(timeout=30_000)
     assert frame.locator(f"path[fill='{palette.PORT}']").count() >= 10  # ports (some in clusters)
     assert (
@@ -124,7 +125,9 @@ def test_markup_in_properties_is_shown_as_text(page, hostile_app_url):
             seen.add(layer);
             const props = layer.feature && layer.feature.properties;
             if (props && String(props._tooltip).includes(needle)) return layer;
-            if (layer.getLayers) for (const child of layer.getLayers()) { const hit = visit(child); if (hit) return hit; }
+            if (layer.getLayers) {
+                for (const child of layer.getLayers()) { const hit = visit(child); if (hit) return hit; }
+            }
             return null;
         };
         const map = window.map;
@@ -245,7 +248,12 @@ def test_imported_markup_is_text(page, app_url, tmp_path):
         f.evaluate("""() => {
             const map = Object.values(window).find(v => v instanceof L.Map);
             let hit = false;
-            map.eachLayer(l => { if (l.feature && String(l.feature.properties._tooltip).includes('onerror')) { l.openPopup(); hit = true; } });
+            map.eachLayer(l => {
+                if (l.feature && String(l.feature.properties._tooltip).includes('onerror')) {
+                    l.openPopup();
+                    hit = true;
+                }
+            });
             return hit;
         }""")
         for f in page.frames

@@ -53,8 +53,8 @@ def test_bad_basemap_is_named():
 
 
 def test_legend_is_escaped():
-    from layers.map import legend_html
     from layers._spec import LegendEntry
+    from layers.map import legend_html
 
     assert "&lt;b&gt;" in legend_html([LegendEntry("<b>x</b>", "red")])
 
@@ -74,7 +74,9 @@ def test_offline_basemap_asset_is_current_and_fetched_not_embedded():
 def test_offline_labels_asset_is_current_and_names_countries_and_cities():
     from layers.map import LABELS_FILE, LABELS_URL, basemap_labels_json
 
-    assert LABELS_FILE.read_text(encoding="utf-8") == basemap_labels_json(), "run layers.map.write_basemap_asset()"
+    assert LABELS_FILE.read_text(encoding="utf-8") == basemap_labels_json(), (
+        "run layers.map.write_basemap_asset()"
+    )
     doc = json.loads(LABELS_FILE.read_text(encoding="utf-8"))
     countries = {name: (lon, lat, zoom) for name, lon, lat, zoom in doc["countries"]}
     cities = {name: (lon, lat, zoom) for name, lon, lat, zoom in doc["cities"]}

@@ -57,13 +57,17 @@ def test_multimodal_legs_differ_from_road_legs_and_are_in_the_legend():
     legs = layers.load("routes")
     multimodal = legs[legs["route_id"] == "noida-sharjah-multimodal"]
     road = legs[legs["route_id"] == "reasi-noida-road"]
-    page = build_map(
-        {},
-        overlays=[
-            route_group(road, name="Road route", route_mode="road"),
-            route_group(multimodal, name="Multimodal route", route_mode="multimodal"),
-        ],
-    ).get_root().render()
+    page = (
+        build_map(
+            {},
+            overlays=[
+                route_group(road, name="Road route", route_mode="road"),
+                route_group(multimodal, name="Multimodal route", route_mode="multimodal"),
+            ],
+        )
+        .get_root()
+        .render()
+    )
     assert palette.MODE["road"] != palette.MODE["multimodal"]
     assert f'"color": "{palette.MODE["multimodal"]}"' in page and f'"color": "{palette.MODE["road"]}"' in page
     legend = "".join(

@@ -58,7 +58,10 @@ def test_grid_errors(india):
     # India is about 3.15 million km2: 4.3 million res-8 cells, refused before any work
     with pytest.raises(
         InputError,
-        match=r"resolution: about 4,2\d\d,\d{3} cells at resolution 8 over 3,1\d\d,\d{3} km2, more than 1,000,000",
+        match=(
+            r"resolution: about 4,2\d\d,\d{3} cells at resolution 8 over 3,1\d\d,\d{3} km2, "
+            r"more than 1,000,000"
+        ),
     ):
         candidate_grid(india, resolution=8, max_cells=1_000_000)
 

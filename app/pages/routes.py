@@ -29,9 +29,11 @@ def clicked_label(lat: float, lon: float) -> str:
 
 
 def clicked_points() -> dict[str, tuple[float, float]]:
-    """Clicked points the lists offer: the map's last click, and those the origin and destination
-    hold now or in the link, so a shared link keeps its clicked origin and a new click does not
-    replace the chosen one. Label -> (lon, lat)."""
+    """Clicked points the lists offer, label -> (lon, lat).
+
+    The map's last click, and those the origin and destination hold now or in the link, so a
+    shared link keeps its clicked origin and a new click does not replace the chosen one.
+    """
     texts = []
     last = (st.session_state.get("route_map") or {}).get("last_clicked")
     if last:

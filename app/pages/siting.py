@@ -35,6 +35,8 @@ RESOLUTIONS = (5, 6, 7, 8)
 COMPETITION = {"avoid": "Keep away from them", "cluster": "Stay close to them"}
 DISTANCES = {"road network": "By road", "geodesic": "Straight line (geodesic)"}
 MODELS = {"p-median": "Least total distance", "coverage": "Most demand covered"}
+#: The grid's parameters: region, resolution, weights, competition, exclusion km, feedstock radius km.
+Params = tuple[str, int, tuple[tuple[str, float], ...], str, float, float]
 #: Parameters that only re-rank the measured criteria (applied at once, no new measurement).
 RANK_ONLY = (2, 3, 4)  # weights, competition, exclusion distance
 
@@ -91,7 +93,7 @@ def render(ctx: PageContext) -> None:
     _downloads(scored, top, top_n, allocation)
 
 
-def _grid_controls(ctx: PageContext) -> tuple[tuple | None, int]:
+def _grid_controls(ctx: PageContext) -> tuple[Params | None, int]:
     """The grid's widgets; the parameters to score with (``None`` until the user asks) and N to show."""
     codes = sorted((c for c in ctx.frames["countries"]["country"].unique() if c), key=labels.country)
     c1, c2, c3, c4 = st.columns(4)
@@ -179,17 +181,20 @@ def _grid_controls(ctx: PageContext) -> tuple[tuple | None, int]:
     return st.session_state["site_params"], top_n
 
 
-def _rank_only_change(old: tuple, new: tuple) -> bool:
+def _rank_only_change(old: Params, new: Params) -> bool:
     """True when ``new`` differs from ``old`` only in what re-ranks the measured criteria."""
     return old != new and all(
         a == b for i, (a, b) in enumerate(zip(old, new, strict=True)) if i not in RANK_ONLY
     )
 
 
-def _score(params: tuple) -> tuple[gpd.GeoDataFrame, pd.DataFrame] | None:
-    """The scored grid and its ranking's stability, with a progress bar over every step (the grid,
-    each criterion, the ranking, the stability); each step is cached, so new weights only re-rank."""
-    region_code, resolution, _, _, _, radius_km = params
+def _score(params: Params) -> tuple[gpd.GeoDataFrame, pd.DataFrame] | None:
+    """The scored grid and its ranking's stability, with a progress bar over every step.
+
+    The steps: the grid, each criterion, the ranking, the stability; each is cached, so new weights
+    only re-rank.
+    """
+    region_code, resolution, weights, competition, exclude_km, radius_km = params
     version = Workspace().path.stat().st_mtime_ns if region_code.startswith(USER_LAYER) else 0
     steps = len(RAW_COLUMNS) + 3
     where = region_label(region_code)
@@ -206,11 +211,13 @@ def _score(params: tuple) -> tuple[gpd.GeoDataFrame, pd.DataFrame] | None:
             )
             criterion_values(region_code, resolution, version, criterion, radius_km)
         bar.progress((steps - 2) / steps, text=f"Step {steps - 1} of {steps}: ranking the cells…")
-        scored = scored_grid(*params, version=version)
+        scored = scored_grid(region_code, resolution, weights, competition, exclude_km, radius_km, version)
         bar.progress(
             (steps - 1) / steps, text=f"Step {steps} of {steps}: testing the ranking's stability (300 draws)…"
         )
-        stability = ranking_stability(*params, version=version)
+        stability = ranking_stability(
+            region_code, resolution, weights, competition, exclude_km, radius_km, version
+        )
     except InputError as exc:
         st.error(f"Cannot score the grid: {exc}")
         return None
@@ -262,7 +269,9 @@ def _allocation(ctx: PageContext, scored: gpd.GeoDataFrame) -> workflows.Allocat
     among = a4.selectbox(
         "Candidate sites",
         choices,
-        format_func=shown_as("alloc_among", lambda c: "The best cells" if c == "best cells" else region_label(c)),
+        format_func=shown_as(
+            "alloc_among", lambda c: "The best cells" if c == "best cells" else region_label(c)
+        ),
         key="alloc_among",
         bind="query-params",
         help="The best N cells, or a point layer you imported",
