@@ -197,6 +197,6 @@ def sidebar(
         bind="query-params",
         help="The offline basemap (country borders and names, main cities) needs no tile server.",
     )
-    if st.session_state.get(FELL_BACK) and basemap == BASEMAPS[1]:
+    if st.session_state.get(FELL_BACK):
         panel.caption("OpenStreetMap tiles could not be loaded here, so the map shows the offline basemap.")
     return visible, selected, basemap

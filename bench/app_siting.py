@@ -25,7 +25,9 @@ def main() -> None:
     at.button(key="site_run").click().run()
     first_s = time.perf_counter() - start
     assert not at.exception and not at.error, (at.exception, at.error)
-    cells = next(c.value for c in at.caption if c.value.startswith("Scores of all"))
+    cells = next(c.value for c in at.caption if c.value.startswith("Scores of all")).removeprefix(
+        "Scores of all "
+    )
 
     def rerun(change) -> float:
         change()
@@ -54,7 +56,7 @@ def main() -> None:
     sensitivity(norm, DEFAULT_WEIGHTS)
     stability_s = time.perf_counter() - start
 
-    print(f"first scoring, resolution 7 ({cells})             : {first_s:.1f} s")
+    print(f"first scoring, resolution 7 ({cells}): {first_s:.1f} s")
     print(f"re-run, nothing changed (anchor)                   : {statistics.median(same) * 1000:.0f} ms")
     print(
         f"re-run after a weight change (re-rank + stability) : {statistics.median(weights) * 1000:.0f} ms "

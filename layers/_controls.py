@@ -147,13 +147,15 @@ def bounds_of(*frames: gpd.GeoDataFrame) -> list[list[float]] | None:
 
 
 def controls_group(
-    *, attributions: Sequence[str], fit: Mapping[str, Any] | None = None
+    *, attributions: Sequence[str], fit: Mapping[str, Any] | None = None, basemap: str = ""
 ) -> folium.FeatureGroup:
-    """The last group of a map: runs ``MineralAtlas.update`` (layer control, legend, fit).
+    """The last group of a map: runs ``MineralAtlas.update`` (basemap, layer control, legend, fit).
 
     ``fit`` is ``{"bounds": [[s, w], [n, e]], "token": str, "auto": bool, "label": str}``: the
     fit button's target, fitted at once when ``auto`` and the token is new to the page.
     """
     group = folium.FeatureGroup(name="mineral-atlas-controls", control=False)
-    _Update({"attribution": [html.escape(a) for a in attributions if a], "fit": fit}).add_to(group)
+    _Update(
+        {"attribution": [html.escape(a) for a in attributions if a], "fit": fit, "basemap": basemap}
+    ).add_to(group)
     return group

@@ -134,18 +134,17 @@ class MapParts:
 HOME_BOUNDS: list[list[float]] = [[5.0, -122.0], [45.0, 142.0]]
 
 
-def base_map(*, basemap: str = BASEMAPS[0], home: list[list[float]] | None = None) -> folium.Map:
-    """The base of every map: both basemaps, zoom, full screen, scale and :mod:`layers._controls`."""
-    if basemap not in BASEMAPS:
-        msg = f"basemap: expected one of {', '.join(BASEMAPS)}, got {basemap!r}"
-        raise ValueError(msg)
+def base_map(*, home: list[list[float]] | None = None) -> folium.Map:
+    """The base of every map: both basemaps, zoom, full screen, scale and :mod:`layers._controls`.
+
+    Which basemap shows is set with the layers (:func:`layers._controls.controls_group`), so the
+    base stays the same when the basemap changes (or falls back): the map is not rebuilt.
+    """
     m = folium.Map(location=(22.0, 80.0), zoom_start=3, tiles=None, control_scale=True, max_zoom=18)
     m.options["maxZoom"] = 18  # clusters need it even without tiles
     m.options["zoomSnap"] = 0.25  # a fit uses the space (the whole story on a phone too)
-    osm = folium.TileLayer(
-        OSM_TILES, name=BASEMAPS[0], attr=OSM_ATTRIBUTION, overlay=False, show=basemap == BASEMAPS[0]
-    )
-    offline = folium.FeatureGroup(name=BASEMAPS[1], overlay=False, show=basemap == BASEMAPS[1])
+    osm = folium.TileLayer(OSM_TILES, name=BASEMAPS[0], attr=OSM_ATTRIBUTION, overlay=False, show=False)
+    offline = folium.FeatureGroup(name=BASEMAPS[1], overlay=False, show=False)
     osm.add_to(m)
     offline.add_to(m)
     Fullscreen(position="topleft").add_to(m)  # type: ignore[no-untyped-call]
@@ -194,7 +193,10 @@ def map_parts(
     attributions: Sequence[str] = (),
 ) -> MapParts:
     """The base map and the groups drawing ``frames`` and ``overlays`` (see :func:`build_map`)."""
-    base = base_map(basemap=basemap, home=home)
+    if basemap not in BASEMAPS:
+        msg = f"basemap: expected one of {', '.join(BASEMAPS)}, got {basemap!r}"
+        raise ValueError(msg)
+    base = base_map(home=home)
     groups: list[folium.FeatureGroup] = []
     credits: list[str] = [countries.SPEC.attribution, *attributions]
     for name, gdf in frames.items():
@@ -205,7 +207,7 @@ def map_parts(
         if layer.attribution:
             credits.append(layer.attribution)
     groups.extend(localize(o) for o in overlays)
-    groups.append(controls_group(attributions=list(dict.fromkeys(credits)), fit=fit))
+    groups.append(controls_group(attributions=list(dict.fromkeys(credits)), fit=fit, basemap=basemap))
     return MapParts(base, groups)
 
 

@@ -216,8 +216,11 @@
     }).addTo(map);
     map.on("overlayadd overlayremove", function () { drawLegend(frame); });
 
+    // both basemaps start hidden: update() shows the one the page asks for
     var osm = params.osm && window[params.osm], offline = params.offline && window[params.offline];
     frame.bases = {};
+    frame.offlineName = params.offline_name;
+    frame.osmName = params.osm_name;
     if (osm) { frame.bases[params.osm_name] = osm; }
     if (offline) {
       frame.bases[params.offline_name] = offline;
@@ -229,10 +232,25 @@
         if (map.hasLayer(osm)) {
           map.removeLayer(osm);
           map.addLayer(offline);
+          frame.basemap = params.offline_name;
           reportFallback();
         }
       });
     }
+  }
+
+  // show the basemap the page asks for (the offline one once tiles failed on this page); only when
+  // that changes, so a basemap picked in the layer control stays until the page picks another
+  function showBasemap(map, frame, wanted) {
+    if (!wanted || !frame.bases[wanted]) { return; }
+    if (STATE.basemapFailed && wanted === frame.osmName) { wanted = frame.offlineName; }
+    if (frame.basemap === wanted) { return; }
+    frame.basemap = wanted;
+    Object.keys(frame.bases).forEach(function (name) {
+      var layer = frame.bases[name];
+      if (name === wanted && !map.hasLayer(layer)) { map.addLayer(layer); }
+      if (name !== wanted && map.hasLayer(layer)) { map.removeLayer(layer); }
+    });
   }
 
   // ------------------------------------------------------------------ layers of this map
@@ -254,6 +272,7 @@
     if (!frame) { return; }
     frame.groups = window.__maPending || [];
     window.__maPending = [];
+    showBasemap(map, frame, params.basemap);
     if (window.layer_control) { map.removeControl(window.layer_control); }
     var overlays = {};
     frame.groups.forEach(function (g) { if (g._ma.control !== false) { overlays[g._ma.name] = g; } });
