@@ -333,7 +333,14 @@ def test_routes_tab(page, app_url):
     assert [p["mode"] for p in legs if p["route_mode"] == "multimodal"] == ["road", "sea", "road"]
     assert all(p["length_km"] > 0 and p["co2e_t"] > 0 for p in legs)
     if os.environ.get("MINERAL_ATLAS_SCREENSHOT"):  # `make screenshot`: the README's picture
-        page.get_by_role("tablist").first.evaluate("e => e.scrollIntoView({block: 'start'})")
+        page.get_by_role("tablist").first.evaluate(
+            """e => {  // the tabs at the top, below Streamlit's header
+                e.scrollIntoView({block: 'start'});
+                let box = e.parentElement;
+                while (box && box.scrollHeight <= box.clientHeight) { box = box.parentElement; }
+                (box || document.scrollingElement).scrollBy(0, -70);
+            }"""
+        )
         page.wait_for_timeout(2000)  # the fit to the routes has ended
         page.screenshot(path=os.environ["MINERAL_ATLAS_SCREENSHOT"])
 
