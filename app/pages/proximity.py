@@ -169,7 +169,7 @@ def render(ctx: PageContext) -> None:
             key="prox_click_table",
         )
         b1, b2 = st.columns(2)
-        if b1.button("Save the clicked point as a candidate site", key="save_candidate"):
+        if b1.button("Save the clicked point as a candidate site", key="save_candidate", wrap=True):
             candidate = point.assign(name=f"candidate {clicked[1]:.4f}, {clicked[0]:.4f}")
             save(
                 lambda: Workspace().append(
@@ -177,7 +177,7 @@ def render(ctx: PageContext) -> None:
                 ),
                 "candidate_sites",
             )
-        if b2.button("Remove the clicked point", key="clear_click"):
+        if b2.button("Remove the clicked point", key="clear_click", wrap=True):
             del st.query_params[CLICK_PARAM]
             st.rerun()
 
