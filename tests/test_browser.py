@@ -348,7 +348,7 @@ def test_routes_tab(page, app_url):
 def test_corridors_tab(page, app_url):
     _open(page, app_url)
     page.get_by_role("tab", name="Corridors").click()
-    page.get_by_text("Along the route").wait_for(timeout=120_000)
+    page.get_by_text("Along the route", exact=True).wait_for(timeout=120_000)
     frame = _map(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     expect(frame.locator(f"path[stroke='{palette.CORRIDOR[1]}']")).to_have_count(
@@ -384,7 +384,7 @@ def test_crafted_url_restores_the_view(page, app_url):
     assert all(p["tonne_km"] == pytest.approx(5.0 * p["length_km"]) for p in legs)
     # and a change made on the page goes into the URL, ready to share
     page.get_by_role("tab", name="Corridors").click()
-    page.get_by_text("Along the route").wait_for(timeout=120_000)
+    page.get_by_text("Along the route", exact=True).wait_for(timeout=120_000)
     assert "tab=Corridors" in page.url
 
 
