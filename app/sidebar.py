@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
@@ -12,10 +13,11 @@ from app import workflows
 from app.cache import load_layers, workspace, workspace_snapshot
 from app.context import PageContext
 from app.identity import LOCAL_USER, current_user
-from app.widgets import md
+from app.mapview import FELL_BACK
+from app.widgets import md, shown_as
 from geo import LayerChoiceError, LayerError
 from geo.io import FORMATS, TEXT_ENCODINGS
-from layers import budget, user
+from layers import budget, labels, user
 from layers.map import BASEMAPS
 
 
@@ -27,7 +29,6 @@ def build_context() -> PageContext:
         st.error(f"Could not load the built-in data: {exc}")
         st.stop()
     who = current_user()
-    st.sidebar.title("Mineral Atlas")
     if who != LOCAL_USER:
         st.sidebar.caption(f"Signed in as {md(who)}")
     panel = st.sidebar.container()
@@ -110,7 +111,7 @@ def _import(
     st.session_state.setdefault("new_layers", []).extend(done.names)
     n = done.features
     st.session_state["import_notes"] = [
-        f"Imported {n:,} feature{'s' if n != 1 else ''} from {uploaded.name}",
+        f"Imported {labels.plural(n, 'feature')} from {uploaded.name}",
         *done.notes,
     ]
     st.session_state.pop("import_error", None)
@@ -172,7 +173,7 @@ def import_panel(who: str) -> None:
     except LayerError:
         return  # reported once by workspace_layers()
     if len(index):
-        with st.sidebar.expander(f"Workspace ({len(index)} layer{'s' if len(index) != 1 else ''})"):
+        with st.sidebar.expander(f"Workspace ({labels.plural(len(index), 'layer')})"):
             for i, row in enumerate(index.itertuples()):
                 _workspace_row(who, i, row)
 
@@ -180,7 +181,7 @@ def import_panel(who: str) -> None:
 def _workspace_row(who: str, i: int, row: Any) -> None:
     """One layer of the workspace list: its own user may share or delete it; others' are read-only."""
     c1, c2 = st.columns([3, 1])
-    features = f"{row.features:,} feature{'s' if row.features != 1 else ''}"
+    features = labels.plural(int(row.features), "feature")
     if row.owner != who:
         c1.markdown(f"{md(row.title or row.name)} · {features} · shared by {md(row.owner)} (read-only)")
         return
@@ -195,6 +196,26 @@ def _workspace_row(who: str, i: int, row: Any) -> None:
             st.rerun()
     except LayerError as exc:
         st.sidebar.error(md(exc))
+
+
+def _label(column: str, value: object) -> str:
+    """A filter value as the list shows it."""
+    return labels.value(column, value)
+
+
+def _sort_key(column: str, value: object) -> str:
+    """Filter values in the order of their labels."""
+    return _label(column, value).casefold()
+
+
+#: Placeholder of each filter: "All operators" and so on.
+_ALL = {
+    "operator": "operators",
+    "kind": "kinds",
+    "status": "statuses",
+    "country": "countries",
+    "materials": "materials",
+}
 
 
 def filter_options(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, list[str]]:
@@ -225,7 +246,7 @@ def sidebar(
         "Layers",
         record_layers,
         default=record_layers,
-        format_func=lambda n: spec(n).title,
+        format_func=shown_as("visible_layers", lambda n: spec(n).title),
         key="visible_layers",
         bind="query-params",
     )
@@ -233,7 +254,13 @@ def sidebar(
     options = filter_options({n: frames[n] for n in record_layers})
     selected = {
         column: panel.multiselect(
-            column.capitalize(), options[column], key=f"filter_{column}", bind="query-params"
+            labels.column(column),
+            sorted(options[column], key=partial(_sort_key, column)),
+            format_func=shown_as(f"filter_{column}", partial(_label, column)),
+            key=f"filter_{column}",
+            bind="query-params",
+            placeholder=f"All {_ALL[column]}",
+            help="Type a name to find it, e.g. India" if column == "country" else None,
         )
         for column in layers.FILTER_COLUMNS
     }
@@ -242,6 +269,8 @@ def sidebar(
         BASEMAPS,
         key="basemap",
         bind="query-params",
-        help="The offline basemap needs no tile server.",
+        help="The offline basemap (country borders and names, main cities) needs no tile server.",
     )
+    if st.session_state.get(FELL_BACK):
+        panel.caption("OpenStreetMap tiles could not be loaded here, so the map shows the offline basemap.")
     return visible, selected, basemap

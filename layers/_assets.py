@@ -11,6 +11,7 @@ with no local copy is an error, so a new plugin can never slip a CDN link back i
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeVar
 
 import folium
 from branca.element import Element
@@ -76,7 +77,10 @@ def _walk(element: Element) -> Iterator[Element]:
         yield from _walk(child)
 
 
-def localize(m: folium.Map) -> folium.Map:
+_E = TypeVar("_E", bound=Element)
+
+
+def localize(m: _E) -> _E:
     """Point every JS/CSS link of ``m`` and its children at the app's own copies, in place."""
     for element in _walk(m):
         for attr in ("default_js", "default_css"):

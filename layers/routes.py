@@ -29,13 +29,14 @@ import geo
 from geo import InputError, LayerError
 from geo.export import split_antimeridian
 from geo.settings import DATA_DIR, LOCATION_PRECISIONS, NETWORK_ATTRIBUTION, NETWORK_PATCHES, WGS84, cache_dir
-from layers import _provenance
+from layers import _provenance, labels, palette
 from layers._spec import LayerSpec, LegendEntry, Style
 
 FILE = DATA_DIR / "routes.csv"
 #: Layers whose feature ids a route may start or end at.
 ENDPOINT_LAYERS: tuple[str, ...] = ("facilities", "lithium_blocks", "ports", "demand")
-MODE_COLORS: dict[str, str] = {"road": "#6d4c41", "rail": "#7b1fa2", "sea": "#0277bd"}
+#: Colour of each leg mode (see :mod:`layers.palette`).
+MODE_COLORS: dict[str, str] = {m: palette.MODE[m] for m in ("road", "rail", "sea")}
 REQUIRED = (
     "id",
     "route_id",
@@ -207,14 +208,14 @@ SCENARIO_DASH = "2 7"
 
 
 def style(props: Mapping[str, Any]) -> Style:
-    """Colour by mode; rail long-dashed; a scenario flow short-dashed and paler, whatever its mode."""
+    """Colour by mode; rail long-dashed, sea dotted; a scenario flow short-dashed and paler."""
     mode = props.get("mode", "road")
     scenario = props.get("basis") == "scenario"
     return {
-        "color": MODE_COLORS.get(mode, "#455a64"),
+        "color": MODE_COLORS.get(mode, palette.OTHER),
         "weight": 3,
-        "opacity": 0.6 if scenario else 0.85,
-        "dashArray": SCENARIO_DASH if scenario else ("8 6" if mode == "rail" else None),
+        "opacity": 0.6 if scenario else 0.9,
+        "dashArray": SCENARIO_DASH if scenario else palette.DASH.get(mode),
     }
 
 
@@ -228,7 +229,14 @@ SPEC = LayerSpec(
     read=read,
     style=style,
     legend=tuple(
-        LegendEntry(f"{mode} leg", color, "line", dashed=mode == "rail")
+        LegendEntry(
+            f"{labels.MODES[mode]} leg",
+            color,
+            "line",
+            column="mode",
+            values=(mode,),
+            dash=palette.DASH[mode] or "",
+        )
         for mode, color in MODE_COLORS.items()
     )
     + (

@@ -10,10 +10,11 @@ from typing import Any
 
 import geopandas as gpd
 
+from layers import palette
 from layers._spec import LayerSpec, LegendEntry, Style
 
 #: Colours given to imported layers in turn.
-PALETTE = ("#00897b", "#5e35b1", "#c0ca33", "#6d4c41", "#e53935", "#3949ab")
+PALETTE = palette.USER
 #: Point layers with more features than this are clustered.
 CLUSTER_ABOVE = 200
 #: Properties shown in the popup at most.
@@ -30,7 +31,10 @@ def spec_for(name: str, gdf: gpd.GeoDataFrame, *, position: int = 0, title: str 
     points = set(gdf.geometry.geom_type) <= {"Point", "MultiPoint"}
 
     def style(props: Mapping[str, Any]) -> Style:
-        return {"radius": 6, "color": color, "weight": 2, "fillColor": color, "fillOpacity": 0.6}
+        # a white outline marks imported data; lines and polygons keep their colour as the stroke
+        if points:
+            return {"radius": 6, "color": "#ffffff", "weight": 2, "fillColor": color, "fillOpacity": 0.9}
+        return {"color": color, "weight": 2.5, "fillColor": color, "fillOpacity": 0.25}
 
     fields = tuple(c for c in gdf.columns if c not in (gdf.geometry.name, "name", "source"))[
         :MAX_POPUP_FIELDS
@@ -43,7 +47,14 @@ def spec_for(name: str, gdf: gpd.GeoDataFrame, *, position: int = 0, title: str 
         source=f"workspace layer {name!r}",
         read=lambda: gdf,
         style=style,
-        legend=(LegendEntry(f"{title} (imported)", color, "circle" if points else "square"),),
+        legend=(
+            LegendEntry(
+                f"{title} (imported)",
+                color,
+                "circle" if points else "square",
+                outline="#ffffff" if points else color,
+            ),
+        ),
         geom_types=tuple(sorted(set(gdf.geometry.geom_type))),
         required=(),
         popup_fields=fields,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from layers import palette
 from tests.conftest import XSS_NAME, XSS_QUOTE, XSS_URL
 
 pytestmark = pytest.mark.browser
@@ -26,6 +27,11 @@ def _map(page):
 def _open(page, url: str):
     page.goto(url)
     page.wait_for_selector(MAP_FRAME, timeout=90_000)
+    if "basemap=" not in url:  # tiles cannot load here: the page falls back to the offline basemap once
+        page.get_by_text("OpenStreetMap tiles could not be loaded here").wait_for(
+            state="attached", timeout=60_000
+        )
+        expect(page.locator(MAP_FRAME)).to_have_count(1, timeout=30_000)
     frame = page.frame_locator(MAP_FRAME).first
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=60_000)
@@ -33,8 +39,8 @@ def _open(page, url: str):
 
 
 def _open_feature(page, needle: str) -> bool:
-    """Find the point feature whose tooltip contains ``needle`` among the map's layers, zoom to it and
-    open its tooltip and popup as a click would."""
+    """Find the point feature whose tooltip contains ``needle`` among the map's layers, zoom until its
+    cluster lets go of it and open its tooltip and popup as a click would."""
     map_frame = next(f for f in page.frames if "streamlit_folium" in f.url)
     return map_frame.evaluate(
         """(needle) => {
@@ -43,24 +49,28 @@ def _open_feature(page, needle: str) -> bool:
             if (!layer || seen.has(layer)) return null;
             seen.add(layer);
             const props = layer.feature && layer.feature.properties;
-            if (props && layer.getLatLng && String(props._tooltip).includes(needle)) return layer;
-            if (layer.getLayers) for (const child of layer.getLayers()) { const hit = visit(child); if (hit) return hit; }
+            if (props && String(props._tooltip).includes(needle)) return layer;
+            if (layer.getLayers) {
+                for (const child of layer.getLayers()) { const hit = visit(child); if (hit) return hit; }
+            }
             return null;
         };
-        for (const key of Object.keys(window)) {
-            const obj = window[key];
-            if (obj instanceof L.Layer) {
-                const hit = visit(obj);
-                if (hit) {
-                    const map = Object.values(window).find(v => v instanceof L.Map);
-                    map.setView(hit.getLatLng(), 10);
-                    hit.openTooltip();
-                    hit.fire('click', {latlng: hit.getLatLng()});
-                    return true;
-                }
-            }
-        }
-        return false;
+        const map = window.map;
+        let hit = null;
+        map.eachLayer(l => { hit = hit || visit(l); });
+        if (!hit) return false;
+        // zoom in until its cluster lets go of it (a lone point leaves its cluster at zoom 9)
+        map.setView(hit.getLatLng(), 12, {animate: false});
+        return new Promise(resolve => {
+            let tries = 100;
+            const open = () => {
+                if (!map.hasLayer(hit) && tries-- > 0) { setTimeout(open, 100); return; }
+                hit.openTooltip();
+                hit.fire('click', {latlng: hit.getLatLng()});
+                resolve(map.hasLayer(hit));
+            };
+            open();
+        });
     }""",
         needle,
     )
@@ -72,11 +82,15 @@ def _caption(page) -> str:
 
 def test_map_renders_offline_with_every_layer(page, app_url):
     frame = _open(page, app_url)
-    # markers and clusters are in the DOM: ports, block polygons and their markers, clustered facilities and cities
-    assert frame.locator("path[fill='#283593']").count() >= 20  # ports
-    assert frame.locator("path[fill='#f9a825']").count() == 4  # two blocks: polygon + marker each
-    assert frame.locator(".marker-cluster").count() > 5
-    control = frame.locator(".leaflet-control-layers").inner_text()
+    # markers and clusters are in the DOM: ports, block polygons and their markers, clustered
+    # facilities and cities
+    expect(frame.locator(f"path[fill='{palette.PORT}']").first).to_be_attached(timeout=30_000)
+    assert frame.locator(f"path[fill='{palette.PORT}']").count() >= 10  # ports (some in clusters)
+    assert (
+        frame.locator(f"path[fill='{palette.LITHIUM_FILL}']").count() == 4
+    )  # two blocks: polygon + marker each
+    assert frame.locator(".ma-cluster").count() > 3
+    control = frame.locator(".leaflet-control-layers").text_content()
     for title in (
         "Facilities",
         "Lithium blocks",
@@ -88,13 +102,17 @@ def test_map_renders_offline_with_every_layer(page, app_url):
         assert title in control
     # tiles cannot load here, so the page has switched to the tile-free basemap by itself
     frame.locator(".leaflet-control-layers-base input:checked + span", has_text="Offline").wait_for(
-        timeout=20_000
+        state="attached", timeout=20_000
     )
+    page.get_by_text("OpenStreetMap tiles could not be loaded here").wait_for(
+        timeout=30_000
+    )  # the sidebar says so
     expect(frame.locator("path[fill='#f3efe6']").first).to_be_attached(
         timeout=20_000
     )  # the countries, fetched from the app
     assert frame.locator("path[fill='#f3efe6']").count() > 200
     assert frame.locator(".ma-legend").inner_text().count("\n") >= 5
+    assert frame.locator(".leaflet-control-layers-expanded").count() == 0  # the layer control is collapsed
     # nothing the map needs came from outside: the only blocked requests are basemap tiles
     assert page.blocked, "expected the OpenStreetMap tile requests to be blocked"
     assert all(re.match(r"https://tile\.openstreetmap\.org/\d+/\d+/\d+\.png", u) for u in page.blocked), (
@@ -178,21 +196,21 @@ def test_proximity_tab(page, app_url):
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     # one geodesic line per city to its nearest facility
     n_cities = 537
-    lines = frame.locator("path[stroke='#d84315']")
+    lines = frame.locator(f"path[stroke='{palette.RESULT_LINE}']")
     expect(lines).to_have_count(n_cities, timeout=60_000)
     page.get_by_text("Nearest facilities of each feedstock demand (cities)").wait_for()
     # a range ring around a chosen facility
     page.locator("[data-testid='stSelectbox']", has_text="Range rings around").locator("input").click()
     page.keyboard.type("Lohum lithium refinery")
     page.keyboard.press("Enter")
-    expect(frame.locator("path[stroke='#00838f']")).to_have_count(3, timeout=60_000)
-    # click the map (on open sea, where no feature takes the click): a point drops and its nearest facilities are listed
-    box = frame.locator(".leaflet-container").bounding_box()
-    page.mouse.click(
-        box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.55
-    )  # Arabian Sea, above the legend (which takes clicks): no feature there
+    expect(frame.locator(f"path[stroke='{palette.RING}']")).to_have_count(3, timeout=60_000)
+    # click the map (on the Arabian Sea, where no feature takes the click): a point drops and its
+    # nearest facilities are listed
+    map_frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    map_frame.evaluate("() => window.map.fire('click', {latlng: L.latLng(15.0, 65.0)})")
     page.get_by_text("Nearest to the clicked point").wait_for(timeout=60_000)
-    expect(_map(page).locator("path[fill='#ffeb3b']")).to_have_count(1, timeout=30_000)
+    expect(_map(page).locator(".ma-click")).to_have_count(1, timeout=30_000)
+    assert "prox_click=" in page.url  # the point is in the link
     clicked_table = page.locator("[data-testid='stDataFrame']").filter(
         has=page.locator("[aria-rowcount='6']")
     )
@@ -259,7 +277,12 @@ def test_imported_markup_is_text(page, app_url, tmp_path):
         f.evaluate("""() => {
             const map = Object.values(window).find(v => v instanceof L.Map);
             let hit = false;
-            map.eachLayer(l => { if (l.feature && String(l.feature.properties._tooltip).includes('onerror')) { l.openPopup(); hit = true; } });
+            map.eachLayer(l => {
+                if (l.feature && String(l.feature.properties._tooltip).includes('onerror')) {
+                    l.openPopup();
+                    hit = true;
+                }
+            });
             return hit;
         }""")
         for f in page.frames
@@ -277,7 +300,10 @@ def test_site_selection_tab(page, app_url):
     _open(page, app_url)
     page.get_by_role("tab", name="Site selection").click()
     page.get_by_role("button", name="Score the grid").click()
-    page.get_by_text("Ranking stability").wait_for(timeout=120_000)
+    # busy: Streamlit's running indicator (with its Stop button) and a progress bar naming the step
+    expect(page.get_by_test_id("stStatusWidget")).to_be_visible(timeout=10_000)
+    expect(page.get_by_text(re.compile(r"^Step \d of 8: "))).to_be_visible(timeout=10_000)
+    page.get_by_text("Ranking stability").first.wait_for(timeout=120_000)
     frame = _map(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     expect(frame.locator("path[stroke='#333333']")).to_have_count(
@@ -285,12 +311,25 @@ def test_site_selection_tab(page, app_url):
     )  # the best 200 hexagons
     page.get_by_role("button", name="Choose sites").click()
     page.get_by_text("assigns all demand; see mean/max distance").wait_for(timeout=120_000)
-    expect(_map(page).locator("path[fill='#e040fb']")).to_have_count(3, timeout=60_000)
-    with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name=re.compile(r"^All [\d,]+ scored cells")).click()
-    doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    expect(_map(page).locator(".ma-site")).to_have_count(3, timeout=60_000)  # numbered chosen sites
+    # two downloads clicked in quick succession both arrive: no click re-runs the page, so the
+    # deferred file of "All scored cells" is still the one the browser asks for
+    downloads = []
+    page.on("download", lambda d: downloads.append(d))
+    page.get_by_role("button", name=re.compile(r"^Chosen sites")).click()
+    page.get_by_role("button", name=re.compile(r"^All [\d,]+ scored cells")).click()
+    deadline = 120
+    while len(downloads) < 2 and deadline:
+        page.wait_for_timeout(1000)
+        deadline -= 1
+    assert sorted(d.suggested_filename for d in downloads) == ["chosen-sites.geojson", "scored-cells.geojson"]
+    cells = next(d for d in downloads if d.suggested_filename == "scored-cells.geojson")
+    doc = json.loads(Path(cells.path()).read_text(encoding="utf-8"))
     assert len(doc["features"]) > 10_000
     assert all(isinstance(f["properties"]["score"], float) for f in doc["features"][:100])
+    sites = next(d for d in downloads if d.suggested_filename == "chosen-sites.geojson")
+    assert len(json.loads(Path(sites.path()).read_text(encoding="utf-8"))["features"]) == 3
+    assert page.get_by_test_id("stDownloadButtonError").count() == 0
 
 
 def test_routes_tab(page, app_url):
@@ -299,8 +338,22 @@ def test_routes_tab(page, app_url):
     page.get_by_text("Modes side by side").wait_for(timeout=120_000)
     frame = _map(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
-    for colour in ("#6d4c41", "#7b1fa2", "#0277bd"):  # road, rail and the multimodal sea leg
-        expect(frame.locator(f"path[stroke='{colour}']").first).to_be_attached(timeout=60_000)
+    for mode in ("road", "rail", "multimodal"):  # one colour per route, legs dashed by their own mode
+        expect(frame.locator(f"path[stroke='{palette.MODE[mode]}']").first).to_be_attached(timeout=60_000)
+    legend = frame.locator(".ma-legend").inner_text()
+    for row in (
+        "Road route",
+        "Rail route",
+        "Multimodal route",
+        "Multimodal route: sea leg",
+        "Origin:",
+        "Destination:",
+    ):
+        assert row in legend
+    assert (
+        frame.locator(".ma-pin", has_text="A").count() == 1
+        and frame.locator(".ma-pin", has_text="B").count() == 1
+    )
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Routes (GeoJSON)").click()
     doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
@@ -309,19 +362,29 @@ def test_routes_tab(page, app_url):
     assert [p["mode"] for p in legs if p["route_mode"] == "multimodal"] == ["road", "sea", "road"]
     assert all(p["length_km"] > 0 and p["co2e_t"] > 0 for p in legs)
     if os.environ.get("MINERAL_ATLAS_SCREENSHOT"):  # `make screenshot`: the README's picture
-        page.get_by_role("tab", name="Routes").scroll_into_view_if_needed()
+        page.get_by_role("tablist").first.evaluate(
+            """e => {  // the tabs at the top, below Streamlit's header
+                e.scrollIntoView({block: 'start'});
+                let box = e.parentElement;
+                while (box && box.scrollHeight <= box.clientHeight) { box = box.parentElement; }
+                (box || document.scrollingElement).scrollBy(0, -70);
+            }"""
+        )
+        page.wait_for_timeout(2000)  # the fit to the routes has ended
         page.screenshot(path=os.environ["MINERAL_ATLAS_SCREENSHOT"])
 
 
 def test_corridors_tab(page, app_url):
     _open(page, app_url)
     page.get_by_role("tab", name="Corridors").click()
-    page.get_by_text("Along the route").wait_for(timeout=120_000)
+    page.get_by_text("Along the route", exact=True).wait_for(timeout=120_000)
     frame = _map(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
-    expect(frame.locator("path[stroke='#00695c']")).to_have_count(1, timeout=60_000)  # the corridor
+    expect(frame.locator(f"path[stroke='{palette.CORRIDOR[1]}']")).to_have_count(
+        1, timeout=60_000
+    )  # the corridor
     with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name=re.compile(r"^Features inside \(\d+, GeoJSON")).click()
+        page.get_by_role("button", name=re.compile(r"^Features inside \(\d+ features, GeoJSON")).click()
     inside = [
         f["properties"] for f in json.loads(Path(info.value.path()).read_text(encoding="utf-8"))["features"]
     ]
@@ -333,14 +396,14 @@ def test_corridors_tab(page, app_url):
 
 def test_crafted_url_restores_the_view(page, app_url):
     page.goto(
-        f"{app_url}/?tab=Routes&route_modes=road&route_modes=rail&route_tonnes=5.0&basemap=Offline+%28Natural+Earth%29"
+        f"{app_url}/?tab=Routes&route_modes=Road&route_modes=Rail&route_tonnes=5.0&basemap=Offline+%28Natural+Earth%29"
     )
     page.get_by_text("Modes side by side").wait_for(timeout=120_000)
     expect(page.get_by_role("tab", name="Routes")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("radio", name="Offline (Natural Earth)")).to_be_checked()
     frame = _map(page)
-    expect(frame.locator("path[stroke='#7b1fa2']").first).to_be_attached(timeout=60_000)  # rail
-    expect(frame.locator("path[stroke='#0277bd']")).to_have_count(0)  # no multimodal sea leg
+    expect(frame.locator(f"path[stroke='{palette.MODE['rail']}']").first).to_be_attached(timeout=60_000)
+    expect(frame.locator(f"path[stroke='{palette.MODE['multimodal']}']")).to_have_count(0)  # no multimodal
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Routes (GeoJSON)").click()
     legs = [
@@ -350,7 +413,7 @@ def test_crafted_url_restores_the_view(page, app_url):
     assert all(p["tonne_km"] == pytest.approx(5.0 * p["length_km"]) for p in legs)
     # and a change made on the page goes into the URL, ready to share
     page.get_by_role("tab", name="Corridors").click()
-    page.get_by_text("Along the route").wait_for(timeout=120_000)
+    page.get_by_text("Along the route", exact=True).wait_for(timeout=120_000)
     assert "tab=Corridors" in page.url
 
 
@@ -459,3 +522,120 @@ def test_four_users_importing_at_once_lose_nothing(browser, team_app_url, tmp_pa
         sidebar.get_by_text("Workspace (3 layers)").wait_for(timeout=30_000)
         assert p.get_by_text("Traceback").count() == 0 and p.get_by_text("busy").count() == 0
         p.context.close()
+
+
+# ------------------------------------------------------------------ the map as a map application
+def _view(page) -> tuple[float, float, float]:
+    """The map's centre (lat, lon) and zoom."""
+    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    c = frame.evaluate(
+        "() => { const c = window.map.getCenter(); return [c.lat, c.lng, window.map.getZoom()]; }"
+    )
+    return tuple(c)
+
+
+def _wait_for_map(page):
+    frame = page.frame_locator(MAP_FRAME).last
+    frame.locator(".leaflet-container").wait_for(timeout=90_000)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll("iframe[title='streamlit_folium.st_folium']")].some(
+            f => f.contentWindow && f.contentWindow.map && f.contentWindow.__maFrame)""",
+        timeout=90_000,
+    )
+    return frame
+
+
+def test_view_is_kept_across_a_filter_change_and_restored_from_a_link(page, app_url, browser):
+    _open(page, app_url)
+    _wait_for_map(page)
+    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    frame.evaluate("() => window.map.setView([28.47, 77.5], 9, {animate: false})")  # Greater Noida
+    page.wait_for_function("() => location.search.includes('view=28.47')", timeout=10_000)
+    page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']", has_text="Kind").locator(
+        "input"
+    ).click()
+    page.keyboard.type("Refining")
+    page.keyboard.press("Enter")
+    page.locator("[data-testid='stCaptionContainer']", has_text="Facilities: 4").wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)  # the new layers are in
+    lat, lon, zoom = _view(page)
+    assert (round(lat, 2), round(lon, 2), zoom) == (28.47, 77.5, 9)  # the view stayed
+    assert "view=28.47" in page.url and "filter_kind=Refining" in page.url
+    # the link opens on the same view, in a new browser profile
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    other = context.new_page()
+    other.goto(page.url)
+    other.wait_for_selector(MAP_FRAME, timeout=90_000)
+    _wait_for_map(other)
+    lat, lon, zoom = _view(other)
+    assert (round(lat, 2), round(lon, 2), zoom) == (28.47, 77.5, 9)
+    context.close()
+
+
+def test_legend_follows_the_filters(page, app_url):
+    frame = _open(page, app_url)
+    legend = frame.locator(".ma-legend")
+    expect(legend).to_contain_text("Recycling", timeout=30_000)
+    expect(legend).to_contain_text("Planned / under development")
+    page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']", has_text="Kind").locator(
+        "input"
+    ).click()
+    page.keyboard.type("Refining")
+    page.keyboard.press("Enter")
+    page.locator("[data-testid='stCaptionContainer']", has_text="Facilities: 4").wait_for(timeout=30_000)
+    expect(legend).not_to_contain_text("Recycling", timeout=30_000)
+    expect(legend).to_contain_text("Refining")
+    expect(legend).not_to_contain_text("Planned / under development")
+    expect(legend).not_to_contain_text("Port")  # ports have no kind "refining": the layer is empty
+
+
+def test_offline_basemap_has_labels_at_zoom_6_over_india(page, app_url):
+    page.goto(f"{app_url}/?view=22.5,79,6&basemap=Offline+%28Natural+Earth%29")
+    frame = _wait_for_map(page)
+    expect(frame.locator(".ma-country", has_text="India")).to_have_count(1, timeout=60_000)
+    cities = frame.locator(".ma-city")
+    expect(cities.first).to_be_attached(timeout=30_000)
+    names = set(cities.all_text_contents())
+    assert len(names) >= 15 and {"Delhi", "Mumbai", "Kolkata"} & names, sorted(names)[:20]
+    assert round(_view(page)[2]) == 6
+    assert not page.blocked  # the offline basemap asked for no tile
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone-sized page (390 x 844), with no network beyond this machine."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    context.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if r.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))
+            else r.abort()
+        ),
+    )
+    yield context.new_page()
+    context.close()
+
+
+def test_phone_map_takes_most_of_the_screen_with_controls_collapsed(phone, app_url):
+    _open(phone, app_url)
+    phone.get_by_text("OpenStreetMap tiles could not be loaded here").wait_for(
+        state="attached", timeout=30_000
+    )
+    frame = _wait_for_map(phone)
+    expect(phone.locator(MAP_FRAME)).to_have_count(1, timeout=30_000)
+    box = phone.locator(MAP_FRAME).bounding_box()
+    assert box["height"] >= 0.6 * 844, box
+    phone.locator(MAP_FRAME).scroll_into_view_if_needed()
+    assert frame.locator(".leaflet-control-layers-expanded").count() == 0  # layer control: an icon
+    assert frame.locator(".ma-legend details").get_attribute("open") is None  # legend: one line
+    attribution = frame.locator(".leaflet-control-attribution").bounding_box()
+    assert attribution["height"] < 24  # one line, the whole list on a click
+    frame.locator(".leaflet-control-attribution").click()
+    expect(frame.locator(".leaflet-control-attribution.ma-open")).to_have_count(1)
+    if os.environ.get("MINERAL_ATLAS_SCREENSHOT"):  # `make screenshot`: the README's phone picture
+        phone.wait_for_timeout(1500)
+        frame.locator(".leaflet-control-attribution").click()
+        phone.screenshot(
+            path=str(Path(os.environ["MINERAL_ATLAS_SCREENSHOT"]).with_name("screenshot-phone.png"))
+        )

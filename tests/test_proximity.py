@@ -166,7 +166,7 @@ def test_within_equals_brute_force():
     got = within(sources, targets, radius_m=radius)
     m = distance_matrix(sources, targets)
     want = {(s, t) for s in m.index for t in m.columns if m.loc[s, t] <= radius}
-    assert set(zip(got["source_id"], got["target_id"])) == want
+    assert set(zip(got["source_id"], got["target_id"], strict=True)) == want
     assert (got["distance_m"] <= radius).all()
 
 

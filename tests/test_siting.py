@@ -129,6 +129,46 @@ def test_sensitivity_is_seeded_and_bounded():
     assert (sensitivity(norm, weights, top_n=5, spread=0.0)["share_in_top"] == 1).all()
 
 
+def _sensitivity_by_full_ranking(norm, weights, *, top_n, draws, spread, seed):
+    """Every cell ranked in every draw: what sensitivity() must equal."""
+    from geo.siting import check_weights
+
+    base = check_weights(weights)
+    matrix = np.ascontiguousarray(norm[list(RAW_COLUMNS)].to_numpy())  # the same sums to the last bit
+    baseline = np.argsort(-(matrix @ base), kind="stable")[:top_n]
+    factors = np.random.default_rng(seed).uniform(1 - spread, 1 + spread, size=(draws, len(base)))
+    w = base * factors
+    w /= w.sum(axis=1, keepdims=True)
+    scores = matrix @ w.T
+    kth = np.partition(-scores, top_n - 1, axis=0)[top_n - 1]
+    return pd.DataFrame(
+        {"baseline_rank": np.arange(1, top_n + 1), "share_in_top": (-scores[baseline] <= kth).mean(axis=1)},
+        index=norm.index[baseline],
+    )
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        {"feedstock": 0.35, "lithium_blocks": 0.2, "port": 0.15, "competition": 0.15, "road": 0.15},
+        {c: 1.0 for c in RAW_COLUMNS},
+        {"competition": 1.0, "road": 1.0},
+    ],
+)
+def test_sensitivity_equals_ranking_every_cell_in_every_draw(weights):
+    # 20,000 cells with clustered scores and ties (rounded criteria): the pruning must change nothing
+    rng = np.random.default_rng(7)
+    norm = pd.DataFrame(
+        np.round(rng.beta(5, 2, size=(20_000, len(RAW_COLUMNS))), 2),
+        columns=list(RAW_COLUMNS),
+        index=[f"cell{i}" for i in range(20_000)],
+    )
+    got = sensitivity(norm, weights, top_n=10, draws=120, spread=0.3, seed=3)
+    want = _sensitivity_by_full_ranking(norm, weights, top_n=10, draws=120, spread=0.3, seed=3)
+    pd.testing.assert_frame_equal(got, want)
+    assert 0 < got["share_in_top"].min() < 1  # the draws do move cells in and out of the top 10
+
+
 def test_constraint_excludes_cells_near_facilities(india):
     grid = candidate_grid(india, resolution=5).iloc[::20]
     fac = layers.load("facilities")

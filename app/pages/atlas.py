@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 import layers
 from app.context import PageContext
+from app.mapview import fit_target, show_map
 from app.widgets import download, md
 from geo import ExportError
 from geo.settings import EXPORT_FORMATS
-from layers.map import build_map
+from layers import labels
+from layers.map import bounds_of, map_parts
 
 
 def render(ctx: PageContext) -> None:
     """The map, the table of filtered features and the downloads."""
     shown = ctx.shown
-    counts = ", ".join(f"{md(ctx.title(n))}: {len(g)}" for n, g in shown.items())
+    counts = ", ".join(f"{md(ctx.title(n))}: {len(g):,}" for n, g in shown.items())
     st.caption(f"Showing {counts or 'no layers'}")
+    # the first view fits every default layer (the routes' sea legs span the Pacific: their ends are
+    # facilities and ports); the fit button fits what the filters leave
+    home = bounds_of(*(g for n, g in ctx.frames.items() if n not in ("countries", "routes")))
+    fit = fit_target(
+        bounds_of(*shown.values()), what="shown", label="Fit the map to the shown features", auto=False
+    )
     for note in ctx.notes:
         st.info(note)
-    atlas = build_map(ctx.for_map(shown), basemap=ctx.basemap, specs=ctx.user_specs)
-    st_folium(atlas, height=620, use_container_width=True, returned_objects=[], key="atlas_map")
+    with st.spinner("Drawing the map…", show_time=True):
+        parts = map_parts(ctx.for_map(shown), basemap=ctx.basemap, specs=ctx.user_specs, home=home, fit=fit)
+        show_map(parts, key="atlas_map")
 
     if st.toggle(
         "Attribute table",
@@ -29,12 +37,11 @@ def render(ctx: PageContext) -> None:
         bind="query-params",
         help="The filtered features with their sources (off by default: a lighter first page)",
     ):
-        source_column = st.column_config.TextColumn("source", width="large")
         st.dataframe(
-            layers.attribute_table(shown),
+            labels.table(layers.attribute_table(shown)),
             hide_index=True,
             width="stretch",
-            column_config={"source": source_column},
+            column_config={labels.column("source"): st.column_config.TextColumn(width="large")},
             key="features_table",
         )
     st.subheader("Download")
@@ -59,7 +66,7 @@ def render(ctx: PageContext) -> None:
         for column, (name, gdf) in zip(columns[1:], shown.items(), strict=False):
             download(
                 column,
-                f"{md(ctx.title(name))} ({len(gdf)})",
+                f"{md(ctx.title(name))} ({len(gdf):,})",
                 gdf,
                 (name, *(gdf["id"] if "id" in gdf else gdf.index).astype(str)),
                 fmt,
