@@ -212,7 +212,7 @@ def test_site_selection_keeps_existing_recyclers_open(app):
     assert len(placed) < len(existing)
     app.toggle(key="alloc_approximate").set_value(True)
     app.button(key="alloc_run").click().run()
-    sites = next(d.value for d in app.dataframe if "served_weight" in d.value.columns)
+    sites = next(d.value for d in app.dataframe if col("served_weight") in d.value.columns)
     assert sites[col("fixed")].sum() == len(existing)
 
 

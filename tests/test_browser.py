@@ -576,16 +576,15 @@ def test_legend_follows_the_filters(page, app_url):
     frame = _open(page, app_url)
     legend = frame.locator(".ma-legend")
     expect(legend).to_contain_text("Recycling", timeout=30_000)
-    expect(legend).to_contain_text("Planned / under development")
+    expect(legend).to_contain_text("Planned / under construction / closed")
     page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']", has_text="Kind").locator(
         "input"
     ).click()
     page.keyboard.type("Refining")
     page.keyboard.press("Enter")
-    page.locator("[data-testid='stCaptionContainer']", has_text="Facilities: 4").wait_for(timeout=30_000)
+    page.locator("[data-testid='stCaptionContainer']", has_text="Facilities: 8").wait_for(timeout=30_000)
     expect(legend).not_to_contain_text("Recycling", timeout=30_000)
     expect(legend).to_contain_text("Refining")
-    expect(legend).not_to_contain_text("Planned / under development")
     expect(legend).not_to_contain_text("Port")  # ports have no kind "refining": the layer is empty
 
 

@@ -109,11 +109,11 @@ def _legend(frames) -> str:
 
 def test_legend_lists_only_what_is_drawn():
     fac = layers.load("facilities")
-    legend = _legend({"facilities": layers.filter_layer(fac, kind=["refining"])})
+    legend = _legend({"facilities": layers.filter_layer(fac, kind=["refining"], status=["operating"])})
     assert "Refining" in legend and "Recycling" not in legend and "Smelter" not in legend
-    assert "Planned / under development" not in legend  # every refiner operates
+    assert "Planned / under construction / closed" not in legend  # operating refiners only
     full = _legend({"facilities": fac, "routes": layers.load("routes")})
-    assert "Recycling" in full and "Planned / under development" in full
+    assert "Recycling" in full and "Planned / under construction / closed" in full
     assert "Road leg" in full and "Rail leg" in full and "Sea leg" in full
 
 

@@ -132,7 +132,7 @@ def test_popup_shows_each_claims_quote_and_linked_source_escaped():
 
 
 def test_tooltip_marks_assumed_values_and_scenarios():
-    assert tooltip_text(CLAIMED) == "Plant (recycling) — assumed: materials"
+    assert tooltip_text(CLAIMED) == "Plant (Recycling) — assumed: materials"
     route = {"name": "A to B (road)", "basis": "scenario"}
     assert tooltip_text(route) == "A to B (road) — scenario"
     assert tooltip_text({"name": "<x>", "assumed": "kind;capacity"}) == "&lt;x&gt; — assumed: kind, capacity"
@@ -142,4 +142,4 @@ def test_shipped_popups_carry_quotes():
     fac = layers.load("facilities").set_index("id")
     html = popup_html(fac.loc["lohum-sharjah-jv"].to_dict(), layers.spec("facilities").popup_fields)
     assert "Al Saja’a" in html and '<a href="https://www.wam.ae/' in html
-    assert "status confirmed" in html and "2026-01-16" in html
+    assert "Status confirmed" in html and "2026-01-16" in html
