@@ -244,10 +244,13 @@ def _face_uv(x: float, y: float, z: float) -> tuple[int, float, float]:
     """Cube face (0..5: +x, -x, +y, -y, +z, -z) and gnomonic coordinates (-1..1) of a direction."""
     ax, ay, az = abs(x), abs(y), abs(z)
     if ax >= ay and ax >= az:
-        return (0 if x > 0.0 else 1), y / ax, z / ax
+        inv = 1.0 / ax
+        return (0 if x > 0.0 else 1), y * inv, z * inv
     if ay >= az:
-        return (2 if y > 0.0 else 3), x / ay, z / ay
-    return (4 if z > 0.0 else 5), x / az, y / az
+        inv = 1.0 / ay
+        return (2 if y > 0.0 else 3), x * inv, z * inv
+    inv = 1.0 / az
+    return (4 if z > 0.0 else 5), x * inv, y * inv
 
 
 @numba.njit(cache=True, inline="always")
@@ -334,13 +337,13 @@ def build_cells(
     Returns
     -------
     (grid, first_child, cand_start, cand_pos)
-        Per cell: (u0, v0, width of a child cell) in ``grid`` and its first child (-1 for a leaf;
+        Per cell: (u0, v0, width of a child cell, its inverse) in ``grid`` and its first child (-1 for a leaf;
         cell ``f`` is face ``f``); the range of its candidates in ``cand_pos`` (kd-tree positions of
         the targets). A leaf without a list (outside the cap, or too many candidates) has an empty
         range and sends its sources to the kd-tree.
     """
     size = max_cells + 6 + 6 * ROOT_FAN * ROOT_FAN
-    grid = np.empty((size, 3))
+    grid = np.empty((size, 4))
     face = np.empty(size, dtype=np.int64)
     first_child = np.full(size, -1, dtype=np.int64)
     reach2 = np.full(size, -1.0)
@@ -388,9 +391,27 @@ def build_cells(
             reach = (d_m + 2.0 * r) * (1.0 + 1e-9) + 1e-12
             reach2[i] = reach * reach
         i += 1
+    grid[:n_cells, 3] = 1.0 / grid[:n_cells, 2]
+    cand_start, cand_pos = _candidates(n_cells, centre, reach2, points, lo, hi, start, child)
+    return grid[:n_cells].copy(), first_child[:n_cells].copy(), cand_start, cand_pos
+
+
+@numba.njit(cache=True, parallel=True)
+def _candidates(
+    n_cells: int,
+    centre: np.ndarray,
+    reach2: np.ndarray,
+    points: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    start: np.ndarray,
+    child: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate lists of the leaf cells (``reach2`` >= 0): (cand_start, cand_pos) of :func:`build_cells`."""
     counts = np.zeros(n_cells, dtype=np.int64)
     empty = np.empty(0, dtype=np.int64)
-    for i in range(n_cells):
+    for i in numba.prange(n_cells):
+        stack = np.empty(256, dtype=np.int64)
         if reach2[i] >= 0.0:
             c = _count_within(
                 centre[i, 0],
@@ -412,7 +433,8 @@ def build_cells(
     for i in range(n_cells):
         cand_start[i + 1] = cand_start[i] + counts[i]
     cand_pos = np.empty(cand_start[n_cells], dtype=np.int64)
-    for i in range(n_cells):
+    for i in numba.prange(n_cells):
+        stack = np.empty(256, dtype=np.int64)
         if counts[i] > 0:
             _count_within(
                 centre[i, 0],
@@ -429,7 +451,7 @@ def build_cells(
                 cand_pos[: cand_start[i + 1]],
                 cand_start[i],
             )
-    return grid[:n_cells].copy(), first_child[:n_cells].copy(), cand_start, cand_pos
+    return cand_start, cand_pos
 
 
 @numba.njit(cache=True)
@@ -441,12 +463,12 @@ def reduced_latitudes(lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return su, cu
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
 def source_cap(slon: np.ndarray, slat: np.ndarray) -> tuple[np.ndarray, float]:
     """A spherical cap holding every source: unit centre and chord radius (2: the whole sphere)."""
     n = len(slon)
     sx = sy = sz = 0.0
-    for s in numba.prange(n):
+    for s in range(n):
         lam, phi = slon[s] * _D2R, slat[s] * _D2R
         cos_phi = math.cos(phi)
         sx += cos_phi * math.cos(lam)
@@ -459,7 +481,7 @@ def source_cap(slon: np.ndarray, slat: np.ndarray) -> tuple[np.ndarray, float]:
         return centre, 2.0 + 1e-9
     centre[0], centre[1], centre[2] = sx / norm, sy / norm, sz / norm
     worst = 0.0
-    for s in numba.prange(n):
+    for s in range(n):
         lam, phi = slon[s] * _D2R, slat[s] * _D2R
         cos_phi = math.cos(phi)
         d2 = (
@@ -478,9 +500,9 @@ def _cell_of(qx: float, qy: float, qz: float, grid: np.ndarray, first_child: np.
     cell = f
     fan = ROOT_FAN
     while first_child[cell] >= 0:
-        step = grid[cell, 2]
-        iu = min(max(int((u - grid[cell, 0]) / step), 0), fan - 1)
-        iv = min(max(int((v - grid[cell, 1]) / step), 0), fan - 1)
+        inv_step = grid[cell, 3]
+        iu = min(max(int((u - grid[cell, 0]) * inv_step), 0), fan - 1)
+        iv = min(max(int((v - grid[cell, 1]) * inv_step), 0), fan - 1)
         cell = first_child[cell] + iu + fan * iv
         fan = FAN
     return cell

@@ -74,15 +74,16 @@ def _point_frame(gdf: gpd.GeoDataFrame, argument: str) -> tuple[gpd.GeoDataFrame
     """
     wgs = to_wgs84(gdf, argument=argument) if not (gdf.crs is not None and gdf.crs.equals(WGS84)) else gdf
     geoms = np.asarray(wgs.geometry.values)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if missing.any():
-        label = wgs.index[np.flatnonzero(missing)[0]]
-        msg = f"{argument}: feature {label!r} has no geometry"
-        raise InputError(msg)
-    if not np.all(shapely.get_type_id(geoms) == _POINT):
+    all_points = bool(np.all(shapely.get_type_id(geoms) == _POINT))  # a missing geometry has type -1
+    xy = shapely.get_coordinates(geoms) if all_points else np.empty((0, 2))
+    if not all_points or len(xy) != len(geoms):  # not all points, or some empty
+        missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        if missing.any():
+            label = wgs.index[np.flatnonzero(missing)[0]]
+            msg = f"{argument}: feature {label!r} has no geometry"
+            raise InputError(msg)
         check_geometries_lonlat(geoms, argument=argument, labels=wgs.index)
         _points(wgs, argument)  # raises: names the first feature that is not a point
-    xy = shapely.get_coordinates(geoms)
     lon, lat = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
     if not (np.all(np.abs(lon) <= 180.0) and np.all(np.abs(lat) <= 90.0)):  # False for NaN too
         check_geometries_lonlat(geoms, argument=argument, labels=wgs.index)
@@ -382,7 +383,8 @@ def nearest(
             "target_id": tgt.index.to_numpy()[idx[rows, ranks]],
             "rank": (ranks + 1).astype("int64"),
             "distance_m": dist[rows, ranks],
-        }
+        },
+        copy=False,  # fresh arrays: no copy into one block (a tenth of a second per million rows)
     )
 
 
@@ -444,7 +446,8 @@ def within(sources: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, *, radius_m: fl
     order = np.lexsort((t_all, d_all, s_all))
     s, t, d = s_all[order].astype(np.int64), t_all[order].astype(np.int64), d_all[order]
     return pd.DataFrame(
-        {"source_id": src.index.to_numpy()[s], "target_id": tgt.index.to_numpy()[t], "distance_m": d}
+        {"source_id": src.index.to_numpy()[s], "target_id": tgt.index.to_numpy()[t], "distance_m": d},
+        copy=False,
     )
 
 
