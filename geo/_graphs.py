@@ -44,8 +44,9 @@ from geo.settings import NETWORK_PATCHES, PATCH_SNAP_MAX_KM, cache_dir
 
 logger = logging.getLogger(__name__)
 
-#: Bump when the cached array layout changes.
-FORMAT_VERSION = 2
+#: Bump when the cached array layout changes, or the edge weights' computation (3: Vincenty's
+#: iteration starts from the first-order solution; weights differ by micrometres).
+FORMAT_VERSION = 3
 #: mode -> (package, file inside the package)
 SOURCES: dict[str, tuple[str, str]] = {
     "road": ("scgraph-data", "world_highways.py"),

@@ -24,7 +24,7 @@ from geo._vincenty import _one as vincenty_m
 
 
 @numba.njit(cache=True, inline="always")
-def _push(keys, vals, size, key, val):
+def _push(keys: np.ndarray, vals: np.ndarray, size: int, key: float, val: int) -> int:
     i = size
     keys[i] = key
     vals[i] = val
@@ -39,7 +39,7 @@ def _push(keys, vals, size, key, val):
 
 
 @numba.njit(cache=True, inline="always")
-def _pop(keys, vals, size):
+def _pop(keys: np.ndarray, vals: np.ndarray, size: int) -> tuple[float, int, int]:
     key, val = keys[0], vals[0]
     size -= 1
     keys[0], vals[0] = keys[size], vals[size]
@@ -56,6 +56,47 @@ def _pop(keys, vals, size):
         keys[child], keys[i] = keys[i], keys[child]
         vals[child], vals[i] = vals[i], vals[child]
         i = child
+    return key, val, size
+
+
+@numba.njit(cache=True, inline="always")
+def _push4(keys: np.ndarray, vals: np.ndarray, size: int, key: float, val: int) -> int:
+    """Push onto a 4-ary heap (parent of i at (i - 1) // 4), moving a hole up: the new size."""
+    i = size
+    while i > 0:
+        parent = (i - 1) >> 2
+        if keys[parent] <= key:
+            break
+        keys[i] = keys[parent]
+        vals[i] = vals[parent]
+        i = parent
+    keys[i] = key
+    vals[i] = val
+    return size + 1
+
+
+@numba.njit(cache=True, inline="always")
+def _pop4(keys: np.ndarray, vals: np.ndarray, size: int) -> tuple[float, int, int]:
+    """Pop the smallest key of a 4-ary heap: (key, value, new size)."""
+    key, val = keys[0], vals[0]
+    size -= 1
+    last_key, last_val = keys[size], vals[size]
+    i = 0
+    while True:
+        first = 4 * i + 1
+        if first >= size:
+            break
+        best, best_key = first, keys[first]
+        for j in range(first + 1, min(first + 4, size)):
+            if keys[j] < best_key:
+                best, best_key = j, keys[j]
+        if last_key <= best_key:
+            break
+        keys[i] = best_key
+        vals[i] = vals[best]
+        i = best
+    keys[i] = last_key
+    vals[i] = last_val
     return key, val, size
 
 
@@ -128,21 +169,33 @@ def astar(
 
 
 @numba.njit(cache=True)
-def _one_to_many(indptr, indices, weight, source, targets, wanted):
-    """Distances from ``source`` to ``targets`` (inf where not reached); ``wanted`` distinct targets to settle."""
-    n = len(indptr) - 1
-    dist = np.full(n, np.inf)
-    done = np.zeros(n, dtype=np.bool_)
-    is_target = np.zeros(n, dtype=np.bool_)
+def _settle(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weight: np.ndarray,
+    source: int,
+    targets: np.ndarray,
+    out: np.ndarray,
+    dist: np.ndarray,
+    done: np.ndarray,
+    is_target: np.ndarray,
+    keys: np.ndarray,
+    vals: np.ndarray,
+    touched: np.ndarray,
+) -> None:
+    """Dijkstra from ``source`` until every one of ``targets`` (distinct nodes) is settled.
+
+    Their km go into ``out`` (inf if not reached). The scratch arrays are reset before returning.
+    """
     for t in targets:
         is_target[t] = True
-    keys = np.empty(len(indices) + 1)
-    vals = np.empty(len(indices) + 1, dtype=np.int64)
     dist[source] = 0.0
-    size = _push(keys, vals, 0, 0.0, source)
-    remaining = wanted
+    touched[0] = source
+    n_touched = 1
+    size = _push4(keys, vals, 0, 0.0, source)
+    remaining = len(targets)
     while size > 0 and remaining > 0:
-        d, u, size = _pop(keys, vals, size)
+        d, u, size = _pop4(keys, vals, size)
         if done[u]:
             continue
         done[u] = True
@@ -152,30 +205,169 @@ def _one_to_many(indptr, indices, weight, source, targets, wanted):
             v = indices[e]
             candidate = d + weight[e]
             if candidate < dist[v]:
+                if dist[v] == np.inf:
+                    touched[n_touched] = v
+                    n_touched += 1
                 dist[v] = candidate
-                size = _push(keys, vals, size, candidate, v)
-    out = np.empty(len(targets))
+                size = _push4(keys, vals, size, candidate, v)
     for j in range(len(targets)):
-        out[j] = dist[targets[j]] if done[targets[j]] else np.inf
-    return out
+        t = targets[j]
+        out[j] = dist[t] if done[t] else np.inf
+        is_target[t] = False
+    for i in range(n_touched):
+        node = touched[i]
+        dist[node] = np.inf
+        done[node] = False
 
 
 @numba.njit(cache=True, parallel=True)
-def many_to_many(indptr, indices, weight, sources, targets, component):
-    """km matrix (len(sources), len(targets)); inf between different components."""
-    out = np.full((len(sources), len(targets)), np.inf)
-    for i in numba.prange(len(sources)):
-        s = sources[i]
-        mine = targets[component[targets] == component[s]]
-        if len(mine) == 0:
-            continue
-        wanted = len(np.unique(mine))
-        row = _one_to_many(indptr, indices, weight, s, mine, wanted)
-        k = 0
-        for j in range(len(targets)):
-            if component[targets[j]] == component[s]:
-                out[i, j] = row[k]
-                k += 1
+def settle_lists(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weight: np.ndarray,
+    runs: np.ndarray,
+    start: np.ndarray,
+    targets: np.ndarray,
+    n_threads: int,
+) -> np.ndarray:
+    """Dijkstra from each node of ``runs`` to its targets ``targets[start[i]:start[i + 1]]``.
+
+    Targets of a search are distinct nodes. The searches run in parallel, each thread reusing one
+    set of scratch arrays; km aligned with ``targets``.
+    """
+    n = len(indptr) - 1
+    out = np.full(len(targets), np.inf)
+    for thread in numba.prange(n_threads):
+        dist = np.full(n, np.inf)
+        done = np.zeros(n, dtype=np.bool_)
+        is_target = np.zeros(n, dtype=np.bool_)
+        keys = np.empty(len(indices) + 1)
+        vals = np.empty(len(indices) + 1, dtype=np.int64)
+        touched = np.empty(n, dtype=np.int64)
+        for i in range(thread, len(runs), n_threads):  # runs come largest first: dealt in turn
+            lo, hi = start[i], start[i + 1]
+            if hi > lo:
+                _settle(
+                    indptr,
+                    indices,
+                    weight,
+                    runs[i],
+                    targets[lo:hi],
+                    out[lo:hi],
+                    dist,
+                    done,
+                    is_target,
+                    keys,
+                    vals,
+                    touched,
+                )
+    return out
+
+
+@numba.njit(cache=True)
+def assign_pairs(first: np.ndarray, second: np.ndarray, proxy: np.ndarray, n_nodes: int) -> np.ndarray:
+    """For each pair, whether its first node (True) or its second searches for the other.
+
+    On an undirected graph a pair's distance comes from a search started at either end. A search
+    costs about the square of its radius (the nodes within it), so pairs are taken from the longest
+    (``proxy``, e.g. the straight-line distance) down and each goes to the end whose search grows
+    least: a search that already reaches that far takes it for free.
+    """
+    radius = np.zeros(n_nodes)
+    from_first = np.empty(len(first), dtype=np.bool_)
+    for p in np.argsort(-proxy, kind="mergesort"):
+        a, b, d = first[p], second[p], proxy[p]
+        grow_a = max(d * d - radius[a] * radius[a], 0.0)
+        grow_b = max(d * d - radius[b] * radius[b], 0.0)
+        if grow_a <= grow_b:
+            from_first[p] = True
+            radius[a] = max(radius[a], d)
+        else:
+            from_first[p] = False
+            radius[b] = max(radius[b], d)
+    return from_first
+
+
+@numba.njit(cache=True)
+def is_symmetric(indptr: np.ndarray, indices: np.ndarray, weight: np.ndarray) -> bool:
+    """Whether every edge u -> v has an edge v -> u of the same weight (an undirected graph)."""
+    for u in range(len(indptr) - 1):
+        for e in range(indptr[u], indptr[u + 1]):
+            v = indices[e]
+            back = False
+            for f in range(indptr[v], indptr[v + 1]):
+                if indices[f] == u and weight[f] == weight[e]:
+                    back = True
+                    break
+            if not back:
+                return False
+    return True
+
+
+def many_to_many(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weight: np.ndarray,
+    sources: np.ndarray,
+    targets: np.ndarray,
+    component: np.ndarray,
+    *,
+    symmetric: bool = False,
+    xyz: np.ndarray | None = None,
+) -> np.ndarray:
+    """Km matrix (len(sources), len(targets)) of shortest paths; inf between different components.
+
+    Each pair of distinct nodes on one component is searched once. With ``symmetric`` (every edge
+    has its reverse with the same weight, as in the road, rail and sea graphs) and the nodes' unit
+    vectors ``xyz``, a pair is searched from whichever end :func:`assign_pairs` picks, the straight
+    line between the nodes standing for their distance: fewer and smaller searches than one from
+    every source.
+    """
+    sources = np.asarray(sources, dtype=np.int64)
+    targets = np.asarray(targets, dtype=np.int64)
+    if len(sources) == 0 or len(targets) == 0:
+        return np.full((len(sources), len(targets)), np.inf)
+    us, s_inv = np.unique(sources, return_inverse=True)
+    ut, t_inv = np.unique(targets, return_inverse=True)
+    # every (distinct source node, distinct target node) pair on one component
+    a = np.repeat(np.arange(len(us)), len(ut))
+    b = np.tile(np.arange(len(ut)), len(us))
+    same = component[us[a]] == component[ut[b]]
+    a, b = a[same], b[same]
+    node_a, node_b = us[a], ut[b]
+    if symmetric and xyz is not None:
+        # (x, y) and (y, x) are one search: one representative per unordered pair
+        key = np.minimum(node_a, node_b) * (int(max(us[-1], ut[-1])) + 1) + np.maximum(node_a, node_b)
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        proxy = np.sqrt(np.sum((xyz[node_a[first]] - xyz[node_b[first]]) ** 2, axis=1))
+        union, where = np.unique(np.r_[node_a[first], node_b[first]], return_inverse=True)
+        from_a = assign_pairs(where[: len(first)], where[len(first) :], proxy, len(union))
+        run = np.where(from_a, node_a[first], node_b[first])
+        goal = np.where(from_a, node_b[first], node_a[first])
+    else:
+        inverse = np.arange(len(a))
+        run, goal = node_a, node_b
+    # group the goals by search, the largest searches first so that threads taking them in turn
+    # finish together
+    runs, run_of, count = np.unique(run, return_inverse=True, return_counts=True)
+    rank = np.empty(len(runs), dtype=np.int64)
+    rank[np.argsort(-count, kind="stable")] = np.arange(len(runs))
+    order = np.lexsort((goal, rank[run_of]))
+    start = np.r_[0, np.cumsum(count[np.argsort(-count, kind="stable")])].astype(np.int64)
+    found = settle_lists(
+        indptr,
+        indices,
+        weight,
+        runs[np.argsort(-count, kind="stable")],
+        start,
+        goal[order],
+        max(1, numba.get_num_threads()),
+    )
+    km = np.empty(len(run))
+    km[order] = found
+    local = np.full((len(us), len(ut)), np.inf)
+    local[a, b] = km[inverse]
+    out: np.ndarray = local[s_inv.ravel()][:, t_inv.ravel()]
     return out
 
 

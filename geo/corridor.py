@@ -6,14 +6,15 @@ Method
 ------
 A route's edges are the geodesics between its vertices (for the dense polylines of real roads and
 sea lanes the difference from straight lon/lat edges is negligible). The route is densified along
-them (vertex spacing at most ``ROUTE_SPACING_KM`` and a tenth of the width). A kd-tree of the
-vertices' unit vectors finds, for each feature point, the nearest vertices; on the segments next to
-them the closest point is found in earth-centred cartesian coordinates (a chord of at most 2 km lies
-within 8 cm of the ellipsoid), lifted to the surface, and its distance is then measured exactly on
-the ellipsoid. No projection and no lon/lat interpolation is involved, so the error is the same at
-any latitude, a route through a pole included: under 0.005 % against a geodesic reference densified
-to 100 m (``tests/test_corridor.py``, 55-83 degrees N and a route over the North Pole;
-``bench/corridor.py`` measures it too).
+them (vertex spacing at most ``ROUTE_SPACING_KM`` and a tenth of the width). For each feature
+point the segment whose chord passes nearest in earth-centred cartesian coordinates (a chord of at
+most 2 km lies within 8 cm of the ellipsoid) is found exactly with a tree of bounding spheres over
+the route's segments (:mod:`geo._corridor`), which rejects a point far from the route after a few
+sphere tests; the closest point of that chord is lifted to the surface, and its distance is then
+measured exactly on the ellipsoid. No projection and no lon/lat interpolation is involved, so the
+error is the same at any latitude, a route through a pole included: under 0.005 % against a
+geodesic reference densified to 100 m (``tests/test_corridor.py``, 55-83 degrees N and a route
+over the North Pole; ``bench/corridor.py`` measures it too).
 
 The corridor polygon is the union of buffers of route pieces of at most ``PIECE_KM`` km, each made
 in an azimuthal equidistant projection centred on its piece. The error of such a buffer grows with
@@ -25,29 +26,32 @@ from __future__ import annotations
 
 import logging
 import math
+from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyproj
 import shapely
-from scipy.spatial import cKDTree
 
+from geo._corridor import build_tree, ecef, point_to_route_kernel
 from geo._errors import InputError
 from geo.crs import to_wgs84
 from geo.distance import (
     GEOD,
-    SPHERE_LOWER,
+    MERIDIAN_RADIUS_MIN_M,
     _geodesic_m,
     check_geometries_lonlat,
     check_lonlat,
-    sphere_m_to_chord,
-    unit_vectors,
+    karney_m,
 )
 from geo.export import split_antimeridian
 from geo.settings import WGS84
 
 logger = logging.getLogger(__name__)
+
+#: A route: a LineString in lon/lat, or a one-row GeoDataFrame/GeoSeries with a CRS.
+RouteLike: TypeAlias = shapely.LineString | shapely.MultiLineString | gpd.GeoDataFrame | gpd.GeoSeries
 
 #: Largest vertex spacing of the densified route, km.
 ROUTE_SPACING_KM = 2.0
@@ -60,7 +64,7 @@ _E2 = 6.69437999014e-3
 
 
 # ----------------------------------------------------------------------------- inputs
-def _route_line(route, argument: str = "route") -> shapely.LineString:
+def _route_line(route: RouteLike, argument: str = "route") -> shapely.LineString:
     """A LineString in lon/lat from a LineString or a one-row GeoDataFrame/GeoSeries (with CRS)."""
     if isinstance(route, (gpd.GeoDataFrame, gpd.GeoSeries)):
         frame = route if isinstance(route, gpd.GeoDataFrame) else gpd.GeoDataFrame(geometry=route)
@@ -77,7 +81,8 @@ def _route_line(route, argument: str = "route") -> shapely.LineString:
             merged if merged.geom_type == "LineString" else shapely.LineString(shapely.get_coordinates(geom))
         )
     if not isinstance(geom, shapely.LineString) or geom.is_empty:
-        msg = f"{argument}: expected a LineString in lon/lat, got {getattr(geom, 'geom_type', type(geom).__name__)}"
+        kind = getattr(geom, "geom_type", type(geom).__name__)
+        msg = f"{argument}: expected a LineString in lon/lat, got {kind}"
         raise InputError(msg)
     coords = shapely.get_coordinates(geom)
     _check_route_vertices(coords, argument)
@@ -90,8 +95,11 @@ def _route_line(route, argument: str = "route") -> shapely.LineString:
 
 
 def _check_route_vertices(coords: np.ndarray, argument: str) -> None:
-    """Finite vertices, latitudes within -90..90; longitudes may run past +/-180 (a route kept
-    continuous across the antimeridian, as :func:`geo.network.route` returns it)."""
+    """Check the route's vertices: finite, latitudes within -90..90.
+
+    Longitudes may run past +/-180 (a route kept continuous across the antimeridian, as
+    :func:`geo.network.route` returns it).
+    """
     check_lonlat(coords[:, 0], coords[:, 1], argument=argument, continuous=True)
 
 
@@ -119,14 +127,15 @@ def densify_route(
     """
     coords = shapely.get_coordinates(route)
     _check_route_vertices(coords, "route")
+    lon1, lat1, lon2, lat2 = coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1]
+    length_km = _geodesic_m(lon1, lat1, lon2, lat2) / 1000.0
+    n_inner = np.maximum(np.ceil(length_km / spacing_km).astype(np.int64) - 1, 0)
     out = [coords[:1]]
-    for (lon1, lat1), (lon2, lat2) in zip(coords[:-1], coords[1:], strict=True):
-        length_km = float(_geodesic_m(lon1, lat1, lon2, lat2)) / 1000.0
-        n_inner = int(math.ceil(length_km / spacing_km)) - 1
-        if n_inner > 0:
-            out.append(np.asarray(GEOD.npts(lon1, lat1, lon2, lat2, n_inner)))
-        out.append(np.array([[lon2, lat2]]))
-    dense = np.vstack(out)
+    for i in range(len(coords) - 1):  # only the edges longer than the spacing get inner vertices
+        if n_inner[i] > 0:
+            out.append(np.asarray(GEOD.npts(lon1[i], lat1[i], lon2[i], lat2[i], int(n_inner[i]))))
+        out.append(coords[i + 1 : i + 2])
+    dense = np.vstack(out) if n_inner.any() else coords.copy()
     steps = np.diff(dense[:, 0])
     dense[1:, 0] -= 360.0 * np.cumsum(np.round(steps / 360.0))  # continuous across the antimeridian
     seg_km = _geodesic_m(dense[:-1, 0], dense[:-1, 1], dense[1:, 0], dense[1:, 1]) / 1000.0
@@ -136,15 +145,66 @@ def densify_route(
 # ----------------------------------------------------------------------------- point to route
 def _ecef(lon_deg: np.ndarray, lat_deg: np.ndarray) -> np.ndarray:
     """(n, 3) earth-centred cartesian coordinates (metres) of points on the WGS84 ellipsoid."""
-    lam, phi = np.radians(lon_deg), np.radians(lat_deg)
-    sin_phi, cos_phi = np.sin(phi), np.cos(phi)
-    n = _A / np.sqrt(1.0 - _E2 * sin_phi * sin_phi)
-    return np.column_stack((n * cos_phi * np.cos(lam), n * cos_phi * np.sin(lam), n * (1.0 - _E2) * sin_phi))
+    lon_deg = np.ascontiguousarray(lon_deg, dtype=np.float64)
+    lat_deg = np.ascontiguousarray(lat_deg, dtype=np.float64)
+    out: np.ndarray = ecef(lon_deg, lat_deg)
+    return out
+
+
+class RouteIndex:
+    """A densified route ready for point queries, built once per route.
+
+    Its vertices in earth-centred coordinates and a tree of bounding spheres over its segments (see
+    :mod:`geo._corridor`).
+
+    Parameters
+    ----------
+    dense, chainage_km : numpy.ndarray
+        From :func:`densify_route`.
+    """
+
+    def __init__(self, dense: np.ndarray, chainage_km: np.ndarray) -> None:
+        if len(dense) < 2:
+            msg = "route: the route has fewer than two distinct vertices"
+            raise InputError(msg)
+        self.vertices = _ecef(dense[:, 0], dense[:, 1])
+        self.chainage_km = np.ascontiguousarray(chainage_km, dtype=np.float64)
+        self.centre, self.radius, self.padded = build_tree(self.vertices)
+        chord_m = np.sqrt(np.sum(np.diff(self.vertices, axis=0) ** 2, axis=1))
+        # how far a segment's geodesic can bow away from its chord (s^2 / 8R; x1.01 for s vs chord)
+        self.bow_m = float(np.max(chord_m)) ** 2 * 1.01 / (8.0 * MERIDIAN_RADIUS_MIN_M) + 1e-3
+
+    def query(
+        self, lon: np.ndarray, lat: np.ndarray, *, max_km: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`point_to_route` on this route, for checked lon/lat arrays."""
+        lon = np.ascontiguousarray(lon, dtype=np.float64)
+        lat = np.ascontiguousarray(lat, dtype=np.float64)
+        bound_m = np.inf if max_km is None else max_km * 1000.0 + self.bow_m
+        distance_km, chain, side = point_to_route_kernel(
+            lon, lat, self.vertices, self.chainage_km, self.centre, self.radius, self.padded, bound_m
+        )
+        failed = np.flatnonzero(np.isnan(distance_km))
+        if failed.size:  # nearly antipodal to its nearest route point: Karney's algorithm
+            near = self._nearest_lonlat(lon[failed], lat[failed], chain[failed])
+            distance_km[failed] = karney_m(lon[failed], lat[failed], near[:, 0], near[:, 1]) / 1000.0
+        return distance_km, chain, side
+
+    def _nearest_lonlat(self, lon: np.ndarray, lat: np.ndarray, chain: np.ndarray) -> np.ndarray:
+        """lon/lat of the route point at ``chain`` km (the closest point found), lifted to the surface."""
+        seg = np.clip(np.searchsorted(self.chainage_km, chain, side="right") - 1, 0, len(self.vertices) - 2)
+        span = self.chainage_km[seg + 1] - self.chainage_km[seg]
+        t = np.where(span > 0, (chain - self.chainage_km[seg]) / np.where(span > 0, span, 1.0), 0.0)
+        xyz = self.vertices[seg] + t[:, None] * (self.vertices[seg + 1] - self.vertices[seg])
+        near_lon, near_lat = _geodetic(xyz[:, 0], xyz[:, 1], xyz[:, 2])
+        return np.column_stack((near_lon, near_lat))
 
 
 def _geodetic(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """lon, lat (degrees) of cartesian points at or near the ellipsoid's surface (Bowring 1976; for
-    points within metres of the surface the error is far below a millimetre)."""
+    """Lon, lat (degrees) of cartesian points at or near the ellipsoid's surface.
+
+    Bowring (1976); for points within metres of the surface the error is far below a millimetre.
+    """
     b = _A * math.sqrt(1.0 - _E2)
     ep2 = _E2 / (1.0 - _E2)
     p = np.hypot(x, y)
@@ -160,14 +220,13 @@ def point_to_route(
     chainage_km: np.ndarray,
     *,
     max_km: float | None = None,
-    candidates: int = 4,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distance (km), chainage (km) and side (+1 left, -1 right of travel) of points from a densified route.
 
-    For each point the segments next to its ``candidates`` nearest route vertices are searched in
-    earth-centred cartesian coordinates: the closest point of each segment's chord (a chord of at
-    most 2 km lies within 8 cm of the ellipsoid) is lifted to the surface, and the distance to the
-    nearest of them is measured exactly on the ellipsoid. No map projection or lon/lat
+    For each point the segment whose chord (in earth-centred cartesian coordinates; a chord of at
+    most 2 km lies within 8 cm of the ellipsoid) passes nearest is found exactly with a tree of
+    bounding spheres over the route's segments; its closest point is lifted to the surface and the
+    distance to it is measured exactly on the ellipsoid. No map projection or lon/lat
     interpolation is involved, so the result holds at any latitude, a route through a pole included.
 
     Parameters
@@ -177,10 +236,8 @@ def point_to_route(
     dense, chainage_km : numpy.ndarray
         From :func:`densify_route`.
     max_km : float, optional, keyword-only
-        Points certainly farther than this (by a lower bound from the nearest route vertex) are not
-        refined: their distance is ``inf``, chainage NaN and side 0.
-    candidates : int, keyword-only
-        Nearest route vertices whose adjacent segments are examined.
+        Points certainly farther than this (their straight-line distance to every segment is
+        larger) are not refined: their distance is ``inf``, chainage NaN and side 0.
 
     Raises
     ------
@@ -189,67 +246,13 @@ def point_to_route(
     """
     lon, lat = check_lonlat(lon, lat, argument="points")
     lon, lat = np.atleast_1d(lon).ravel(), np.atleast_1d(lat).ravel()
-    distance_km = np.full(len(lon), np.inf)
-    chain = np.full(len(lon), np.nan)
-    side = np.zeros(len(lon), dtype=np.int64)
-    n_vertices = len(dense)
-    tree = cKDTree(unit_vectors(dense[:, 0], dense[:, 1]))
-    query = unit_vectors(lon, lat)
-    k = min(candidates, n_vertices)
-    bound = np.inf
-    if max_km is not None:
-        # a point farther than this from every vertex is farther than max_km from the route
-        half_segment_km = float(np.max(np.diff(chainage_km))) / 2.0
-        bound = float(sphere_m_to_chord((max_km + half_segment_km) * 1000.0 / SPHERE_LOWER)) * (1 + 1e-9)
-    chord, idx = tree.query(query, k, distance_upper_bound=bound, workers=-1)
-    idx = idx.reshape(len(lon), k)
-    todo = np.flatnonzero(idx[:, 0] < n_vertices)
-    if todo.size == 0:
-        return distance_km, chain, side
-    idx = idx[todo]
-    idx = np.where(idx < n_vertices, idx, idx[:, :1])  # fewer than k vertices within the bound
-    vertices = _ecef(dense[:, 0], dense[:, 1])
-    vx, vy, vz = (np.ascontiguousarray(c) for c in vertices.T)
-    sx, sy, sz = np.diff(vx), np.diff(vy), np.diff(vz)  # segment vectors
-    s2 = sx * sx + sy * sy + sz * sz
-    s2[s2 == 0] = 1.0
-    # the points' cartesian coordinates from their unit vectors (geodetic normals) of the tree query
-    normal = query[todo]
-    scale = _A / np.sqrt(1.0 - _E2 * normal[:, 2] ** 2)
-    px, py, pz = scale * normal[:, 0], scale * normal[:, 1], scale * (1.0 - _E2) * normal[:, 2]
-    best_d2 = np.full(len(todo), np.inf)
-    best_seg = np.zeros(len(todo), dtype=np.int64)
-    best_t = np.zeros(len(todo))
-    for column in range(k):
-        for offset in (-1, 0):  # the segments before and after each candidate vertex
-            seg = np.clip(idx[:, column] + offset, 0, n_vertices - 2)
-            wx, wy, wz = px - vx[seg], py - vy[seg], pz - vz[seg]
-            ux, uy, uz = sx[seg], sy[seg], sz[seg]
-            t = np.clip((wx * ux + wy * uy + wz * uz) / s2[seg], 0.0, 1.0)
-            wx -= t * ux  # from the closest point of the chord to the point
-            wy -= t * uy
-            wz -= t * uz
-            d2 = wx * wx + wy * wy + wz * wz
-            better = d2 < best_d2
-            best_d2[better] = d2[better]
-            best_seg[better] = seg[better]
-            best_t[better] = t[better]
-    ux, uy, uz = sx[best_seg], sy[best_seg], sz[best_seg]
-    cx, cy, cz = vx[best_seg] + best_t * ux, vy[best_seg] + best_t * uy, vz[best_seg] + best_t * uz
-    near_lon, near_lat = _geodetic(cx, cy, cz)
-    distance_km[todo] = _geodesic_m(lon[todo], lat[todo], near_lon, near_lat) / 1000.0
-    chain[todo] = chainage_km[best_seg] + best_t * (chainage_km[best_seg + 1] - chainage_km[best_seg])
-    # the point is left of travel when (point - closest point) . (up x travel) > 0; up ~ the closest
-    # point's radius vector
-    cross = (
-        (px - cx) * (cy * uz - cz * uy) + (py - cy) * (cz * ux - cx * uz) + (pz - cz) * (cx * uy - cy * ux)
-    )
-    side[todo] = np.sign(cross).astype(np.int64)
-    return distance_km, chain, side
+    return RouteIndex(dense, chainage_km).query(lon, lat, max_km=max_km)
 
 
 # ----------------------------------------------------------------------------- public API
-def features_in_corridor(route, features: gpd.GeoDataFrame, *, width_km: float) -> gpd.GeoDataFrame:
+def features_in_corridor(
+    route: RouteLike, features: gpd.GeoDataFrame, *, width_km: float
+) -> gpd.GeoDataFrame:
     """The features within ``width_km`` of a route, ordered along it.
 
     Parameters
@@ -276,40 +279,43 @@ def features_in_corridor(route, features: gpd.GeoDataFrame, *, width_km: float) 
     if gdf.empty:
         return features.iloc[0:0].assign(distance_to_route_km=[], chainage_km=[], side=[])
     dense, chainage = densify_route(line, spacing_km=min(ROUTE_SPACING_KM, width / 10.0))
+    index = RouteIndex(dense, chainage)
     geoms = np.asarray(gdf.geometry.values)
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
     if missing.any():
         msg = f"features: feature {gdf.index[np.flatnonzero(missing)[0]]!r} has no geometry"
         raise InputError(msg)
-    check_geometries_lonlat(geoms, argument="features", labels=gdf.index)
     is_point = shapely.get_type_id(geoms) == shapely.GeometryType.POINT
+    all_points = bool(is_point.all())
+    xy = shapely.get_coordinates(geoms if all_points else geoms[is_point])
+    if not all_points or not (np.all(np.abs(xy[:, 0]) <= 180.0) and np.all(np.abs(xy[:, 1]) <= 90.0)):
+        check_geometries_lonlat(geoms, argument="features", labels=gdf.index)
     distance = np.empty(len(gdf))
     chain = np.empty(len(gdf))
     side = np.zeros(len(gdf), dtype=np.int64)
     if is_point.any():
-        xy = shapely.get_coordinates(geoms[is_point])
-        distance[is_point], chain[is_point], side[is_point] = point_to_route(
-            xy[:, 0], xy[:, 1], dense, chainage, max_km=width
-        )
-    route_geom = split_antimeridian(shapely.LineString(dense))
-    for pos in np.flatnonzero(~is_point):
-        vertices = shapely.get_coordinates(
-            shapely.segmentize(geoms[pos], min(ROUTE_SPACING_KM, width / 10.0) / 111.0)
-        )
-        d, c, s = point_to_route(vertices[:, 0], vertices[:, 1], dense, chainage)
-        best = int(np.argmin(d))
-        distance[pos], chain[pos], side[pos] = d[best], c[best], s[best]
-        if geoms[pos].intersects(route_geom):
-            distance[pos], side[pos] = 0.0, 0
-    keep = distance <= width
-    out = features.loc[keep].copy()
+        distance[is_point], chain[is_point], side[is_point] = index.query(xy[:, 0], xy[:, 1], max_km=width)
+    if not all_points:
+        route_geom = split_antimeridian(shapely.LineString(dense))
+        for pos in np.flatnonzero(~is_point):
+            vertices = shapely.get_coordinates(
+                shapely.segmentize(geoms[pos], min(ROUTE_SPACING_KM, width / 10.0) / 111.0)
+            )
+            d, c, s = index.query(vertices[:, 0], vertices[:, 1])
+            best = int(np.argmin(d))
+            distance[pos], chain[pos], side[pos] = d[best], c[best], s[best]
+            if geoms[pos].intersects(route_geom):
+                distance[pos], side[pos] = 0.0, 0
+    keep = np.flatnonzero(distance <= width)
+    keep = keep[np.argsort(chain[keep], kind="stable")]  # ordered along the route
+    out = features.take(keep)
     out["distance_to_route_km"] = distance[keep]
     out["chainage_km"] = chain[keep]
     out["side"] = np.array(["right", "on", "left"], dtype=object)[side[keep] + 1]
-    return out.sort_values("chainage_km", kind="stable")
+    return out
 
 
-def corridor_polygon(route, *, width_km: float) -> shapely.Geometry:
+def corridor_polygon(route: RouteLike, *, width_km: float) -> shapely.Geometry:
     """The area within ``width_km`` of the route, in lon/lat (WGS84), correct to 0.1 % of the width.
 
     Parameters
@@ -355,11 +361,11 @@ def corridor_polygon(route, *, width_km: float) -> shapely.Geometry:
 
 
 def corridor_summary(
-    route,
+    route: RouteLike,
     layers: dict[str, gpd.GeoDataFrame],
     *,
     width_km: float,
-    other_route=None,
+    other_route: RouteLike | None = None,
 ) -> dict[str, object]:
     """Counts and totals of what a corridor reaches, and its overlap with another corridor.
 

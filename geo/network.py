@@ -51,7 +51,7 @@ from geo import _intermodal, settings
 from geo._errors import InputError
 from geo._graphs import Graph, load_graph
 from geo._legs import FLOAT_COLUMNS, NAMES, frame
-from geo._paths import astar, many_to_many, nearest_candidate, path_edges, workspace
+from geo._paths import astar, is_symmetric, many_to_many, nearest_candidate, path_edges, workspace
 from geo.crs import to_wgs84
 from geo.distance import GEOD, geodesic_m, unit_vectors
 from geo.settings import MAX_ACCESS_KM, MIN_COMPONENT_NODES, WGS84, cache_dir
@@ -180,6 +180,13 @@ def network(mode: str) -> Network:
     graph = load_graph(mode)
     usable = np.flatnonzero(graph.component_size >= MIN_COMPONENT_NODES[mode])
     return Network(graph=graph, tree=cKDTree(graph.xyz[usable]), tree_nodes=usable)
+
+
+@cache
+def _symmetric(mode: str) -> bool:
+    """Whether the mode's graph is undirected (checked once per process; the source graphs are)."""
+    g = network(mode).graph
+    return bool(is_symmetric(g.indptr, g.indices, g.weight_km))
 
 
 def access_km(lon: np.ndarray, lat: np.ndarray, *, mode: str = "road", workers: int = 1) -> np.ndarray:
@@ -521,8 +528,9 @@ def network_distance_matrix(
     """Shortest network distance in km between every origin and destination.
 
     Each feature is represented by its point (a point inside polygons and lines); its access leg
-    to the network is included. Dijkstra runs from every origin in parallel and stops once every
-    destination on its component is settled.
+    to the network is included. Exact Dijkstra searches run in parallel, each stopping once its
+    destinations are settled; on the undirected graphs each pair of nodes is searched once, from
+    whichever end keeps the searches small (:func:`geo._paths.many_to_many`).
 
     Parameters
     ----------
@@ -559,7 +567,9 @@ def network_distance_matrix(
     else:
         (onodes, oacc), (dnodes, dacc) = net.nearest(olon, olat), net.nearest(dlon, dlat)
     g = net.graph
-    km = many_to_many(g.indptr, g.indices, g.weight_km, onodes, dnodes, g.component)
+    km = many_to_many(
+        g.indptr, g.indices, g.weight_km, onodes, dnodes, g.component, symmetric=_symmetric(mode), xyz=g.xyz
+    )
     km = km + oacc[:, None] + dacc[None, :]
     return pd.DataFrame(km, index=origins.index, columns=destinations.index)
 

@@ -25,22 +25,21 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo._errors import InputError
+from geo._knn import build_cells, build_kdtree, nearest_kernel, reduced_latitudes, source_cap
 from geo.crs import to_wgs84
-from geo.settings import WGS84
 from geo.distance import (
-    GEOD,
     EARTH_RADIUS_M,
+    GEOD,
     SPHERE_LOWER,
     _geodesic_m,
     check_geometries_lonlat,
     check_lonlat,
-    chord_to_sphere_m,
     geodesic_m,
-    point_polygon_m,
     points_polygon_m,
     sphere_m_to_chord,
     unit_vectors,
 )
+from geo.settings import WGS84
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +47,9 @@ NEAREST_COLUMNS = ["source_id", "target_id", "rank", "distance_m"]
 #: Column flagging a placeholder location (a point standing for a region or a country).
 APPROXIMATE = "approximate_location"
 WITHIN_COLUMNS = ["source_id", "target_id", "distance_m"]
+#: Candidate cells (:mod:`geo._knn`) are built for at least this many sources, and this many per target.
+CELLS_MIN_SOURCES = 20_000
+CELLS_SOURCES_PER_TARGET = 8
 _POINT = shapely.GeometryType.POINT
 _POLYGONAL = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 
@@ -64,15 +66,40 @@ def _frame(gdf: gpd.GeoDataFrame, argument: str) -> gpd.GeoDataFrame:
     return wgs
 
 
+def _point_frame(gdf: gpd.GeoDataFrame, argument: str) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
+    """:func:`_frame` and :func:`_points` in one: the frame in WGS84 and its points' lon, lat.
+
+    The coordinates are read once; errors come in the same order (no geometry, unusable
+    coordinates, then geometries that are not points).
+    """
+    wgs = to_wgs84(gdf, argument=argument) if not (gdf.crs is not None and gdf.crs.equals(WGS84)) else gdf
+    geoms = np.asarray(wgs.geometry.values)
+    all_points = bool(np.all(shapely.get_type_id(geoms) == _POINT))  # a missing geometry has type -1
+    xy = shapely.get_coordinates(geoms) if all_points else np.empty((0, 2))
+    if not all_points or len(xy) != len(geoms):  # not all points, or some empty
+        missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+        if missing.any():
+            label = wgs.index[np.flatnonzero(missing)[0]]
+            msg = f"{argument}: feature {label!r} has no geometry"
+            raise InputError(msg)
+        check_geometries_lonlat(geoms, argument=argument, labels=wgs.index)
+        _points(wgs, argument)  # raises: names the first feature that is not a point
+    lon, lat = np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+    if not (np.all(np.abs(lon) <= 180.0) and np.all(np.abs(lat) <= 90.0)):  # False for NaN too
+        check_geometries_lonlat(geoms, argument=argument, labels=wgs.index)
+    return wgs, lon, lat
+
+
 def _type_name(geom: shapely.Geometry) -> str:
-    return geom.geom_type
+    return str(geom.geom_type)
 
 
 def _points(gdf: gpd.GeoDataFrame, argument: str) -> tuple[np.ndarray, np.ndarray]:
     geoms = np.asarray(gdf.geometry.values)
     bad = np.flatnonzero(shapely.get_type_id(geoms) != _POINT)
     if bad.size:
-        msg = f"{argument}: expected Point geometries, feature {gdf.index[bad[0]]!r} is a {_type_name(geoms[bad[0]])}"
+        kind = _type_name(geoms[bad[0]])
+        msg = f"{argument}: expected Point geometries, feature {gdf.index[bad[0]]!r} is a {kind}"
         raise InputError(msg)
     xy = shapely.get_coordinates(geoms)
     return xy[:, 0].copy(), xy[:, 1].copy()
@@ -85,7 +112,8 @@ def _target_kinds(gdf: gpd.GeoDataFrame, argument: str) -> tuple[np.ndarray, np.
     is_poly = np.isin(types, _POLYGONAL)
     bad = np.flatnonzero(~(is_point | is_poly))
     if bad.size:
-        msg = f"{argument}: expected Point or Polygon geometries, feature {gdf.index[bad[0]]!r} is a {_type_name(geoms[bad[0]])}"
+        kind = _type_name(geoms[bad[0]])
+        msg = f"{argument}: expected Point or Polygon geometries, feature {gdf.index[bad[0]]!r} is a {kind}"
         raise InputError(msg)
     return np.flatnonzero(is_point), np.flatnonzero(is_poly)
 
@@ -113,7 +141,10 @@ def nearest_points(
     k: int = 1,
     max_distance_m: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """k nearest point targets of each source point, exact on the ellipsoid.
+    """K nearest point targets of each source point, exact on the ellipsoid.
+
+    One compiled pass per source (:mod:`geo._knn`): kd-tree candidates by chord, exact distances,
+    and the certificate that no target left out can be nearer.
 
     Returns
     -------
@@ -123,68 +154,85 @@ def nearest_points(
     """
     src_lon, src_lat = check_lonlat(src_lon, src_lat, argument="src_lon/src_lat")
     tgt_lon, tgt_lat = check_lonlat(tgt_lon, tgt_lat, argument="tgt_lon/tgt_lat")
-    n_src, n_tgt = len(src_lon), len(tgt_lon)
-    tree = cKDTree(unit_vectors(tgt_lon, tgt_lat), leafsize=8)
-    query = unit_vectors(src_lon, src_lat)
-    bound = (
-        np.inf
-        if max_distance_m is None
-        else float(sphere_m_to_chord(max_distance_m / SPHERE_LOWER)) * (1 + 1e-12)
+    src_lon, src_lat, tgt_lon, tgt_lat = (
+        np.ascontiguousarray(np.atleast_1d(a), dtype=np.float64).ravel()
+        for a in (src_lon, src_lat, tgt_lon, tgt_lat)
     )
-    out_idx = np.full((n_src, k), -1, dtype=np.int64)
-    out_d = np.full((n_src, k), np.inf)
-    pending = np.arange(n_src)
-    kk = min(n_tgt, k + 1)
-    first = True
-    while pending.size:
-        chord, idx = tree.query(query[pending], kk, distance_upper_bound=bound, workers=-1)
-        chord, idx = chord.reshape(len(pending), kk), idx.reshape(len(pending), kk)
-        # first pass: exact distances of the k spherical nearest only; later passes: of all candidates
-        m = k if first and kk > k else kk
-        cand, cand_chord = idx[:, :m], chord[:, :m]
-        valid = cand < n_tgt
-        exact = np.full(cand.shape, np.inf)
-        rows, cols = np.nonzero(valid)
-        exact[rows, cols] = _geodesic_m(
-            src_lon[pending[rows]],
-            src_lat[pending[rows]],
-            tgt_lon[cand[rows, cols]],
-            tgt_lat[cand[rows, cols]],
+    n_src, n_tgt = len(src_lon), len(tgt_lon)
+    if n_src == 0 or n_tgt == 0:
+        return np.full((n_src, k), -1, dtype=np.int64), np.full((n_src, k), np.inf)
+    order, points, lo, hi, start, child = build_kdtree(unit_vectors(tgt_lon, tgt_lat))
+    m = min(k + 1, n_tgt)
+    if n_src >= CELLS_MIN_SOURCES and n_src >= CELLS_SOURCES_PER_TARGET * n_tgt:
+        step = max(1, n_src // 20_000)  # a cap around a sample: sources outside use the kd-tree
+        cap, cap_chord = source_cap(src_lon[::step], src_lat[::step])
+        cap_chord = min(2.0, cap_chord * 1.1)
+        max_cells = max(1024, n_src // 16)
+        grid, first_child, cand_start, cand_pos = build_cells(
+            m, cap, cap_chord, max_cells, order, points, lo, hi, start, child
         )
+    else:  # few sources per target: the kd-tree alone
+        grid, first_child = np.empty((0, 3)), np.empty(0, dtype=np.int64)
+        cand_start, cand_pos = np.zeros(1, dtype=np.int64), np.empty(0, dtype=np.int64)
+    max_m = np.inf if max_distance_m is None else float(max_distance_m)
+    bound = np.inf if max_distance_m is None else float(sphere_m_to_chord(max_m / SPHERE_LOWER)) * (1 + 1e-12)
+    tsu, tcu = reduced_latitudes(tgt_lat)
+    idx, dist, redo = nearest_kernel(
+        src_lon,
+        src_lat,
+        tgt_lon,
+        tsu,
+        tcu,
+        k,
+        max_m,
+        bound * bound,
+        SPHERE_LOWER,
+        EARTH_RADIUS_M,
+        order,
+        points,
+        lo,
+        hi,
+        start,
+        child,
+        grid,
+        first_child,
+        cand_start,
+        cand_pos,
+    )
+    again = np.flatnonzero(redo)
+    if again.size:  # a nearly antipodal candidate: Vincenty did not converge; Karney's algorithm
+        logger.debug("nearest: %d sources measured with Karney's algorithm", again.size)
+        idx[again], dist[again] = _nearest_points_karney(
+            src_lon[again], src_lat[again], tgt_lon, tgt_lat, k=k, max_distance_m=max_distance_m
+        )
+    return idx, dist
+
+
+def _nearest_points_karney(
+    src_lon: np.ndarray,
+    src_lat: np.ndarray,
+    tgt_lon: np.ndarray,
+    tgt_lat: np.ndarray,
+    *,
+    k: int,
+    max_distance_m: float | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Brute-force :func:`nearest_points`, for the few sources with a nearly antipodal candidate.
+
+    Distances by :func:`geo.distance.geodesic_m` (Karney's algorithm where Vincenty's does not converge).
+    """
+    out_i = np.empty((len(src_lon), k), dtype=np.int64)
+    out_d = np.empty((len(src_lon), k))
+    rows = max(1, 1_000_000 // len(tgt_lon))
+    for lo in range(0, len(src_lon), rows):
+        sl = slice(lo, lo + rows)
+        d = _geodesic_m(src_lon[sl, None], src_lat[sl, None], tgt_lon[None, :], tgt_lat[None, :])
         if max_distance_m is not None:
-            exact[exact > max_distance_m] = np.inf
-        tie = np.where(valid, cand, n_tgt)
-        order = np.lexsort((tie, exact), axis=1)[:, :k]
-        best_d = np.take_along_axis(exact, order, axis=1)
-        best_i = np.where(np.isfinite(best_d), np.take_along_axis(cand, order, axis=1), -1)
-        # certificate: the first candidate left out cannot be nearer than the k-th found
-        if kk == n_tgt and m == kk:
-            settled = np.ones(len(pending), dtype=bool)
-        else:
-            left_out = (
-                chord[:, m] if m < kk else np.full(len(pending), np.inf) if kk == n_tgt else chord[:, -1]
-            )
-            lowest = np.where(
-                np.isfinite(left_out),
-                chord_to_sphere_m(np.where(np.isfinite(left_out), left_out, 0)) * SPHERE_LOWER,
-                np.inf,
-            )
-            kth = best_d[:, -1] if best_d.shape[1] == k else np.full(len(pending), np.inf)
-            settled = (kth <= lowest) | ~np.isfinite(left_out)
-            if max_distance_m is not None:
-                settled |= lowest > max_distance_m  # nothing left out can be within the limit
-        done = pending[settled]
-        out_idx[done, : best_i.shape[1]] = best_i[settled]
-        out_d[done, : best_d.shape[1]] = best_d[settled]
-        pending = pending[~settled]
-        if pending.size:
-            logger.debug("nearest: %d sources need more candidates than %d", pending.size, kk)
-        if not first:
-            kk = min(n_tgt, kk * 4)
-        else:
-            kk = min(n_tgt, max(kk, 4 * k))
-        first = False
-    return out_idx, out_d
+            d[d > max_distance_m] = np.inf
+        order = np.lexsort((np.broadcast_to(np.arange(len(tgt_lon)), d.shape), d), axis=1)[:, :k]
+        best = np.take_along_axis(d, order, axis=1)
+        out_i[sl], out_d[sl] = np.where(np.isfinite(best), order, -1), best
+    return out_i, out_d
 
 
 def _caps(polygons: list[shapely.Geometry]) -> tuple[np.ndarray, np.ndarray]:
@@ -205,7 +253,8 @@ def _caps(polygons: list[shapely.Geometry]) -> tuple[np.ndarray, np.ndarray]:
 def _polygon_lower_bounds(query: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
     """Lowest possible ellipsoidal distance (m) from each query point to each polygon's cap."""
     angle = np.arccos(np.clip(query @ centres.T, -1.0, 1.0))
-    return np.maximum(angle - radii, 0.0) * EARTH_RADIUS_M * SPHERE_LOWER * (1 - 1e-9)
+    lower: np.ndarray = np.maximum(angle - radii, 0.0) * EARTH_RADIUS_M * SPHERE_LOWER * (1 - 1e-9)
+    return lower
 
 
 def nearest_polygons(
@@ -216,7 +265,7 @@ def nearest_polygons(
     k: int = 1,
     max_distance_m: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """k nearest polygons of each source point (distance 0 inside). Same returns as :func:`nearest_points`."""
+    """K nearest polygons of each source point (distance 0 inside). Same returns as :func:`nearest_points`."""
     src_lon, src_lat = check_lonlat(src_lon, src_lat, argument="src_lon/src_lat")
     n_src = len(src_lon)
     out_idx = np.full((n_src, k), -1, dtype=np.int64)
@@ -289,7 +338,7 @@ def nearest(
         msg = f"k: expected a whole number >= 1, got {k!r}"
         raise InputError(msg)
     _check_distance(max_distance_m, "max_distance_m", allow_none=True)
-    src = _frame(sources, "sources")
+    src, lon, lat = _point_frame(sources, "sources")
     tgt = _frame(targets, "targets")
     if src.empty or tgt.empty:
         return pd.DataFrame(
@@ -301,7 +350,6 @@ def nearest(
     if k > len(tgt):
         msg = f"k: {k} is larger than the number of targets ({len(tgt)})"
         raise InputError(msg)
-    lon, lat = _points(src, "sources")
     point_pos, poly_pos = _target_kinds(tgt, "targets")
     parts_i, parts_d = [], []
     if point_pos.size:
@@ -317,19 +365,26 @@ def nearest(
         )
         parts_i.append(np.where(idx >= 0, poly_pos[np.maximum(idx, 0)], -1))
         parts_d.append(d)
-    idx = np.concatenate(parts_i, axis=1)
-    dist = np.concatenate(parts_d, axis=1)
-    order = np.lexsort((np.where(idx >= 0, idx, len(tgt)), dist), axis=1)[:, :k]
-    idx = np.take_along_axis(idx, order, axis=1)
-    dist = np.take_along_axis(dist, order, axis=1)
-    rows, ranks = np.nonzero(idx >= 0)
+    if len(parts_i) == 1:  # one kind of target: rows already ranked by distance, then position
+        idx, dist = parts_i[0], parts_d[0]
+    else:
+        idx = np.concatenate(parts_i, axis=1)
+        dist = np.concatenate(parts_d, axis=1)
+        order = np.lexsort((np.where(idx >= 0, idx, len(tgt)), dist), axis=1)[:, :k]
+        idx = np.take_along_axis(idx, order, axis=1)
+        dist = np.take_along_axis(dist, order, axis=1)
+    if k == 1 and bool(np.all(idx >= 0)):
+        rows, ranks = np.arange(len(idx)), np.zeros(len(idx), dtype=np.int64)
+    else:
+        rows, ranks = np.nonzero(idx >= 0)
     return pd.DataFrame(
         {
             "source_id": src.index.to_numpy()[rows],
             "target_id": tgt.index.to_numpy()[idx[rows, ranks]],
             "rank": (ranks + 1).astype("int64"),
             "distance_m": dist[rows, ranks],
-        }
+        },
+        copy=False,  # fresh arrays: no copy into one block (a tenth of a second per million rows)
     )
 
 
@@ -387,11 +442,12 @@ def within(sources: gpd.GeoDataFrame, targets: gpd.GeoDataFrame, *, radius_m: fl
         s_parts.append(rows[keep])
         t_parts.append(poly_pos[cols[keep]])
         d_parts.append(d[keep] if d.size else d)
-    s, t, d = (np.concatenate(p) if p else np.zeros(0) for p in (s_parts, t_parts, d_parts))
-    order = np.lexsort((t, d, s))
-    s, t, d = s[order].astype(np.int64), t[order].astype(np.int64), d[order]
+    s_all, t_all, d_all = (np.concatenate(p) if p else np.zeros(0) for p in (s_parts, t_parts, d_parts))
+    order = np.lexsort((t_all, d_all, s_all))
+    s, t, d = s_all[order].astype(np.int64), t_all[order].astype(np.int64), d_all[order]
     return pd.DataFrame(
-        {"source_id": src.index.to_numpy()[s], "target_id": tgt.index.to_numpy()[t], "distance_m": d}
+        {"source_id": src.index.to_numpy()[s], "target_id": tgt.index.to_numpy()[t], "distance_m": d},
+        copy=False,
     )
 
 
@@ -428,7 +484,7 @@ def distance_matrix(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> pd.DataFrame:
 def geodesic_line(
     lon1: float, lat1: float, lon2: float, lat2: float, *, spacing_m: float = 50_000.0
 ) -> shapely.LineString:
-    """The geodesic from (lon1, lat1) to (lon2, lat2) as a LineString with a vertex every ``spacing_m`` metres.
+    """The geodesic from (lon1, lat1) to (lon2, lat2): a LineString with a vertex every ``spacing_m`` metres.
 
     Longitudes are kept continuous along the line (they may pass +/-180); the GeoJSON export and the
     map split such lines at the antimeridian.
@@ -438,7 +494,7 @@ def geodesic_line(
     InputError
         For a NaN, infinite or out-of-range coordinate (see :func:`geo.distance.geodesic_m`).
     """
-    distance = float(geodesic_m(lon1, lat1, lon2, lat2))
+    distance = float(geodesic_m(*(np.asarray(v) for v in (lon1, lat1, lon2, lat2))))
     n_inner = int(min(500, distance // spacing_m))
     inner = GEOD.npts(lon1, lat1, lon2, lat2, n_inner) if n_inner > 0 else []
     coords = np.array([(lon1, lat1), *inner, (lon2, lat2)], dtype=np.float64)

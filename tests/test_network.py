@@ -53,6 +53,37 @@ def _csr(n: int, edges: list[tuple[int, int, float]]):
     return m
 
 
+def test_matrix_searches_each_pair_once_and_equals_scipy():
+    # two components, overlapping and repeated origins/destinations (several points on one node):
+    # one search per pair of nodes, from whichever end, gives scipy's all-pairs answer
+    rng = np.random.default_rng(8)
+    n = 500
+    lon = np.r_[rng.uniform(70, 90, 400), rng.uniform(130, 140, 100)]
+    lat = np.r_[rng.uniform(10, 30, 400), rng.uniform(30, 40, 100)]
+    xyz = np.ascontiguousarray(unit_vectors(lon, lat))
+    _, near = __import__("scipy.spatial", fromlist=["cKDTree"]).cKDTree(xyz).query(xyz, 3)
+    edges = {(min(i, j), max(i, j)) for i in range(n) for j in near[i, 1:] if (i < 400) == (j < 400)}
+    weighted = [
+        (a, b, float(geodesic_m(lon[a], lat[a], lon[b], lat[b])) / 1000 * rng.uniform(1, 1.3))
+        for a, b in sorted(edges)
+    ]
+    m = _csr(n, weighted)
+    indptr, indices = m.indptr.astype(np.int64), m.indices.astype(np.int64)
+    component = __import__("scipy.sparse.csgraph", fromlist=["x"]).connected_components(m)[1].astype(np.int64)
+    expected = dijkstra(m)
+    origins = np.r_[rng.integers(0, n, 40), 7, 7]
+    for destinations in (origins, np.r_[origins[:10], rng.integers(0, n, 25)], rng.integers(390, 410, 12)):
+        for symmetric in (False, True):
+            got = many_to_many(
+                indptr, indices, m.data, origins, destinations, component, symmetric=symmetric, xyz=xyz
+            )
+            want = expected[origins][:, destinations]
+            assert np.array_equal(np.isinf(got), np.isinf(want))
+            np.testing.assert_allclose(got[np.isfinite(got)], want[np.isfinite(want)], rtol=1e-12)
+            if destinations is origins and symmetric:
+                assert np.array_equal(got, got.T)
+
+
 def test_astar_known_answer_on_a_small_graph():
     # three sides of a square and a detouring diagonal; nodes on the equator 1 degree apart, weights the exact geodesics
     lon = np.array([0.0, 1.0, 1.0, 0.0, 2.0])

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from geo import proximity
 from geo._errors import CRSError, InputError
 from geo.proximity import distance_matrix, nearest, within
 
@@ -61,7 +62,11 @@ def _as_arrays(result, sources, targets, k):
         (_random(1500, 10, lat=(80, 90), prefix="s"), _random(100, 11, lat=(78, 90), prefix="t"), 3),
     ],
 )
-def test_nearest_equals_brute_force(sources, targets, k):
+@pytest.mark.parametrize("cells", [False, True], ids=["kd-tree", "candidate-cells"])
+def test_nearest_equals_brute_force(sources, targets, k, cells, monkeypatch):
+    if cells:  # the path taken for many sources per target (a million points over India), forced here
+        monkeypatch.setattr(proximity, "CELLS_MIN_SOURCES", 0)
+        monkeypatch.setattr(proximity, "CELLS_SOURCES_PER_TARGET", 1)
     result = nearest(sources, targets, k=k)
     assert list(result.columns) == ["source_id", "target_id", "rank", "distance_m"]
     assert len(result) == len(sources) * k
@@ -71,6 +76,25 @@ def test_nearest_equals_brute_force(sources, targets, k):
     # ties aside, the same targets
     same = got_pos == want_pos
     assert np.all(same | np.isclose(got_d, want_d, atol=1e-6))
+
+
+def test_clustered_targets_with_duplicates_equal_brute_force(monkeypatch):
+    # many sources per target (candidate cells), targets in tight clusters with exact duplicates,
+    # sources on a grid that puts some exactly on targets: ties rank by target order
+    monkeypatch.setattr(proximity, "CELLS_MIN_SOURCES", 0)
+    rng = np.random.default_rng(12)
+    centres = rng.uniform((70, 10), (95, 35), (4, 2))
+    tlon = np.round(np.repeat(centres[:, 0], 30) + rng.normal(0, 0.05, 120), 2)
+    tlat = np.round(np.repeat(centres[:, 1], 30) + rng.normal(0, 0.05, 120), 2)
+    targets = _points(tlon, tlat, prefix="t")
+    slon = np.r_[np.round(rng.uniform(68, 97, 3000), 1), tlon[:40]]
+    slat = np.r_[np.round(rng.uniform(8, 37, 3000), 1), tlat[:40]]
+    sources = _points(slon, slat, prefix="s")
+    for k in (1, 4):
+        got_pos, got_d = _as_arrays(nearest(sources, targets, k=k), sources, targets, k)
+        want_pos, want_d = _brute(sources, targets, k)
+        assert np.array_equal(got_pos, want_pos)
+        assert np.allclose(got_d, want_d, rtol=0, atol=1e-6)
 
 
 def test_ties_rank_by_target_order_and_duplicates():
