@@ -465,7 +465,7 @@ def _cmd_route(args: argparse.Namespace) -> int:
         from app.report import route_comparison_report
         from app.tools import parameters_text
 
-        context = {}
+        context: dict[str, gpd.GeoDataFrame] = {}
         for ref in (args.origin, args.destination):  # the end features are cited
             if ref in ends.index:
                 name = str(ends.loc[ref, "layer"])
