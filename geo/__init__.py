@@ -8,6 +8,7 @@ proximity   nearest targets, within a distance, distance matrices, geodesic line
 corridor    corridor polygons around routes and the features inside them, by chainage
 network     road, rail and sea networks (scgraph-data, searoute): routing, matrices, metrics
 siting      H3 suitability grids, criteria, ranking, sensitivity, p-median and maximal coverage
+measure     geodesic length, perimeter and area of drawn shapes
 io          reading user files (GeoJSON, GeoPackage, CSV, KML/KMZ, Shapefile, GeoParquet)
 export      GeoJSON (RFC 7946) and other formats
 settings    documented, typed constants (limits, speeds, emission factors with their sources)
@@ -39,6 +40,7 @@ _MODULES = (
     "distance",
     "export",
     "io",
+    "measure",
     "network",
     "proximity",
     "settings",
