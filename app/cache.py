@@ -176,3 +176,42 @@ def corridor_result(
     frames = load_layers()
     chosen = {n: frames[n] for n in workflows.CORRIDOR_LAYERS}
     return workflows.corridor(_line, chosen, width_km=width_km, other_route=_other)
+
+
+# ----------------------------------------------------------------------------- GIS tools
+@st.cache_data(show_spinner="Computing the service areas on the network…", max_entries=32)
+def service_area_result(
+    refs: tuple[str, ...],
+    mode: str,
+    hours: tuple[float, ...] | None,
+    km: tuple[float, ...] | None,
+    merge: bool,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Service areas of the origins ``refs`` (feature ids or ``lon,lat``) and the origins resolved.
+
+    The feedstock population and the facilities inside come from the built-in layers; the
+    networks load once per process.
+    """
+    from app.tools import service_areas_for
+
+    return service_areas_for(
+        list(refs),
+        load_layers(),
+        mode=mode,
+        hours=list(hours) if hours is not None else None,
+        km=list(km) if km is not None else None,
+        merge=merge,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def place_search(
+    query: str, _user_layers: dict[str, gpd.GeoDataFrame], version: tuple[str, int]
+) -> gpd.GeoDataFrame:
+    """Ranked places matching ``query`` (see :func:`layers.search.search_places`).
+
+    ``version`` identifies the workspace layers searched too (:func:`workspace_key`).
+    """
+    from layers.search import search_places
+
+    return search_places(query, extra=_user_layers, limit=10)

@@ -6,10 +6,12 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import layers
+from app import drawing, exports, find
 from app.context import PageContext
 from app.widgets import download, md
 from geo import ExportError
 from geo.settings import EXPORT_FORMATS
+from layers.draw import draw_tools
 from layers.map import build_map
 
 
@@ -20,8 +22,32 @@ def render(ctx: PageContext) -> None:
     st.caption(f"Showing {counts or 'no layers'}")
     for note in ctx.notes:
         st.info(note)
-    atlas = build_map(ctx.for_map(shown), basemap=ctx.basemap, specs=ctx.user_specs)
-    st_folium(atlas, height=620, use_container_width=True, returned_objects=[], key="atlas_map")
+    # --- GIS tools: find a place, draw and measure, export the view (app.find, app.drawing, app.exports)
+    focus = find.search_box(ctx)
+    location, zoom = find.focus_view(focus)
+    atlas = build_map(
+        ctx.for_map(shown),
+        basemap=ctx.basemap,
+        specs=ctx.user_specs,
+        overlays=find.focus_overlays(focus),
+        location=location,
+        zoom_start=zoom,
+    )
+    sig = (ctx.basemap, tuple((n, len(g)) for n, g in shown.items()), focus and focus["token"])
+    draw_tools(atlas, drawings=drawing.map_drawings(sig))
+    value = st_folium(
+        atlas,
+        height=620,
+        use_container_width=True,
+        returned_objects=["all_drawings", "last_active_drawing", "bounds"],
+        key="atlas_map",
+    )
+    drawn = drawing.drawn_frame(drawing.remember(value))
+    exports.map_png_button(
+        st, exports.map_layers(ctx, shown, drawn=drawn), exports.view_bounds(value), key="atlas_png"
+    )
+    drawing.panel(ctx, drawn, value)
+    # --- end of the GIS tools
 
     if st.toggle(
         "Attribute table",

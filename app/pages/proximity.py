@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 import layers
+from app import find
 from app.cache import nearest_result, workspace
 from app.context import PageContext
 from app.widgets import MAX_RING_KM, download, histogram, ids, md, parse_radii, save
@@ -138,11 +139,17 @@ def render(ctx: PageContext) -> None:
         overlays.append(
             point_group(clicked[0], clicked[1], label=f"Clicked point {clicked[1]:.4f}, {clicked[0]:.4f}")
         )
+    # a row picked in the table below is highlighted and the map zooms to it (app.find)
+    picked = find.table_focus("prox_table", lines, label=_line_label)
+    overlays += find.focus_overlays(picked, name="Picked")
+    location, zoom = find.focus_view(picked)
     atlas = build_map(
         ctx.for_map({source: sources, target: targets}),
         basemap=ctx.basemap,
         overlays=overlays,
         specs=ctx.user_specs,
+        location=location,
+        zoom_start=zoom,
     )
     st.caption("Click the map to drop a point and list its nearest " + md(ctx.title(target).lower()) + ".")
     st_folium(atlas, height=560, use_container_width=True, returned_objects=["last_clicked"], key="prox_map")
@@ -177,8 +184,14 @@ def render(ctx: PageContext) -> None:
     table = pd.DataFrame(lines.drop(columns="geometry"))
     left, right = st.columns([3, 2])
     left.dataframe(
-        table.round({"distance_km": 1, "distance_m": 0}), hide_index=True, width="stretch", key="prox_table"
+        table.round({"distance_km": 1, "distance_m": 0}),
+        hide_index=True,
+        width="stretch",
+        key="prox_table",
+        on_select="rerun",
+        selection_mode="single-row",
     )
+    left.caption("Pick a row to highlight its line on the map.")
     right.caption("Distribution of the distances (km)")
     right.bar_chart(histogram(table["distance_km"], "distance_km"), x="distance_km", y="features", height=260)
     if st.button("Save this result to the workspace", key="save_nearest"):
@@ -194,3 +207,10 @@ def render(ctx: PageContext) -> None:
         f"nearest-{target}-of-{source}",
         "download_nearest",
     )
+
+
+def _line_label(row: pd.Series) -> str:
+    """A nearest line in words: source → target: km."""
+    source = row.get("source_name", row.get("source_id", ""))
+    target = row.get("target_name", row.get("target_id", ""))
+    return f"{source} → {target}: {row['distance_km']:,.1f} km"

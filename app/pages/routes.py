@@ -7,8 +7,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from app import exports
 from app.cache import endpoint_choices, routed
 from app.context import PageContext
+from app.drawing import point_choices
+from app.report import route_comparison_report
 from app.widgets import download
 from geo import InputError
 from geo.network import MODES, OBJECTIVES, route_totals
@@ -19,7 +22,7 @@ from layers.results import point_group, route_group
 
 def render(ctx: PageContext) -> None:
     """Route between any two features (or a clicked point) by several modes, compared side by side."""
-    choices = dict(endpoint_choices())
+    choices = {**point_choices(), **dict(endpoint_choices())}  # points drawn on the Map tab first
     last = (st.session_state.get("route_map") or {}).get("last_clicked")
     if last:
         choices = {
@@ -102,12 +105,24 @@ def render(ctx: PageContext) -> None:
     st.caption(
         f"Hours from average speeds: {'; '.join(MODE_SPEED_SOURCES.values())}. CO2e: {MODE_CO2E_SOURCE}."
     )
+    d1, d2 = st.columns(2)
     download(
-        st,
+        d1,
         "Routes (GeoJSON)",
         legs,
         ("routes", origin, destination, objective, str(tonnes), *modes),
         "geojson",
         "routes",
         "download_route_legs",
+    )
+    exports.report_button(
+        d2,
+        lambda: route_comparison_report(
+            results,
+            origin=origin,
+            destination=destination,
+            parameters={"tonnes": f"{tonnes:g}", "multimodal objective": objective},
+        ),
+        key="route_report",
+        file_name=f"routes-{exports.file_stem(origin)[:30]}-{exports.file_stem(destination)[:30]}.pdf",
     )
