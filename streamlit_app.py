@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import style
-from app.pages import about, atlas, corridors, proximity, routes, siting
+from app.pages import about, atlas, corridors, proximity, routes, service_areas, siting
 from app.sidebar import build_context
 from app.widgets import remember_url, report_url_changes
 
@@ -15,6 +15,7 @@ st.set_page_config(page_title="Mineral Atlas", page_icon=":world_map:", layout="
 TABS = {
     "Map": atlas,
     "Proximity": proximity,
+    "Service areas": service_areas,
     "Routes": routes,
     "Corridors": corridors,
     "Site selection": siting,

@@ -202,3 +202,42 @@ def ranking_stability(
     scored = scored_grid(region_code, resolution, weights, competition, exclude_km, radius_km, version)
     norm = scored[[f"n_{c}" for c in RAW_COLUMNS]].rename(columns=lambda c: c[2:])
     return sensitivity(norm, dict(weights), top_n=10, draws=300, seed=0)
+
+
+# ----------------------------------------------------------------------------- GIS tools
+@st.cache_data(show_spinner="Computing the service areas on the network…", max_entries=32)
+def service_area_result(
+    refs: tuple[str, ...],
+    mode: str,
+    hours: tuple[float, ...] | None,
+    km: tuple[float, ...] | None,
+    merge: bool,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Service areas of the origins ``refs`` (feature ids or ``lon,lat``) and the origins resolved.
+
+    The feedstock population and the facilities inside come from the built-in layers; the
+    networks load once per process.
+    """
+    from app.tools import service_areas_for
+
+    return service_areas_for(
+        list(refs),
+        load_layers(),
+        mode=mode,
+        hours=list(hours) if hours is not None else None,
+        km=list(km) if km is not None else None,
+        merge=merge,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def place_search(
+    query: str, _user_layers: dict[str, gpd.GeoDataFrame], version: tuple[str, int]
+) -> gpd.GeoDataFrame:
+    """Ranked places matching ``query`` (see :func:`layers.search.search_places`).
+
+    ``version`` identifies the workspace layers searched too (:func:`workspace_key`).
+    """
+    from layers.search import search_places
+
+    return search_places(query, extra=_user_layers, limit=10)

@@ -10,6 +10,7 @@ network       road, rail and sea networks (scgraph-data, searoute): routing, mat
 service_area  service areas (isochrones) on the road and rail networks, in hours or km
 siting        H3 suitability grids, criteria, ranking, sensitivity, spread candidates
 allocation    location-allocation: p-median and maximal coverage (also importable from siting)
+measure       geodesic length, perimeter and area of drawn shapes
 select        select by location: features near, inside or along those of another layer
 search        find a place: fuzzy match of a typed query against named features, or coordinates
 io            reading user files (GeoJSON, GeoPackage, CSV, KML/KMZ, Shapefile, GeoParquet)
@@ -47,6 +48,7 @@ _MODULES = (
     "distance",
     "export",
     "io",
+    "measure",
     "network",
     "proximity",
     "search",

@@ -28,6 +28,11 @@ LOCAL_ASSETS: dict[str, str] = {
     "Control.FullScreen.min.js": "vendor/leaflet.fullscreen/Control.FullScreen.js",
     "Control.FullScreen.js": "vendor/leaflet.fullscreen/Control.FullScreen.js",
     "Control.FullScreen.css": "vendor/leaflet.fullscreen/Control.FullScreen.css",
+    # folium.plugins.Draw (npm leaflet-draw 1.0.4) and MeasureControl (npm leaflet-measure 2.1.7)
+    "leaflet.draw.js": "vendor/leaflet.draw/leaflet.draw.js",
+    "leaflet.draw.css": "vendor/leaflet.draw/leaflet.draw.css",
+    "leaflet-measure.min.js": "vendor/leaflet-measure/leaflet-measure.min.js",
+    "leaflet-measure.min.css": "vendor/leaflet-measure/leaflet-measure.css",
 }
 #: CDN files the map does not need: dropped from the page.
 UNUSED_ASSETS: frozenset[str] = frozenset(

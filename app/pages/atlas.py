@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import streamlit as st
 
 import layers
+from app import drawing, exports, find
 from app.context import PageContext
 from app.mapview import fit_target, show_map
 from app.widgets import download, md
 from geo import ExportError
 from geo.settings import EXPORT_FORMATS
 from layers import labels
+from layers.draw import draw_tools
 from layers.map import bounds_of, map_parts
 
 
@@ -27,9 +30,34 @@ def render(ctx: PageContext) -> None:
     )
     for note in ctx.notes:
         st.info(note)
+    # GIS tools: find a place, draw and measure, export the view (app.find, app.drawing, app.exports)
+    focus = find.search_box(ctx)
+    overlays = find.focus_overlays(focus)
+    if focus:
+        fit = fit_target(
+            bounds_of(gpd.GeoDataFrame(geometry=[focus["geometry"]], crs="EPSG:4326")),
+            what=f"focus|{focus['token']}",
+            label=f"Fit the map to {focus['label']}",
+        )
     with st.spinner("Drawing the map…", show_time=True):
-        parts = map_parts(ctx.for_map(shown), basemap=ctx.basemap, specs=ctx.user_specs, home=home, fit=fit)
-        show_map(parts, key="atlas_map")
+        parts = map_parts(
+            ctx.for_map(shown),
+            basemap=ctx.basemap,
+            specs=ctx.user_specs,
+            home=home,
+            fit=fit,
+            overlays=overlays,
+        )
+        sig = (ctx.basemap, tuple((n, len(g)) for n, g in shown.items()), focus and focus["token"])
+        draw_tools(parts.base, drawings=drawing.map_drawings(sig))
+        value = show_map(
+            parts, key="atlas_map", returned_objects=["all_drawings", "last_active_drawing", "bounds"]
+        )
+    drawn = drawing.drawn_frame(drawing.remember(value))
+    exports.map_png_button(
+        st, exports.map_layers(ctx, shown, drawn=drawn), exports.view_bounds(value), key="atlas_png"
+    )
+    drawing.panel(ctx, drawn, value)
 
     if st.toggle(
         "Attribute table",

@@ -7,9 +7,12 @@ import pandas as pd
 import streamlit as st
 
 import layers
-from app.cache import corridor_result
+from app import exports
+from app.cache import corridor_result, load_layers
 from app.context import PageContext
+from app.drawing import DRAWN_ROUTES
 from app.mapview import fit_target, show_map
+from app.report import corridor_report
 from app.widgets import download
 from app.workflows import CORRIDOR_LAYERS
 from geo import CRSError, InputError
@@ -35,6 +38,7 @@ def render(ctx: PageContext) -> None:
         for _, legs in ctx.frames["routes"].groupby("route_id", sort=False)
     }
     routes.update(st.session_state.get("routes_result", {}))
+    routes.update(st.session_state.get(DRAWN_ROUTES, {}))  # lines drawn on the Map tab
     names = list(routes)
     c1, c2, c3 = st.columns([3, 3, 2])
     first = c1.selectbox("Route", names, key="corridor_route", bind="query-params")
@@ -146,4 +150,21 @@ def render(ctx: PageContext) -> None:
         "geojson",
         "corridor-features",
         "download_corridor_features",
+    )
+    frames = load_layers()
+    exports.report_button(
+        st,
+        lambda: corridor_report(
+            line,
+            polygon,
+            inside,
+            summary,
+            width_km=float(width_km),
+            route_name=first,
+            context={**{n: frames[n] for n in CORRIDOR_LAYERS}, "routes": routes[first]},
+            parameters={"second route (overlap)": second},
+            title=f"Corridor ±{width_km} km: {first}"[:150],
+        ),
+        key="corridor_report",
+        file_name=f"corridor-{exports.file_stem(first)[:50]}-{width_km}km.pdf",
     )

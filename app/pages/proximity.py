@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import layers
+from app import find
 from app.cache import nearest_result, workspace
 from app.context import PageContext
 from app.mapview import fit_target, show_map
@@ -168,6 +169,15 @@ def render(ctx: PageContext) -> None:
             fit = fit_target(
                 bounds_of(outer), what=f"rings|{ring_choice}|{radii}", label="Fit the map to the range rings"
             )
+    # a row picked in the table below is highlighted and the map fits it (app.find)
+    picked = find.table_focus("prox_table", lines, label=_line_label)
+    if picked:
+        overlays += find.focus_overlays(picked, name="Picked")
+        fit = fit_target(
+            bounds_of(gpd.GeoDataFrame(geometry=[picked["geometry"]], crs="EPSG:4326")),
+            what=f"picked|{picked['token']}",
+            label="Fit the map to the picked line",
+        )
     clicked = clicked_point()
     near = None
     if clicked:
@@ -226,7 +236,10 @@ def render(ctx: PageContext) -> None:
         hide_index=True,
         width="stretch",
         key="prox_table",
+        on_select="rerun",
+        selection_mode="single-row",
     )
+    left.caption("Pick a row to highlight its line on the map.")
     right.caption(f"Distribution of the distances ({labels.plural(len(table), 'line')})")
     right.bar_chart(
         histogram(table["distance_km"], "distance_km"),
@@ -249,3 +262,10 @@ def render(ctx: PageContext) -> None:
         f"nearest-{target}-of-{source}",
         "download_nearest",
     )
+
+
+def _line_label(row: pd.Series) -> str:
+    """A nearest line in words: source → target: km."""
+    source = row.get("source_name", row.get("source_id", ""))
+    target = row.get("target_name", row.get("target_id", ""))
+    return f"{source} → {target}: {row['distance_km']:,.1f} km"

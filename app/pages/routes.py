@@ -8,9 +8,12 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from app import exports
 from app.cache import endpoint_choices, routed
 from app.context import PageContext
+from app.drawing import point_choices
 from app.mapview import fit_target, show_map
+from app.report import route_comparison_report
 from app.widgets import download, shown_as
 from geo import InputError
 from geo.network import MODES, OBJECTIVES, route_totals
@@ -53,7 +56,7 @@ def clicked_points() -> dict[str, tuple[float, float]]:
 
 def render(ctx: PageContext) -> None:
     """Route between any two features (or a clicked point) by several modes, compared side by side."""
-    choices = {**clicked_points(), **endpoint_choices()}
+    choices = {**point_choices(), **clicked_points(), **endpoint_choices()}  # drawn points first
     labels_list = list(choices)
     c1, c2, c3, c4 = st.columns([3, 3, 3, 1])
     origin = c1.selectbox(
@@ -171,12 +174,24 @@ def render(ctx: PageContext) -> None:
     st.caption(
         f"Hours from average speeds: {'; '.join(MODE_SPEED_SOURCES.values())}. CO2e: {MODE_CO2E_SOURCE}."
     )
+    d1, d2 = st.columns(2)
     download(
-        st,
+        d1,
         "Routes (GeoJSON)",
         legs,
         ("routes", origin, destination, objective, str(tonnes), *modes),
         "geojson",
         "routes",
         "download_route_legs",
+    )
+    exports.report_button(
+        d2,
+        lambda: route_comparison_report(
+            results,
+            origin=origin,
+            destination=destination,
+            parameters={"tonnes": f"{tonnes:g}", "multimodal objective": objective},
+        ),
+        key="route_report",
+        file_name=f"routes-{exports.file_stem(origin)[:30]}-{exports.file_stem(destination)[:30]}.pdf",
     )

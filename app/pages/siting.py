@@ -92,6 +92,50 @@ def render(ctx: PageContext) -> None:
     )
     _results(scored, top, stability, allocation)
     _downloads(scored, top, top_n, allocation)
+    _report(ctx, scored, stability, allocation)  # GIS tools: the PDF report (app.exports)
+
+
+def _report(
+    ctx: PageContext,
+    scored: gpd.GeoDataFrame,
+    stability: pd.DataFrame,
+    allocation: workflows.Allocation | None,
+) -> None:
+    """The "Report (PDF)" button of the scored grid (and the chosen sites), built when pressed."""
+    from app import exports
+    from app.report import site_selection_report
+
+    region, resolution, weights, competition, exclude_km, radius_km = st.session_state["site_params"]
+    inputs = workflows.site_inputs(ctx.frames)
+    context = {
+        "demand": inputs["demand"],
+        "lithium_blocks": inputs["blocks"],
+        "ports": inputs["ports"],
+        "facilities": inputs["facilities"],
+    }
+    parameters = {
+        "region": region.removeprefix(USER_LAYER),
+        "H3 resolution": resolution,
+        "feedstock radius km": radius_km,
+        "existing recyclers/refiners": competition,
+        "excluded within km of a facility": exclude_km or "none",
+    }
+    if allocation is not None:
+        parameters["location-allocation"] = allocation.result.summary
+    exports.report_button(
+        st,
+        lambda: site_selection_report(
+            scored,
+            weights=dict(weights),
+            parameters=parameters,
+            sensitivity=stability,
+            sites=allocation.sites if allocation is not None else None,
+            context=context,
+            title=f"Site selection: {region.removeprefix(USER_LAYER)}, H3 resolution {resolution}",
+        ),
+        key="site_report",
+        file_name=f"site-selection-{exports.file_stem(region)}-res{resolution}.pdf",
+    )
 
 
 def _grid_controls(ctx: PageContext) -> tuple[Params | None, int]:
