@@ -194,7 +194,7 @@ def ranking_stability(
     competition: str,
     exclude_km: float,
     radius_km: float,
-    version: int = 0,
+    version: tuple[str, int] = ("", 0),
 ) -> gpd.pd.DataFrame:
     """How often each of the 10 best cells stays in the top 10 when the weights move by ±20 % (300 draws)."""
     from geo.siting import RAW_COLUMNS, sensitivity

@@ -148,7 +148,7 @@ def import_panel(who: str) -> None:
     st.sidebar.selectbox(
         "Text encoding (CSV, GeoJSON)",
         list(TEXT_ENCODINGS),
-        format_func=TEXT_ENCODINGS.get,
+        format_func=lambda code: TEXT_ENCODINGS[code],
         key="upload_encoding",
         help="Detected by default; choose one when a file's accents come out wrong",
     )

@@ -10,7 +10,6 @@ the naive way.
 from __future__ import annotations
 
 import numpy as np
-
 from _common import peak_rss_mb, timed
 
 N_POINTS = 1_000_000
@@ -18,7 +17,7 @@ WIDTH_KM = 25.0
 SAMPLE = 300
 
 
-def route_1500km() -> "object":
+def route_1500km() -> object:
     """A road-like route Reasi - Greater Noida - Korba (about 1,500 km): seeded wiggles on the geodesics."""
     import shapely
 
@@ -37,7 +36,6 @@ def route_1500km() -> "object":
 
 def main() -> None:
     import geopandas as gpd
-    import shapely
 
     from geo.corridor import densify_route, features_in_corridor
     from geo.distance import GEOD

@@ -10,7 +10,6 @@ error, and peak RSS. Targets: >= 2.5x faster than the anchor, max error < 1 m, p
 from __future__ import annotations
 
 import numpy as np
-
 from _common import country_polygon, peak_rss_mb, random_points_in, timed
 
 N_POINTS = 1_000_000

@@ -19,7 +19,6 @@ import subprocess
 import sys
 
 import numpy as np
-
 from _common import country_polygon, peak_rss_mb, random_points_in, timed
 
 from geo.settings import DEFAULT_WEIGHTS

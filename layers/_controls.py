@@ -48,7 +48,7 @@ class MapBehaviour(JSCSSMixin, MacroElement):
     default_css = [("mineral_atlas_map_css", MAP_CSS)]
 
     def __init__(self, params: Mapping[str, Any]) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        super().__init__()
         self._name = "MineralAtlasBehaviour"
         self.params_json = _json(params)
 
@@ -61,7 +61,7 @@ class _Register(MacroElement):
     )
 
     def __init__(self, params: Mapping[str, Any]) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        super().__init__()
         self._name = "MineralAtlasLayer"
         self.params_json = _json(params)
 
@@ -74,7 +74,7 @@ class _Update(MacroElement):
     )
 
     def __init__(self, params: Mapping[str, Any]) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
+        super().__init__()
         self._name = "MineralAtlasUpdate"
         self.params_json = _json(params)
 

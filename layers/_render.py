@@ -279,7 +279,7 @@ def layer_group(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> folium.FeatureGroup:
         return group
     geojson = geojson_layer(display_collection(spec, gdf, with_markers=True), name=spec.title)
     if spec.cluster:
-        cluster = MarkerCluster(  # type: ignore[no-untyped-call]
+        cluster = MarkerCluster(
             name=spec.title,
             control=False,
             icon_create_function=_CLUSTER_ICON.replace(

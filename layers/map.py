@@ -147,7 +147,7 @@ def base_map(*, home: list[list[float]] | None = None) -> folium.Map:
     offline = folium.FeatureGroup(name=BASEMAPS[1], overlay=False, show=False)
     osm.add_to(m)
     offline.add_to(m)
-    Fullscreen(position="topleft").add_to(m)  # type: ignore[no-untyped-call]
+    Fullscreen(position="topleft").add_to(m)
     MapBehaviour(
         {
             "home": home or HOME_BOUNDS,

@@ -9,15 +9,15 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from app import drawing, exports, find
 from app.cache import service_area_result, workspace
 from app.context import PageContext
+from app.mapview import fit_target, show_map
 from app.widgets import download, md, save
 from geo import CRSError, InputError
 from geo.settings import MODE_SPEED_KMH, MODE_SPEED_SOURCES
-from layers.map import build_map
+from layers.map import bounds_of, map_parts
 from layers.results import point_group
 from layers.service_areas import band_column, legend_entries, service_area_group
 
@@ -165,15 +165,11 @@ def _map(
     """The areas (one colour ramp by band, legend above), the origins and the facilities inside."""
     overlays = []
     shown: dict[str, gpd.GeoDataFrame] = {}
-    view = find.DEFAULT_VIEW
     if areas is not None and len(areas):
         overlays.append(service_area_group(areas, facility_names=_facility_names(ctx)))
         inside = set(";".join(areas["facility_ids"]).split(";")) - {""}
         facilities = ctx.frames["facilities"]
         shown["facilities"] = facilities[facilities["id"].astype(str).isin(inside)]
-        drawn = areas[~areas.geometry.is_empty]
-        if len(drawn):
-            view = find.focus_view(find.make_focus(drawn.union_all(), label="service areas"))
         mode = str(areas["mode"].iloc[0])
         swatches = " ".join(
             f"<span style='background:{html.escape(e.color)};padding:0 10px;opacity:.8'>&nbsp;</span> "
@@ -188,19 +184,18 @@ def _map(
             )
     picked = find.table_focus("sa_table", areas, label=_row_label) if areas is not None else None
     overlays += find.focus_overlays(picked, name="Picked")
+    fit_frames = [f for f in (areas, origins) if f is not None and len(f)]
     if picked:
-        view = find.focus_view(picked)
-    location, zoom = view
-    m = build_map(shown, basemap=ctx.basemap, overlays=overlays, location=location, zoom_start=zoom)
+        fit_frames = [gpd.GeoDataFrame(geometry=[picked["geometry"]], crs="EPSG:4326")]
+    fit = fit_target(
+        bounds_of(*fit_frames) if fit_frames else None,
+        what=f"service-areas|{picked['token'] if picked else len(overlays)}",
+        label="Fit the map to the service areas",
+    )
     if source == "Clicked point":
         st.caption("Click the map to place the origin.")
-    st_folium(
-        m,
-        height=540,
-        use_container_width=True,
-        returned_objects=["last_clicked"] if source == "Clicked point" else [],
-        key="sa_map",
-    )
+    parts = map_parts(shown, basemap=ctx.basemap, overlays=overlays, specs=ctx.user_specs, fit=fit)
+    show_map(parts, key="sa_map", returned_objects=["last_clicked"] if source == "Clicked point" else [])
 
 
 def _row_label(row: pd.Series) -> str:
