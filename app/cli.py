@@ -24,6 +24,9 @@ select A B --within-km D | --inside | --along ROUTE_ID -o F [--save NAME]
                                     (map, table, charts, parameters, sources)
 
 Errors print one line on standard error and exit with status 2.
+
+The module stays whole: it is the argument parser of every command and one thin function per
+command that calls :mod:`app.workflows`; splitting it would scatter one ``--help``.
 """
 
 from __future__ import annotations

@@ -5,6 +5,8 @@ bar measured on the WGS84 ellipsoid at the map's centre, and a north arrow: :fun
 any matplotlib axes, :func:`static_map_png` as a PNG. The reports (:mod:`app.report`) print their
 map page with it. About 430 lines, most of them the drawing of one layer and of the map's furniture
 (scale bar, north arrow, legend), which read best together.
+
+The module stays whole: the basemap, layers, legend, scale bar and north arrow of one figure.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@
 * :func:`nearest_candidate` — the exact (Vincenty) nearest of a few candidate nodes per point.
 
 Both use a binary heap with lazy deletion on preallocated arrays; no Python in the loop.
+
+The module stays whole: every numba kernel shares its heap helpers and scratch-array layout.
 """
 
 from __future__ import annotations

@@ -31,6 +31,10 @@ waterway that searoute models on purpose (the Great Lakes and the St Lawrence, t
 Kiel canals, river ports), water by construction; those edges, widened by
 :data:`WATERWAY_MARGIN_DEG`, are taken out of the land before measuring. What is left counts: lanes
 that leave the open sea to cut across a peninsula or an island.
+
+The module stays whole: it is the one public face of routing (snapping, single-mode and
+multimodal routes, matrices, metrics); the graphs, kernels, intermodal graph and legs frame are
+already private modules beside it.
 """
 
 from __future__ import annotations

@@ -12,6 +12,9 @@ ellipsoidal distance of the first candidate left out; otherwise it asks for more
 result equals brute force. Polygon targets (lithium blocks) use the distance to the polygon,
 0 inside, within 0.1 % (see :func:`geo.distance.points_polygon_m`); :func:`within` prunes them
 with spherical caps around each polygon.
+
+The module stays whole: nearest, within and distance matrices share one candidate search and
+one certificate; the compiled pass lives in :mod:`geo._knn`.
 """
 
 from __future__ import annotations

@@ -37,6 +37,9 @@ true to (d/R)^2/6 of themselves at d km from the origin (0.15 % at 600 km), and 
 The demand and facilities counted inside each band are passed in (``geo`` loads no layer). The
 polygon tracing is :mod:`geo._band_polygons`, the compiled kernels :mod:`geo._reach`; this module
 keeps the rule, the checks of the inputs and :func:`service_areas`.
+
+The module stays whole: bands, areas and what lies inside come from one bounded search; the
+search and the polygon tracing are private modules beside it.
 """
 
 from __future__ import annotations

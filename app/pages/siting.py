@@ -1,4 +1,8 @@
-"""Site selection tab: a suitability grid with weights and sensitivity, then p-median or maximal coverage."""
+"""Site selection tab: a suitability grid with weights and sensitivity, then p-median or maximal coverage.
+
+The page stays one module: the grid, the allocation and their downloads share the scored grid
+and the widgets' state of one tab.
+"""
 
 from __future__ import annotations
 
