@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import geopandas as gpd
 import streamlit as st
 
 import layers
@@ -35,7 +34,7 @@ def render(ctx: PageContext) -> None:
     overlays = find.focus_overlays(focus)
     if focus:
         fit = fit_target(
-            bounds_of(gpd.GeoDataFrame(geometry=[focus["geometry"]], crs="EPSG:4326")),
+            _padded(focus["bounds"]),
             what=f"focus|{focus['token']}",
             label=f"Fit the map to {focus['label']}",
         )
@@ -103,3 +102,16 @@ def render(ctx: PageContext) -> None:
             )
     except ExportError as exc:
         st.error(f"Export failed: {exc}")
+
+
+def _padded(bounds: list[list[float]], *, pad_deg: float = 0.05) -> list[list[float]]:
+    """``[[south, west], [north, east]]`` widened to at least ``pad_deg`` each way.
+
+    A point's bounds have no extent, and fitting them would zoom the map in as far as it goes.
+    """
+    (south, west), (north, east) = bounds
+    if north - south < 2 * pad_deg:
+        south, north = south - pad_deg, north + pad_deg
+    if east - west < 2 * pad_deg:
+        west, east = west - pad_deg, east + pad_deg
+    return [[max(south, -90.0), west], [min(north, 90.0), east]]
