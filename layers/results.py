@@ -142,7 +142,10 @@ def scored_cells_group(cells: gpd.GeoDataFrame, *, name: str = "Suitability") ->
     step = (hi - lo) / len(SCORE_RAMP)
     legend = [
         LegendEntry(
-            f"Score {lo + i * step:.3f}–{lo + (i + 1) * step:.3f}", c, "square", outline=palette.CELL_OUTLINE
+            f"Score {lo + i * step:.3f}–{lo + (i + 1) * step:.3f}",
+            c,
+            "square",
+            outline=palette.CELL_OUTLINE,
         )
         for i, c in reversed(list(enumerate(SCORE_RAMP)))
     ]
