@@ -38,50 +38,56 @@ def _open(page, url: str):
     return frame
 
 
+#: Finds the point feature whose tooltip holds ``needle``; step "zoom" zooms in on it (markercluster's
+#: zoomToShowLayer is not used: a zoom that changes nothing fires no zoomend, so it never calls back);
+#: step "open" spiderfies the cluster still holding it (points on one spot) and opens it as a click would.
+_FEATURE_JS = """async ([needle, step]) => {
+    const seen = new Set();
+    const visit = (layer) => {
+        if (!layer || seen.has(layer)) return null;
+        seen.add(layer);
+        const props = layer.feature && layer.feature.properties;
+        if (props && layer.getLatLng && String(props._tooltip).includes(needle)) return layer;
+        if (layer.getLayers) {
+            for (const child of layer.getLayers()) { const hit = visit(child); if (hit) return hit; }
+        }
+        return null;
+    };
+    const map = window.map;
+    let hit = null;
+    map.eachLayer(l => { hit = hit || visit(l); });
+    if (!hit) return false;
+    const shown = () => map.hasLayer(hit);
+    if (step === "zoom") {
+        if (!shown()) map.setView(hit.getLatLng(), map.getMaxZoom(), {animate: false});
+        return true;
+    }
+    const group = Object.values(map._layers).find(l => l.getVisibleParent && l.hasLayer(hit));
+    const parent = !shown() && group && group.getVisibleParent(hit);
+    if (parent && parent.spiderfy) parent.spiderfy();
+    for (let t = 0; t < 10000 && !shown(); t += 100) await new Promise(r => setTimeout(r, 100));
+    if (!shown()) return false;
+    hit.openTooltip();
+    hit.fire('click', {latlng: hit.getLatLng()});
+    return true;
+}"""
+
+
 def _open_feature(page, needle: str) -> bool:
     """Find the point feature whose tooltip contains ``needle`` among the map's layers, zoom until its
-    cluster lets go of it and open its tooltip and popup as a click would."""
-    map_frame = next(f for f in page.frames if "streamlit_folium" in f.url)
-    return map_frame.evaluate(
-        """(needle) => {
-        const seen = new Set();
-        const visit = (layer) => {
-            if (!layer || seen.has(layer)) return null;
-            seen.add(layer);
-            const props = layer.feature && layer.feature.properties;
-            if (props && layer.getLatLng && String(props._tooltip).includes(needle)) return layer;
-            if (layer.getLayers) {
-                for (const child of layer.getLayers()) { const hit = visit(child); if (hit) return hit; }
-            }
-            return null;
-        };
-        const map = window.map;
-        let hit = null;
-        map.eachLayer(l => { hit = hit || visit(l); });
-        if (!hit) return false;
-        // zoom in until its cluster lets go of it (a lone point leaves its cluster at zoom 9)
-        const group = Object.values(map._layers).find(l => l.zoomToShowLayer && l.hasLayer(hit));
-        if (group) {  // a cluster group spiderfies points that share one spot
-            return new Promise(resolve => group.zoomToShowLayer(hit, () => {
-                hit.openTooltip();
-                hit.fire('click', {latlng: hit.getLatLng()});
-                resolve(true);
-            }));
-        }
-        map.setView(hit.getLatLng(), 12, {animate: false});
-        return new Promise(resolve => {
-            let tries = 100;
-            const open = () => {
-                if (!map.hasLayer(hit) && tries-- > 0) { setTimeout(open, 100); return; }
-                hit.openTooltip();
-                hit.fire('click', {latlng: hit.getLatLng()});
-                resolve(map.hasLayer(hit));
-            };
-            open();
-        });
-    }""",
-        needle,
-    )
+    cluster lets go of it and open its tooltip and popup as a click would. The app hears of the new view
+    and runs again, which may draw the map anew: the feature is looked up again after that run."""
+
+    def run(step: str) -> bool:
+        map_frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+        return bool(map_frame.evaluate(_FEATURE_JS, [needle, step]))
+
+    if not run("zoom"):
+        return False
+    page.wait_for_timeout(1500)
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=30_000)
+    _map(page).locator(".leaflet-container").wait_for(timeout=30_000)
+    return run("open")
 
 
 def _caption(page) -> str:
