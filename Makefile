@@ -52,9 +52,9 @@ bench: $(STAMP)
 	@ls bench/[!_]*.py >/dev/null 2>&1 || { echo "make: no benchmarks in bench/" >&2; exit 1; }
 	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b $(BENCH_FLAGS) || exit 1; done
 
-# the README's screenshot, taken by the browser test of the Routes tab
+# the README's screenshots (desktop: the Routes tab; phone: the Map tab), taken by browser tests
 screenshot: $(STAMP) chromium
-	MINERAL_ATLAS_SCREENSHOT=static/screenshot.png $(BIN)/python -m pytest -q tests/test_browser.py -k test_routes_tab
+	MINERAL_ATLAS_SCREENSHOT=static/screenshot.png $(BIN)/python -m pytest -q tests/test_browser.py -k "test_routes_tab or test_phone"
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

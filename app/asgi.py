@@ -1,4 +1,6 @@
-"""The atlas as one ASGI application: ``streamlit_app.py`` served by Streamlit's ``st.App``, plus
+"""The atlas as one ASGI application: ``streamlit_app.py`` served by Streamlit's ``st.App``.
+
+Around it:
 
 * gzip for every compressible response, Streamlit's own scripts included (:mod:`app.compression`);
 * a lifespan that warms the caches in the background (layers, road/rail/sea networks, the routes

@@ -7,6 +7,8 @@ not hashed: a ``key`` argument identifies them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import pandas as pd
 import shapely
@@ -64,7 +66,11 @@ def workspace_key(user: str) -> tuple[str, int]:
 
 @st.cache_data(show_spinner="Computing geodesic distances…", max_entries=32)
 def nearest_result(
-    _sources: gpd.GeoDataFrame, _targets: gpd.GeoDataFrame, key: tuple, k: int, max_distance_m: float | None
+    _sources: gpd.GeoDataFrame,
+    _targets: gpd.GeoDataFrame,
+    key: tuple[Any, ...],
+    k: int,
+    max_distance_m: float | None,
 ) -> gpd.GeoDataFrame:
     """Geodesic lines from each source to its k nearest targets; ``key`` identifies the inputs."""
     from geo.proximity import nearest, nearest_lines
@@ -107,11 +113,13 @@ def criterion_values(
     )
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+# shared, not copied (a cache_data copy of 600,000 rows costs a second on every re-run); nothing
+# writes to it
+@st.cache_resource(show_spinner=False, max_entries=4)
 def scored_grid(
     region_code: str,
     resolution: int,
-    weights: tuple,
+    weights: tuple[tuple[str, float], ...],
     competition: str,
     exclude_km: float,
     radius_km: float,
@@ -132,7 +140,7 @@ def scored_grid(
     )
 
 
-@st.cache_data(show_spinner="Routing over the network…", max_entries=64)
+@st.cache_data(show_spinner=False, max_entries=64)  # the page names the mode it routes
 def routed(
     origin: tuple[float, float],
     destination: tuple[float, float],
@@ -170,9 +178,66 @@ def endpoint_choices() -> dict[str, tuple[float, float]]:
 
 @st.cache_data(show_spinner="Finding features in the corridor…", max_entries=32)
 def corridor_result(
-    _line: shapely.LineString, key: tuple, width_km: float, _other: shapely.LineString | None
+    _line: shapely.LineString, key: tuple[Any, ...], width_km: float, _other: shapely.LineString | None
 ) -> workflows.CorridorResult:
     """Corridor polygon, features inside (by chainage) and the summary; ``key`` identifies the routes."""
     frames = load_layers()
     chosen = {n: frames[n] for n in workflows.CORRIDOR_LAYERS}
     return workflows.corridor(_line, chosen, width_km=width_km, other_route=_other)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def ranking_stability(
+    region_code: str,
+    resolution: int,
+    weights: tuple[tuple[str, float], ...],
+    competition: str,
+    exclude_km: float,
+    radius_km: float,
+    version: tuple[str, int] = ("", 0),
+) -> gpd.pd.DataFrame:
+    """How often each of the 10 best cells stays in the top 10 when the weights move by ±20 % (300 draws)."""
+    from geo.siting import RAW_COLUMNS, sensitivity
+
+    scored = scored_grid(region_code, resolution, weights, competition, exclude_km, radius_km, version)
+    norm = scored[[f"n_{c}" for c in RAW_COLUMNS]].rename(columns=lambda c: c[2:])
+    return sensitivity(norm, dict(weights), top_n=10, draws=300, seed=0)
+
+
+# ----------------------------------------------------------------------------- GIS tools
+@st.cache_data(show_spinner="Computing the service areas on the network…", max_entries=32)
+def service_area_result(
+    refs: tuple[str, ...],
+    mode: str,
+    hours: tuple[float, ...] | None,
+    km: tuple[float, ...] | None,
+    merge: bool,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Service areas of the origins ``refs`` (feature ids or ``lon,lat``) and the origins resolved.
+
+    The feedstock population and the facilities inside come from the built-in layers; the
+    networks load once per process.
+    """
+    from app.tools import service_areas_for
+
+    return service_areas_for(
+        list(refs),
+        load_layers(),
+        mode=mode,
+        hours=list(hours) if hours is not None else None,
+        km=list(km) if km is not None else None,
+        merge=merge,
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def place_search(
+    query: str, _user_layers: dict[str, gpd.GeoDataFrame], version: tuple[str, int]
+) -> gpd.GeoDataFrame:
+    """Ranked places matching ``query`` (see :func:`layers.search.search_places`).
+
+    ``version`` identifies the workspace layers searched too (:func:`workspace_key`).
+    """
+    from layers.search import search_places
+
+    return search_places(query, extra=_user_layers, limit=10)

@@ -17,8 +17,16 @@ site-select --region IN --res 7 --weights ... -o F   scored H3 grid (every cell 
 allocate --candidates L --k 3 [--model coverage --service-km S] -o F   p-median / coverage
 route ORIGIN DEST --mode road -o F  route over the road/rail/sea network (ids or lon,lat); legs
 corridor ROUTE_ID --width-km 50 -o F   corridor polygon and the features within it, by chainage
+service-area ID... --mode road --hours 4 8 12 -o F   areas reachable within each band (or --km)
+select A B --within-km D | --inside | --along ROUTE_ID -o F [--save NAME]
+                                    features of layer A near, inside or along layer B
+--report report.pdf                 on site-select, route, corridor and service-area: a PDF report
+                                    (map, table, charts, parameters, sources)
 
 Errors print one line on standard error and exit with status 2.
+
+The module stays whole: it is the argument parser of every command and one thin function per
+command that calls :mod:`app.workflows`; splitting it would scatter one ``--help``.
 """
 
 from __future__ import annotations
@@ -151,15 +159,31 @@ def _load(name: str, user: str) -> gpd.GeoDataFrame:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from app.store import open_workspace
-    from geo.io import read_layer
+    from app.workflows import import_file
+    from geo import LayerChoiceError
+    from geo.io import check_layer_name
 
-    gdf = read_layer(args.file, swap_xy=args.swap_xy, encoding=args.encoding)
-    ws = open_workspace(user=args.user)
-    name = args.name or ws.unique_name(gdf.attrs["name"])  # an explicit --name may replace one's own
-    ws.save(name, gdf, kind="import", source=Path(args.file).name, shared=args.share)
-    for repair in gdf.attrs.get("repairs", []):
-        sys.stderr.write(f"{PROG}: repaired {repair}\n")
-    sys.stderr.write(f"{PROG}: imported {len(gdf)} features into the workspace as {name!r}\n")
+    if args.name is not None:
+        check_layer_name(args.name, argument="--name")
+    try:
+        done = import_file(
+            args.file,
+            open_workspace(user=args.user),
+            file_name=Path(args.file).name,
+            name=args.name,
+            swap_xy=args.swap_xy,
+            encoding=args.encoding,
+            layer=args.layer,
+            all_layers=args.all_layers,
+            shared=args.share,
+        )
+    except LayerChoiceError as exc:
+        msg = f"{exc} (--layer NAME, or --all-layers)"
+        raise LayerChoiceError(msg, exc.layers) from None
+    for note in done.notes:
+        sys.stderr.write(f"{PROG}: {note}\n")
+    names = ", ".join(repr(n) for n in done.names)
+    sys.stderr.write(f"{PROG}: imported {done.features} features into the workspace as {names}\n")
     return 0
 
 
@@ -191,7 +215,10 @@ def _cmd_workspace(args: argparse.Namespace) -> int:
         what = "shared with the team" if args.share else "made private"
         sys.stderr.write(f"{PROG}: {args.share or args.unshare!r} {what}\n")
         return 0
-    sys.stdout.write(ws.index().to_csv(sep="\t", index=False))
+    from geo.export import neutralise_formula
+
+    index = ws.index().map(neutralise_formula)  # names and sources are the users' text
+    sys.stdout.write(index.to_csv(sep="\t", index=False))
     return 0
 
 
@@ -295,10 +322,54 @@ def _cmd_site_select(args: argparse.Namespace) -> int:
             exclude_within_km=args.exclude_within_km,
             engine=args.engine,
         )
-    if args.top:
-        scored = scored.head(args.top)
-    _write(hexagons(scored).drop(columns=["lon", "lat"]), args.output, what=f"site selection {args.region}")
+    cells = hexagons(scored.head(args.top) if args.top else scored).drop(columns=["lon", "lat"])
+    _write(cells, args.output, what=f"site selection {args.region}")
+    if args.report:
+        from app.report import site_selection_report
+        from app.tools import parameters_text
+
+        context = site_inputs(_Builtin())
+        report = site_selection_report(
+            scored,
+            weights=weights,
+            parameters=parameters_text(
+                {
+                    "region": args.region,
+                    "H3 resolution": args.res,
+                    "feedstock radius km": args.demand_radius_km,
+                    "existing recyclers/refiners": args.competition,
+                    "excluded within km of a facility": args.exclude_within_km,
+                    "engine": args.engine,
+                }
+            ),
+            context={
+                "demand": context["demand"],
+                "lithium_blocks": context["blocks"],
+                "ports": context["ports"],
+                "facilities": context["facilities"],
+            },
+            title=f"Site selection: {args.region}, H3 resolution {args.res}",
+        )
+        _write_report(report, args.report)
     return 0
+
+
+def _check_report_folder(path: str | None) -> None:
+    """Refuse a ``--report`` path whose folder does not exist (the analysis would be lost)."""
+    if path is None:
+        return
+    folder = Path(path).parent
+    if not folder.is_dir():
+        msg = f"--report: folder {str(folder)!r} of {path!r} does not exist"
+        raise ExportError(msg)
+
+
+def _write_report(report, path: str) -> None:
+    """Write ``report`` as a PDF to ``path`` and say so on standard error."""
+    from app.report import write_report
+
+    written = write_report(report, path)
+    sys.stderr.write(f"{PROG}: wrote the report {report.title!r} to {written}\n")
 
 
 def _cmd_allocate(args: argparse.Namespace) -> int:
@@ -411,7 +482,33 @@ def _cmd_route(args: argparse.Namespace) -> int:
         f"({len(legs)} leg{'s' if len(legs) != 1 else ''}, {t['transfers']:g} transfer"
         f"{'s' if t['transfers'] != 1 else ''})\n"
     )
+    if args.report:
+        import layers
+        from app.report import route_comparison_report
+        from app.tools import parameters_text
+
+        context: dict[str, gpd.GeoDataFrame] = {}
+        for ref in (args.origin, args.destination):  # the end features are cited
+            if ref in ends.index:
+                name = str(ends.loc[ref, "layer"])
+                frame = layers.load(name)
+                context[name] = pd_concat_rows(context.get(name), frame[frame["id"] == ref])
+        report = route_comparison_report(
+            {args.mode: legs},
+            origin=a_name,
+            destination=b_name,
+            parameters=parameters_text(
+                {"mode": args.mode, "tonnes": args.tonnes, "objective (multimodal)": args.objective}
+            ),
+            context=context,
+        )
+        _write_report(report, args.report)
     return 0
+
+
+def pd_concat_rows(first: gpd.GeoDataFrame | None, more: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``first`` and ``more`` stacked (``more`` alone when ``first`` is None)."""
+    return more if first is None else _concat([first, more])
 
 
 def _cmd_corridor(args: argparse.Namespace) -> int:
@@ -446,6 +543,124 @@ def _cmd_corridor(args: argparse.Namespace) -> int:
         f"{PROG}: {args.route_id}: {summary['route_km']:,.0f} km route, {summary['area_km2']:,.0f} km2 "
         f"corridor, {len(inside)} features inside, population {summary['population']:,.0f}\n"
     )
+    if args.report:
+        from app.report import corridor_report
+
+        purpose = str(legs["purpose"].iloc[0]) if "purpose" in legs.columns else ""
+        report = corridor_report(
+            line,
+            result.polygon,
+            result.inside,
+            summary,
+            width_km=args.width_km,
+            route_name=f"{args.route_id}" + (f" ({purpose})" if purpose else ""),
+            context={**chosen, "routes": legs},
+            parameters={"layers searched": ", ".join(chosen)},
+            title=f"Corridor of {args.route_id}, ±{args.width_km:g} km",
+        )
+        _write_report(report, args.report)
+    return 0
+
+
+def _cmd_service_area(args: argparse.Namespace) -> int:
+    import layers
+    from app.tools import ORIGIN_LAYERS, parameters_text, service_areas_for
+
+    frames = {name: layers.load(name) for name in ORIGIN_LAYERS}
+    areas, origins = service_areas_for(
+        args.ids,
+        frames,
+        mode=args.mode,
+        hours=args.hours,
+        km=args.km,
+        merge=args.merge,
+        access_km=args.access_km,
+    )
+    band, unit = ("band_h", "h") if args.hours is not None else ("band_km", "km")
+    _write(areas, args.output, what=f"service areas of {', '.join(args.ids)}")
+    for row in areas.itertuples():
+        sys.stderr.write(
+            f"{PROG}: {row.origin_name} within {getattr(row, band):g} {unit} by {args.mode}: "
+            f"{row.area_km2:,.0f} km2, feedstock population {row.feedstock_population:,.0f}, "
+            f"{row.facilities_inside} facilit{'y' if row.facilities_inside == 1 else 'ies'} inside\n"
+        )
+    if args.report:
+        from app.report import service_area_report
+        from app.tools import report_context
+
+        inside = set(";".join(areas["facility_ids"]).split(";")) - {""}
+        facilities = frames["facilities"]
+        context = report_context(frames, ["demand"])
+        context["facilities"] = facilities[facilities["id"].isin(inside)]
+        for name in dict.fromkeys(origins["layer"]):  # the origins' own records are cited
+            if name in frames:
+                chosen = frames[name][frames[name]["id"].isin(origins["id"])]
+                context[name] = pd_concat_rows(context.get(name), chosen).drop_duplicates("id")
+        layer_names = set(origins["layer"])
+        report = service_area_report(
+            areas,
+            origins=origins,
+            origins_layer=layer_names.pop() if len(layer_names) == 1 else "origins",
+            context=context,
+            parameters=parameters_text(
+                {
+                    "origins": list(args.ids),
+                    "mode": args.mode,
+                    "hours" if args.hours is not None else "km": args.hours or args.km,
+                    "one area for all origins (merge)": "yes" if args.merge else "no",
+                    "longest leg off the network km": float(areas["access_km"].iloc[0])
+                    if len(areas)
+                    else None,
+                    "grid cell km": float(areas["grid_km"].iloc[0]) if len(areas) else None,
+                }
+            ),
+            title=f"Service areas by {args.mode}: {', '.join(origins['name'])}",
+        )
+        _write_report(report, args.report)
+    return 0
+
+
+def _cmd_select(args: argparse.Namespace) -> int:
+    from app.tools import select_by_location
+
+    if args.along is None and not args.inside and args.within_km is None:
+        msg = "select: give one of --within-km D, --inside or --along ROUTE_ID"
+        raise InputError(msg)
+    if args.inside and args.within_km is not None:
+        msg = "--inside: selects features inside polygons; it takes no --within-km"
+        raise InputError(msg)
+    other_name = args.b or ("routes" if args.along is not None else None)
+    if other_name is None:
+        msg = "B: name the second layer (the one A is selected against)"
+        raise InputError(msg)
+    a = _load(args.a, args.user)
+    b = _load(other_name, args.user)
+    if args.along is not None:
+        if args.within_km is None:
+            msg = "--along: give the corridor's half-width with --within-km D"
+            raise InputError(msg)
+        column = "route_id" if "route_id" in b.columns else "id"
+        if column not in b.columns:
+            msg = f"--along: layer {other_name!r} has neither a route_id nor an id column"
+            raise InputError(msg)
+        route = b[b[column].astype(str) == args.along]
+        if route.empty:
+            known = ", ".join(map(str, dict.fromkeys(b[column].astype(str))))
+            msg = f"--along: {args.along!r} is not a {column} of layer {other_name!r}; known: {known}"
+            raise InputError(msg)
+        selected = select_by_location(a, route, how="along", distance_km=args.within_km, b_name=args.along)
+    elif args.inside:
+        selected = select_by_location(a, b, how="inside", b_name=other_name)
+    else:
+        selected = select_by_location(a, b, how="within", distance_km=args.within_km, b_name=other_name)
+    what = f"{args.a} {selected.attrs.get('selected_by', '')}".strip()
+    _write(selected, args.output, what=what)
+    if args.save:
+        from app.store import open_workspace
+
+        ws = open_workspace(user=args.user)
+        ws.save(args.save, selected, kind="analysis", source=f"mineral-atlas select: {what}")
+        sys.stderr.write(f"{PROG}: saved {len(selected)} features to the workspace as {args.save!r}\n")
     return 0
 
 
@@ -518,7 +733,18 @@ def build_parser() -> argparse.ArgumentParser:
     p_import.add_argument("file", help="the file to import")
     p_import.add_argument("--name", help="layer name in the workspace (default: the file name)")
     p_import.add_argument("--swap-xy", action="store_true", help="swap lat/lon of every vertex")
-    p_import.add_argument("--encoding", default="utf-8", help="text encoding of CSV/GeoJSON (default utf-8)")
+    p_import.add_argument(
+        "--encoding",
+        default="auto",
+        help="text encoding of CSV/GeoJSON (default auto: UTF-8, UTF-16/32 by byte-order mark, "
+        "else Windows-1252)",
+    )
+    p_import.add_argument("--layer", help="the layer to import from a GeoPackage, KML or zip of several")
+    p_import.add_argument(
+        "--all-layers",
+        action="store_true",
+        help="import every layer of a GeoPackage, KML or zip (with --name: NAME_<layer>)",
+    )
     p_import.add_argument("--share", action="store_true", help="share the layer with the team (read-only)")
     p_import.set_defaults(func=_cmd_import)
     p_ws = sub.add_parser(
@@ -575,6 +801,7 @@ def build_parser() -> argparse.ArgumentParser:
         "(with --engine dask)",
     )
     p_site.add_argument("-o", "--output", required=True, help="GeoJSON of scored cells (- for stdout)")
+    _report_option(p_site)
     p_site.set_defaults(func=_cmd_site_select)
     p_alloc = sub.add_parser("allocate", help="choose k sites for the demand (p-median or maximal coverage)")
     p_alloc.add_argument("--candidates", required=True, help="layer of candidate sites")
@@ -626,6 +853,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="what a multimodal route minimises: t CO2e, hours, km or freight cost in USD (default co2e)",
     )
     p_route.add_argument("-o", "--output", required=True, help="GeoJSON of the legs (- for stdout)")
+    _report_option(p_route)
     p_route.set_defaults(func=_cmd_route)
     p_corr = sub.add_parser("corridor", help="corridor polygon of a route and the features within it")
     p_corr.add_argument("route_id", help="route id of the routes layer")
@@ -636,14 +864,92 @@ def build_parser() -> argparse.ArgumentParser:
     p_corr.add_argument(
         "-o", "--output", required=True, help="GeoJSON of the corridor and the features inside (- for stdout)"
     )
+    _report_option(p_corr)
     p_corr.set_defaults(func=_cmd_corridor)
+    _service_area_parser(sub)
+    _select_parser(sub)
     return parser
+
+
+def _report_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--report",
+        metavar="PDF",
+        help="also write a PDF report: map, result table, charts, parameters, date and sources",
+    )
+
+
+def _positive(text: str) -> float:
+    """A number > 0 (argparse type)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def _service_area_parser(sub) -> None:
+    from app.tools import ORIGIN_LAYERS
+    from geo.settings import MODE_SPEED_KMH
+
+    p = sub.add_parser(
+        "service-area",
+        help="areas reachable within several bands of hours or km on the road or rail network",
+    )
+    p.add_argument("ids", nargs="+", metavar="ID", help=f"feature id ({', '.join(ORIGIN_LAYERS)}) or lon,lat")
+    p.add_argument("--mode", choices=["road", "rail"], default="road")
+    bands = p.add_mutually_exclusive_group(required=True)
+    bands.add_argument(
+        "--hours",
+        type=_positive,
+        nargs="+",
+        metavar="H",
+        help="bands in hours of travel (road "
+        f"{MODE_SPEED_KMH['road']:g} km/h, rail {MODE_SPEED_KMH['rail']:g} km/h door to door)",
+    )
+    bands.add_argument("--km", type=_positive, nargs="+", metavar="KM", help="bands in km on the network")
+    p.add_argument(
+        "--merge", action="store_true", help="one area per band for all origins (each place by its nearest)"
+    )
+    p.add_argument(
+        "--access-km",
+        type=_positive,
+        default=None,
+        help="longest straight leg off the network at the far end (default: the mode's)",
+    )
+    p.add_argument("-o", "--output", required=True, help="GeoJSON of the areas (- for stdout)")
+    _report_option(p)
+    p.set_defaults(func=_cmd_service_area)
+
+
+def _select_parser(sub) -> None:
+    p = sub.add_parser(
+        "select",
+        help="features of layer A within a distance of, inside, or along the features of layer B",
+    )
+    p.add_argument("a", metavar="A", help="layer to select from (built-in or workspace)")
+    p.add_argument("b", metavar="B", nargs="?", help="layer to select against (with --along: default routes)")
+    p.add_argument(
+        "--within-km",
+        type=_positive,
+        metavar="D",
+        help="within D km of B (geodesic); with --along, the corridor's half-width",
+    )
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--inside", action="store_true", help="inside the polygons of B")
+    how.add_argument("--along", metavar="ROUTE_ID", help="within --within-km of the route ROUTE_ID of B")
+    p.add_argument("-o", "--output", required=True, help="GeoJSON of the selected features (- for stdout)")
+    p.add_argument("--save", metavar="NAME", help="also save the selection to the workspace as NAME")
+    p.set_defaults(func=_cmd_select)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = build_parser().parse_args(argv)
     try:
+        _check_report_folder(getattr(args, "report", None))  # before the work, not after it
         return int(args.func(args))
     except (LayerError, ExportError, CRSError, InputError) as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.gzip import GZipMiddleware
@@ -62,6 +63,7 @@ class CompressionMiddleware:
         self._lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer one request: from the cache, else through gzip (recording immutable answers)."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -113,7 +115,9 @@ class CompressionMiddleware:
 class _Recorder:
     """Passes a response on, and hands a complete gzip-encoded immutable 200 to ``store``."""
 
-    def __init__(self, send: Send, key: str, store) -> None:
+    def __init__(
+        self, send: Send, key: str, store: Callable[[str, list[tuple[bytes, bytes]], bytes], None]
+    ) -> None:
         self.send = send
         self.key = key
         self.store = store

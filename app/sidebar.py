@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import geopandas as gpd
 import streamlit as st
 
 import layers
+from app import workflows
 from app.cache import load_layers, workspace, workspace_snapshot
 from app.context import PageContext
 from app.identity import LOCAL_USER, current_user
-from app.widgets import md
-from geo import LayerError
-from geo.io import FORMATS, read_layer, split_by_geometry_type
-from layers import budget, user
+from app.mapview import FELL_BACK
+from app.widgets import md, shown_as
+from geo import LayerChoiceError, LayerError
+from geo.io import FORMATS, TEXT_ENCODINGS
+from layers import budget, labels, user
 from layers.map import BASEMAPS
 
 
@@ -26,14 +29,13 @@ def build_context() -> PageContext:
         st.error(f"Could not load the built-in data: {exc}")
         st.stop()
     who = current_user()
-    st.sidebar.title("Mineral Atlas")
     if who != LOCAL_USER:
         st.sidebar.caption(f"Signed in as {md(who)}")
     panel = st.sidebar.container()
     import_panel(who)
-    saved = workspace_layers(who)
+    saved, titles = workspace_layers(who)
     frames = {**builtin, **saved}
-    specs = user_specs(saved)
+    specs = user_specs(saved, titles)
     visible, selected, basemap = sidebar(frames, panel, specs)
     shown = {name: layers.filter_layer(frames[name], **selected) for name in visible}
     drawn, notes = {}, []
@@ -41,7 +43,7 @@ def build_context() -> PageContext:
         frame, note = budget.for_drawing(shown[name])
         if note:
             drawn[name] = frame
-            specs[name] = user.spec_for(name, frame, position=_position(name))
+            specs[name] = user.spec_for(name, frame, position=_position(name), title=titles.get(name))
             notes.append(f"{md(specs[name].title)}: {note}")
     return PageContext(
         frames=frames, shown=shown, basemap=basemap, user=who, user_specs=specs, drawn=drawn, notes=notes
@@ -56,51 +58,82 @@ def _position(name: str) -> int:
     return order.index(name)
 
 
-def user_specs(saved: dict[str, gpd.GeoDataFrame]) -> dict[str, layers.LayerSpec]:
+def user_specs(saved: dict[str, gpd.GeoDataFrame], titles: dict[str, str]) -> dict[str, layers.LayerSpec]:
     """Styles of the workspace layers, kept in this session: each layer keeps its colour across re-runs."""
-    return {name: user.spec_for(name, gdf, position=_position(name)) for name, gdf in saved.items()}
+    return {
+        name: user.spec_for(name, gdf, position=_position(name), title=titles.get(name))
+        for name, gdf in saved.items()
+    }
 
 
-def workspace_layers(who: str) -> dict[str, gpd.GeoDataFrame]:
-    """``who``'s workspace layers and those shared with them (a broken workspace is reported, not lost)."""
+def workspace_layers(who: str) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str]]:
+    """``who``'s workspace layers and those shared with them, and their titles.
+
+    A broken workspace is reported in the sidebar, not lost.
+    """
     try:
-        _, saved = workspace_snapshot(who)
+        index, saved = workspace_snapshot(who)
     except LayerError as exc:
         st.sidebar.error(f"Workspace: {md(exc)}")
-        return {}
+        return {}, {}
+    titles = {str(r.name): str(r.title or r.name) for r in index.itertuples()}
     clash = sorted(set(saved) & set(layers.names()))
     if clash:
         st.sidebar.warning(f"Workspace layers named like built-in layers are not shown: {', '.join(clash)}")
-    return {name: gdf for name, gdf in saved.items() if name not in clash}
+    return {name: gdf for name, gdf in saved.items() if name not in clash}, titles
 
 
-def _import(uploaded: Any, who: str, *, swap_xy: bool) -> None:
-    """Read an uploaded file into the workspace; a bad file gets a message and changes nothing."""
+def _import(
+    uploaded: Any, who: str, *, swap_xy: bool = False, layer: str | None = None, every: bool = False
+) -> None:
+    """Read an uploaded file into ``who``'s workspace; a bad file gets a message and changes nothing.
+
+    A file of several layers (a GeoPackage, KML folders, zipped Shapefiles) asks which to import.
+    """
+    st.session_state.pop("import_choice", None)
     try:
-        gdf = read_layer(uploaded.getvalue(), name=uploaded.name, swap_xy=swap_xy)
-    except LayerError as exc:
-        st.session_state["import_error"] = str(exc)
+        done = workflows.import_file(
+            uploaded.getvalue(),
+            workspace(who),
+            file_name=uploaded.name,
+            swap_xy=swap_xy,
+            encoding=st.session_state.get("upload_encoding", "auto"),
+            layer=layer,
+            all_layers=every,
+        )
+    except LayerChoiceError as exc:
+        st.session_state["import_choice"] = {"file_id": uploaded.file_id, "layers": exc.layers}
+        st.session_state.pop("import_error", None)
         return
-    ws = workspace(who)
-    base = gdf.attrs.get("name") or "imported"
-    parts = split_by_geometry_type(gdf) if len(gdf.attrs.get("geometry_types", {})) > 1 else {"": gdf}
-    for kind, part in parts.items():
-        try:
-            name = ws.unique_name(f"{base} ({kind})" if kind else base)  # never replaces a layer
-            ws.save(name, part.copy(), kind="import", source=uploaded.name)
-        except (LayerError, OSError) as exc:
-            st.session_state["import_error"] = (
-                f"{uploaded.name}: read, but not saved to the workspace ({exc}); the workspace is unchanged"
-            )
-            return
-        st.session_state.setdefault("new_layers", []).append(name)
-    notes = [
-        f"Imported {len(gdf)} features from {uploaded.name}"
-        + (f", split into {', '.join(parts)}" if len(parts) > 1 else "")
+    except (LayerError, OSError) as exc:
+        st.session_state["import_error"] = f"{exc}; the workspace is unchanged"
+        return
+    st.session_state.setdefault("new_layers", []).extend(done.names)
+    n = done.features
+    st.session_state["import_notes"] = [
+        f"Imported {labels.plural(n, 'feature')} from {uploaded.name}",
+        *done.notes,
     ]
-    notes += [f"Repaired {r}" for r in gdf.attrs.get("repairs", [])]
-    st.session_state["import_notes"] = notes
     st.session_state.pop("import_error", None)
+
+
+def _layer_choice(uploaded: Any, who: str) -> None:
+    """The layers of a multi-layer upload, to import one or all of them."""
+    choice = st.session_state.get("import_choice")
+    if not choice or uploaded is None or choice["file_id"] != uploaded.file_id:
+        return
+    infos = {info.name: info for info in choice["layers"]}
+    st.sidebar.info(f"{md(uploaded.name)} holds {len(infos)} layers: choose one, or import them all.")
+    picked = st.sidebar.selectbox(
+        "Layer to import", list(infos), format_func=lambda n: infos[n].describe(), key="import_layer"
+    )
+    c1, c2 = st.sidebar.columns(2)
+    if c1.button("Import this layer", key="import_one"):
+        _import(uploaded, who, layer=picked)
+        st.rerun()
+    if c2.button("Import all", key="import_all"):
+        _import(uploaded, who, every=True)
+        st.rerun()
 
 
 def import_panel(who: str) -> None:
@@ -112,9 +145,17 @@ def import_panel(who: str) -> None:
         key="upload",
         help="GeoJSON, GeoPackage, CSV (lat/lon or WKT), KML/KMZ, zipped Shapefile, GeoParquet",
     )
+    st.sidebar.selectbox(
+        "Text encoding (CSV, GeoJSON)",
+        list(TEXT_ENCODINGS),
+        format_func=lambda code: TEXT_ENCODINGS[code],
+        key="upload_encoding",
+        help="Detected by default; choose one when a file's accents come out wrong",
+    )
     if uploaded is not None and st.session_state.get("upload_done") != uploaded.file_id:
         st.session_state["upload_done"] = uploaded.file_id
-        _import(uploaded, who, swap_xy=False)
+        _import(uploaded, who)
+    _layer_choice(uploaded, who)
     error = st.session_state.get("import_error")
     if error:
         st.sidebar.error(f"Import failed: {md(error)}")
@@ -132,7 +173,7 @@ def import_panel(who: str) -> None:
     except LayerError:
         return  # reported once by workspace_layers()
     if len(index):
-        with st.sidebar.expander(f"Workspace ({len(index)} layer{'s' if len(index) != 1 else ''})"):
+        with st.sidebar.expander(f"Workspace ({labels.plural(len(index), 'layer')})"):
             for i, row in enumerate(index.itertuples()):
                 _workspace_row(who, i, row)
 
@@ -140,11 +181,11 @@ def import_panel(who: str) -> None:
 def _workspace_row(who: str, i: int, row: Any) -> None:
     """One layer of the workspace list: its own user may share or delete it; others' are read-only."""
     c1, c2 = st.columns([3, 1])
-    features = f"{row.features:,} feature{'s' if row.features != 1 else ''}"
+    features = labels.plural(int(row.features), "feature")
     if row.owner != who:
-        c1.markdown(f"{md(row.name)} · {features} · shared by {md(row.owner)} (read-only)")
+        c1.markdown(f"{md(row.title or row.name)} · {features} · shared by {md(row.owner)} (read-only)")
         return
-    c1.markdown(f"{md(row.name)} · {row.kind} · {features}")
+    c1.markdown(f"{md(row.title or row.name)} · {row.kind} · {features}")
     shared = c1.toggle("Shared with the team", value=bool(row.shared), key=f"share_{i}")
     try:
         if shared != bool(row.shared):
@@ -155,6 +196,26 @@ def _workspace_row(who: str, i: int, row: Any) -> None:
             st.rerun()
     except LayerError as exc:
         st.sidebar.error(md(exc))
+
+
+def _label(column: str, value: object) -> str:
+    """A filter value as the list shows it."""
+    return labels.value(column, value)
+
+
+def _sort_key(column: str, value: object) -> str:
+    """Filter values in the order of their labels."""
+    return _label(column, value).casefold()
+
+
+#: Placeholder of each filter: "All operators" and so on.
+_ALL = {
+    "operator": "operators",
+    "kind": "kinds",
+    "status": "statuses",
+    "country": "countries",
+    "materials": "materials",
+}
 
 
 def filter_options(frames: dict[str, gpd.GeoDataFrame]) -> dict[str, list[str]]:
@@ -185,7 +246,7 @@ def sidebar(
         "Layers",
         record_layers,
         default=record_layers,
-        format_func=lambda n: spec(n).title,
+        format_func=shown_as("visible_layers", lambda n: spec(n).title),
         key="visible_layers",
         bind="query-params",
     )
@@ -193,7 +254,13 @@ def sidebar(
     options = filter_options({n: frames[n] for n in record_layers})
     selected = {
         column: panel.multiselect(
-            column.capitalize(), options[column], key=f"filter_{column}", bind="query-params"
+            labels.column(column),
+            sorted(options[column], key=partial(_sort_key, column)),
+            format_func=shown_as(f"filter_{column}", partial(_label, column)),
+            key=f"filter_{column}",
+            bind="query-params",
+            placeholder=f"All {_ALL[column]}",
+            help="Type a name to find it, e.g. India" if column == "country" else None,
         )
         for column in layers.FILTER_COLUMNS
     }
@@ -202,6 +269,8 @@ def sidebar(
         BASEMAPS,
         key="basemap",
         bind="query-params",
-        help="The offline basemap needs no tile server.",
+        help="The offline basemap (country borders and names, main cities) needs no tile server.",
     )
+    if st.session_state.get(FELL_BACK):
+        panel.caption("OpenStreetMap tiles could not be loaded here, so the map shows the offline basemap.")
     return visible, selected, basemap

@@ -40,26 +40,38 @@ def script_imports(script: Path) -> list[str]:
     for node in tree.body:
         if isinstance(node, ast.Import):
             names.extend(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module != "__future__":
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and node.level == 0
+            and node.module is not None
+            and node.module != "__future__"
+        ):
             names.append(node.module)
     return list(dict.fromkeys(names))
 
 
 def needs_script_run(module: str) -> bool:
-    """Whether ``module`` must be imported by the script itself: Streamlit and packages built on it
-    (``streamlit_*``: a custom component registers itself only when declared inside a script run, so
-    importing ``streamlit_folium`` here would leave its frontend unserved, a 404) and the ``app``
-    package (its pages use such components)."""
+    """Whether ``module`` must be imported by the script itself.
+
+    Streamlit and packages built on it (``streamlit_*``: a custom component registers itself only
+    when declared inside a script run, so importing ``streamlit_folium`` here would leave its
+    frontend unserved, a 404) and the ``app`` package (its pages use such components).
+    """
     top = module.split(".")[0]
     return top.startswith("streamlit") or top == "app"
 
 
 def warm_modules(
-    script: Path, *, packages: Sequence[str] = ("geo", "layers"), extra: Sequence[str] = ("folium",)
+    script: Path,
+    *,
+    packages: Sequence[str] = ("geo", "layers"),
+    extra: Sequence[str] = ("folium", "geopandas"),
 ) -> list[str]:
-    """What the first script run would import and the warm-up may: every public module of ``packages``
-    (private ones come with them when used), the ``extra`` libraries and the script's own imports, less
-    those that :func:`needs_script_run`."""
+    """What the first script run would import and the warm-up may.
+
+    Every public module of ``packages`` (private ones come with them when used), the ``extra``
+    libraries and the script's own imports, less those that :func:`needs_script_run`.
+    """
     names: list[str] = []
     for package in packages:
         module = importlib.import_module(package)
@@ -81,8 +93,11 @@ def import_modules(names: Sequence[str]) -> None:
 
 
 def default_steps(script: Path, *, extra: Sequence[Step] = ()) -> list[Step]:
-    """The warm-up of the atlas: imports (:func:`warm_modules`), every built-in layer, the road/rail/sea networks,
-    the routes layer computed over them, then ``extra`` steps (such as the OGC collections)."""
+    """The warm-up of the atlas, step by step.
+
+    Imports (:func:`warm_modules`), every built-in layer, the road/rail/sea networks, the routes layer
+    computed over them, then ``extra`` steps (such as the OGC collections).
+    """
     import layers
     from geo.network import network
 

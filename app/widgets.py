@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from decimal import Decimal
 from typing import Any
 
 import geopandas as gpd
@@ -48,25 +49,50 @@ def md(text: object) -> str:
 def download(
     where: Any, label: str, frame: gpd.GeoDataFrame, key: tuple[str, ...], fmt: str, stem: str, widget: str
 ) -> None:
-    """A download button for ``frame`` as ``fmt``; a failed export is a message, not a traceback."""
+    """A download button for ``frame`` as ``fmt``; a failed export is a message, not a traceback.
+
+    The bytes are made on this run (cached by ``key``) and the click does not re-run the page
+    (``on_click="ignore"``), so two quick clicks on two buttons both get their file.
+    """
     try:
         data = export_bytes(frame, key, fmt)
     except ExportError as exc:
         where.error(f"Export failed: {md(exc)}")
         return
     where.download_button(
-        label, data, file_name=f"{stem}{EXPORT_FORMATS[fmt]}", mime=MIME_TYPES[fmt], key=widget
+        label,
+        data,
+        file_name=f"{stem}{EXPORT_FORMATS[fmt]}",
+        mime=MIME_TYPES[fmt],
+        key=widget,
+        on_click="ignore",
+        width="stretch",
+        wrap=True,
     )
 
 
+def nice_step(span: float, bins: int) -> float:
+    """A round bin width (1, 2, 2.5 or 5 times a power of ten) giving about ``bins`` bins over ``span``."""
+    if not np.isfinite(span) or span <= 0:
+        return 1.0
+    raw = span / bins
+    power = 10.0 ** np.floor(np.log10(raw))
+    return float(next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw))
+
+
 def histogram(values: Iterable[float], name: str, *, bins: int = 30) -> pd.DataFrame:
-    """Counts per bin, labelled by the bin's centre, for a bar chart."""
+    """Counts per bin of round width, each bin labelled by its round start (a readable axis)."""
     finite = np.asarray(values, dtype=float)
     finite = finite[np.isfinite(finite)]
     if finite.size == 0:
         return pd.DataFrame({name: [], "features": []})
-    counts, edges = np.histogram(finite, bins=bins)
-    return pd.DataFrame({name: (edges[:-1] + edges[1:]) / 2, "features": counts})
+    step = nice_step(float(finite.max() - finite.min()), bins)
+    start = np.floor(finite.min() / step) * step
+    edges = start + step * np.arange(int(np.ceil((finite.max() - start) / step)) + 2)
+    counts, edges = np.histogram(finite, bins=edges)
+    decimals = max(0, -int(Decimal(repr(step)).normalize().as_tuple().exponent))
+    keep = slice(0, int(np.flatnonzero(counts).max()) + 1)
+    return pd.DataFrame({name: np.round(edges[:-1], decimals)[keep], "features": counts[keep]})
 
 
 #: Largest radius of a range ring (km): half a great circle.
@@ -104,6 +130,18 @@ def ids(gdf: gpd.GeoDataFrame) -> tuple[str, ...]:
 
 #: Session key of the URL's parameters as the session opened them (until each is checked).
 _URL_AT_LOAD = "_url_at_load"
+#: Session key of the widget key -> format function map (see :func:`shown_as`).
+_SHOWN_AS = "_shown_as"
+
+
+def shown_as(key: str, func: Callable[[Any], str]) -> Callable[[Any], str]:
+    """``func`` as the ``format_func`` of widget ``key``, recorded for :func:`report_url_changes`.
+
+    A widget bound to the URL writes its values there as the user reads them ("Road", "India"),
+    not as codes; the check of a link's parameters compares them the same way.
+    """
+    st.session_state.setdefault(_SHOWN_AS, {})[key] = func
+    return func
 
 
 def remember_url() -> None:
@@ -120,12 +158,14 @@ def report_url_changes() -> None:
     run that draws its widget.
     """
     pending: dict[str, list[str]] = st.session_state.get(_URL_AT_LOAD, {})
+    formats: dict[str, Callable[[Any], str]] = st.session_state.get(_SHOWN_AS, {})
     changed = []
     for key in [k for k in pending if k in st.session_state and not k.startswith("_")]:
         asked, used = pending.pop(key), st.session_state[key]
-        if not _same(asked, used):
+        fmt = formats.get(key, str)
+        if not (_same(asked, used) or _same(asked, _shown(used, fmt))):
             shown = ", ".join(asked) if len(asked) != 1 else asked[0]
-            changed.append(f"{key}={shown!r} → {_plain(used)}")
+            changed.append(f"{key}={shown!r} → {_plain(_shown(used, fmt))}")
     if changed:
         st.warning(
             "The link asked for values this page cannot use; it uses these instead: " + "; ".join(changed)
@@ -147,6 +187,13 @@ def _same(asked: list[str], used: Any) -> bool:
         except ValueError:
             return False
     return str(used) == text
+
+
+def _shown(value: Any, fmt: Callable[[Any], str]) -> Any:
+    """A widget value as the widget shows it (each item of a list)."""
+    if isinstance(value, list | tuple):
+        return [fmt(v) for v in value]
+    return fmt(value)
 
 
 def _plain(value: Any) -> str:

@@ -6,7 +6,7 @@ in the CLI) and returns plain results; neither Streamlit nor printing happens he
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -153,15 +153,15 @@ def allocate_sites(
     from geo.settings import ALLOCATION_TIME_LIMIT_S
     from geo.siting import allocate, network_cost_km, with_existing
 
-    fixed_ids: list[str] = []
+    fixed_ids: list[Hashable] = []
     if isinstance(fixed, gpd.GeoDataFrame):
         candidates, fixed_ids = with_existing(candidates, fixed)
     elif fixed:
-        fixed_ids = list(fixed)
-        unknown = sorted(set(fixed_ids) - set(candidates.index.astype(str)))
+        unknown = sorted(set(fixed) - set(candidates.index.astype(str)))
         if unknown:
             msg = f"fixed: {', '.join(unknown)} not among the candidates' ids"
             raise InputError(msg)
+        fixed_ids = list(fixed)
     cost_km, left_out = None, []
     if cost != "geodesic":
         cost_km, dropped = network_cost_km(demand, candidates, mode=cost)
@@ -198,3 +198,87 @@ def lookup_layer(
         return user_layers[name]
     msg = f"unknown layer {name!r}; valid layers: {', '.join([*builtin, *user_layers])}"
     raise LayerError(msg)
+
+
+@dataclass(frozen=True)
+class Imported:
+    """What an import saved: the workspace names, the features read and the notes to show."""
+
+    names: list[str]
+    features: int
+    notes: list[str]
+
+
+def import_file(
+    source: Any,
+    ws: Any,
+    *,
+    file_name: str,
+    name: str | None = None,
+    swap_xy: bool = False,
+    encoding: str | None = None,
+    layer: str | None = None,
+    all_layers: bool = False,
+    shared: bool = False,
+) -> Imported:
+    """Read a user's file and save its layer(s) into the workspace ``ws``; the app and the CLI call this.
+
+    Parameters
+    ----------
+    source : path, bytes or binary file
+        The file (see :func:`geo.io.read_layer`).
+    ws : app.store.BaseWorkspace
+        The user's workspace.
+    file_name : str
+        The file's name as the user sees it (its extension picks the format; its safe form names the
+        layer, the original is kept as the title).
+    name : str, optional
+        A name given by hand (checked): replaces the user's own layer of that name. Without it, a
+        free name is made from the file name (``name (2)``...), so an import never replaces a layer.
+    swap_xy, encoding, layer
+        As in :func:`geo.io.read_layer` (``encoding`` None or ``"auto"``: detected).
+    all_layers : bool
+        Import every layer of a multi-layer source (GeoPackage, KML, zipped Shapefiles).
+    shared : bool
+        Share the new layers with the team (read-only for the others).
+
+    Raises
+    ------
+    LayerError
+        The file cannot be read (``LayerChoiceError`` when it holds several layers and none was
+        chosen), or a layer cannot be saved; what was saved before the failure stays saved.
+    """
+    from geo.io import check_layer_name, read_layer, read_layers, split_by_geometry_type
+
+    if name is not None:
+        check_layer_name(name, argument="name")
+    encoding = None if encoding in (None, "auto") else encoding
+    if all_layers:
+        frames = read_layers(source, name=file_name, swap_xy=swap_xy, encoding=encoding)
+    else:
+        gdf = read_layer(source, layer=layer, name=file_name, swap_xy=swap_xy, encoding=encoding)
+        frames = {gdf.attrs.get("name") or "imported": gdf}
+    saved, notes, features = [], [], 0
+    for key, gdf in frames.items():
+        base = (f"{name}_{key}" if all_layers else name) if name else key
+        title = str(gdf.attrs.get("title") or base)
+        types = gdf.attrs.get("geometry_types", {})
+        parts = split_by_geometry_type(gdf) if len(types) > 1 else {"": gdf}
+        for kind, part in parts.items():
+            wanted = f"{base} ({kind})" if kind else base
+            target = wanted if name else ws.unique_name(wanted)
+            ws.save(
+                target,
+                part.copy(),
+                kind="import",
+                source=file_name,
+                title=f"{title} ({kind})" if kind else title,
+                shared=shared,
+            )
+            saved.append(target)
+        features += len(gdf)
+        if len(parts) > 1:
+            notes.append(f"{title}: split into {', '.join(parts)}")
+        notes += [f"Repaired {r}" for r in gdf.attrs.get("repairs", [])]
+        notes += [str(n) for n in gdf.attrs.get("notes", [])]
+    return Imported(names=saved, features=features, notes=list(dict.fromkeys(notes)))

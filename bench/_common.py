@@ -12,7 +12,9 @@ from typing import Any
 import numpy as np
 import shapely
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+#: The project's folder.
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 
 def country_polygon(iso2: str) -> shapely.Geometry:

@@ -102,7 +102,9 @@ def _visit(context, url: str) -> dict[str, float]:
     page.goto(url)
     frame = page.frame_locator(MAP_FRAME).first
     frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=120_000)
-    frame.locator(".marker-cluster, .leaflet-marker-icon").first.wait_for(state="attached", timeout=120_000)
+    frame.locator(".ma-cluster, .marker-cluster, .leaflet-marker-icon").first.wait_for(
+        state="attached", timeout=120_000
+    )
     paint_s = time.perf_counter() - start
     page.wait_for_timeout(1500)  # let the last websocket deltas arrive
     page.close()

@@ -29,7 +29,7 @@ def _origins():
     facilities = layers.load("facilities")
     ports = layers.load("ports")
     frame = pd.concat(
-        [facilities[facilities["country"] == "IN"], ports[ports["id"].isin(PORTS)]], ignore_index=True
+        [facilities[facilities["country"] == "IN"].head(7), ports[ports["id"].isin(PORTS)]], ignore_index=True
     )
     return gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326")
 

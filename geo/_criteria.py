@@ -1,5 +1,7 @@
-"""Criteria of site selection, measured per candidate: shared by :mod:`geo.siting` and its dask
-engine :mod:`geo._siting_dask` (which runs :func:`measure` on partitions), so neither imports the other.
+"""Criteria of site selection, measured per candidate.
+
+Shared by :mod:`geo.siting`, its dask engine :mod:`geo._siting_dask` (which runs :func:`measure` on
+partitions) and :mod:`geo.allocation` (:func:`centres`), so none of them imports another for these.
 
 See :mod:`geo.siting` for what each criterion means.
 """
@@ -46,8 +48,10 @@ RAW_COLUMNS: dict[str, str] = {
 
 
 def centres(cells: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """One point per candidate in EPSG:4326: the grid's centre points, its ``lon``/``lat``, or a
-    point inside each geometry."""
+    """One point per candidate in EPSG:4326.
+
+    The grid's centre points, its ``lon``/``lat``, or a point inside each geometry.
+    """
     if (
         {"lon", "lat"} <= set(cells.columns)
         and cells.crs is not None
@@ -73,9 +77,11 @@ def measure(
     demand_radius_km: float = 200.0,
     criteria: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Raw criterion values of each candidate: population within the radius, km to the nearest
-    feature of each layer and to the road network; only ``criteria`` when given (one at a time
-    lets a caller show progress and cache each)."""
+    """Raw criterion values of each candidate.
+
+    Population within the radius, km to the nearest feature of each layer and to the road network;
+    only ``criteria`` when given (one at a time lets a caller show progress and cache each).
+    """
     if demand_radius_km <= 0:
         msg = f"demand_radius_km: expected a radius in km > 0, got {demand_radius_km!r}"
         raise InputError(msg)

@@ -6,6 +6,12 @@ Messages name the argument or file, the feature where relevant, the value and wh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from geo.io import LayerInfo
+
 
 class CRSError(ValueError):
     """A GeoDataFrame has no CRS, or one that cannot be used."""
@@ -28,7 +34,10 @@ class WorkspaceBusy(LayerError):
 
 
 class WorkspaceDamaged(LayerError):
-    """The workspace cannot be read as it is; ``mineral-atlas workspace --check/--repair`` says why and fixes it."""
+    """The workspace cannot be read as it is.
+
+    ``mineral-atlas workspace --check/--repair`` says why and fixes it.
+    """
 
 
 class LayerPermissionError(LayerError, PermissionError):
@@ -38,6 +47,6 @@ class LayerPermissionError(LayerError, PermissionError):
 class LayerChoiceError(LayerError):
     """A source holds several layers and none was chosen; ``layers`` lists them (``geo.io.LayerInfo``)."""
 
-    def __init__(self, message: str, layers: list | None = None) -> None:
+    def __init__(self, message: str, layers: Sequence[LayerInfo] | None = None) -> None:
         super().__init__(message)
         self.layers = list(layers or [])

@@ -31,6 +31,7 @@ import tempfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -83,7 +84,8 @@ class Graph:
     @cached_property
     def component_size(self) -> np.ndarray:
         """Number of nodes in each node's component."""
-        return np.bincount(self.component)[self.component]
+        sizes: np.ndarray = np.bincount(self.component)[self.component]
+        return sizes
 
 
 def _package_file(package: str, name: str) -> Path:
@@ -136,9 +138,10 @@ def _parse_marnet(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.concatenate([u, v]), np.concatenate([v, u]), nodes
 
 
-def read_patches(path: Path = NETWORK_PATCHES) -> list[dict]:
-    """The patches of ``path`` (GeoJSON LineStrings with ``id``, ``mode``, ``length_km``, ``source``),
-    checked; ``[]`` when the file does not exist.
+def read_patches(path: Path = NETWORK_PATCHES) -> list[dict[str, Any]]:
+    """The patches of ``path``, checked; ``[]`` when the file does not exist.
+
+    Patches are GeoJSON LineStrings with ``id``, ``mode``, ``length_km`` and ``source``.
 
     Raises
     ------
@@ -181,7 +184,7 @@ def _patch_hash(path: Path = NETWORK_PATCHES) -> str:
 
 
 def _merge_patches(
-    mode: str, row: np.ndarray, col: np.ndarray, lonlat: np.ndarray, patches: list[dict]
+    mode: str, row: np.ndarray, col: np.ndarray, lonlat: np.ndarray, patches: list[dict[str, Any]]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Append each patch of ``mode`` as a chain of new nodes: (row, col, lonlat, cited weight or nan)."""
     weight = np.full(len(row), np.nan)
@@ -244,8 +247,10 @@ def _build(mode: str) -> dict[str, np.ndarray]:
 
 
 def load_graph(mode: str) -> Graph:
-    """The network of ``mode`` (road, rail, sea) with its patches, from the disk cache or built from
-    its package."""
+    """The network of ``mode`` (road, rail, sea) with its patches.
+
+    Read from the disk cache, or built from its package.
+    """
     package, _ = SOURCES[mode]
     version = importlib.metadata.version(package)
     source = f"{package} {version}"
@@ -269,7 +274,8 @@ def _save(path: Path, arrays: dict[str, np.ndarray]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".npz.part", delete=False) as handle:
-            np.savez(handle, **arrays)
+            # numpy's stub types **kwds against its keyword allow_pickle (bool) too; no array has that name
+            np.savez(handle, **arrays)  # type: ignore[arg-type]
         os.replace(handle.name, path)
     except OSError as exc:  # a read-only home: work from memory
         logger.warning("cannot cache the network at %s (%s); it will be rebuilt next time", path, exc)

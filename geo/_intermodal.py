@@ -98,7 +98,7 @@ class Intermodal:
     def name(self, node: int) -> str:
         """A label for a node where legs meet: the port's name, or where the road-rail transfer is."""
         if self.layer[node] == PORT:
-            return self.port_names[node - self.offset[PORT]]
+            return self.port_names[node - int(self.offset[PORT])]
         lat, lon = float(self.lat[node]), float(self.lon[node])
         where = f"{abs(lat):.3f}{'N' if lat >= 0 else 'S'} {abs(lon):.3f}{'E' if lon >= 0 else 'W'}"
         town = nearest_town(lon, lat)
@@ -124,7 +124,7 @@ class Intermodal:
             )
             self._scratch.arrays = scratch
         bound = unit[:3].min() * BOUND_RADIUS_KM
-        return astar_layers(
+        found: tuple[float, np.ndarray] = astar_layers(
             self.indptr,
             self.indices,
             self.weight_km,
@@ -142,6 +142,7 @@ class Intermodal:
             bound,
             *scratch,
         )
+        return found
 
 
 @cache
@@ -160,7 +161,7 @@ def nearest_town(lon: float, lat: float) -> str | None:
     _, i = tree.query(unit_vectors(np.array([lon]), np.array([lat]))[0])
     if geodesic_m(lon, lat, tlon[i], tlat[i]) / 1000.0 > TOWN_LABEL_MAX_KM:
         return None
-    return names[i]
+    return names[int(i)]
 
 
 def _rail_terminals(road: Any, rail: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -198,7 +199,8 @@ def _base(road: Any, rail: Any, sea: Any) -> dict[str, np.ndarray]:
             settings.ROAD_RAIL_TRANSFER_SPACING_DEG,
         )
         if _BASE.get("key") == key:
-            return _BASE["arrays"]
+            cached: dict[str, np.ndarray] = _BASE["arrays"]
+            return cached
         graphs = (road.graph, rail.graph, sea.graph)
         sizes = np.array([g.n_nodes for g in graphs])
         offset = np.r_[0, np.cumsum(sizes)]

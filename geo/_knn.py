@@ -10,6 +10,9 @@ brute force either way, ties ranked by target position.
 
 One pass per source, in parallel chunks, without intermediate arrays: the tree search, the exact
 distances and the certificate run together.
+
+The module stays whole: the kd-tree and cube-face cell paths share the compiled certificate and
+Vincenty refinement, and numba needs them in one compilation unit.
 """
 
 from __future__ import annotations

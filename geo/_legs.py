@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 from geopandas.array import GeometryArray
+from pandas.api.extensions import ExtensionArray, ExtensionDtype
 
 try:  # pandas >= 3
     from pandas.api.internals import create_dataframe_from_blocks
@@ -53,6 +54,10 @@ _INDEX = {n: pd.RangeIndex(n) for n in range(1, 16)}
 _COLUMN_INDEX = pd.Index(NAMES)
 #: pandas' default dtype for text (``str``: pyarrow-backed with NaN for missing in pandas 3).
 _STR = pd.Series(["x"]).dtype
+#: The array type of that dtype when it is an extension type (the fast layout's text blocks).
+_STR_ARRAY: type[ExtensionArray] | None = (
+    _STR.construct_array_type() if isinstance(_STR, ExtensionDtype) else None
+)
 
 
 def frame(
@@ -74,9 +79,16 @@ def frame(
     n = len(geometries)
     legs = np.arange(n, dtype=np.int64)
     text = np.array(texts, dtype=object).reshape(n, len(_TEXT)).T
-    if fast and create_dataframe_from_blocks is not None and hasattr(gpd.GeoDataFrame, "_from_mgr"):
+    if (
+        fast
+        and _STR_ARRAY is not None
+        and create_dataframe_from_blocks is not None
+        and hasattr(gpd.GeoDataFrame, "_from_mgr")
+    ):
         index = _INDEX[n] if n in _INDEX else pd.RangeIndex(n)
-        strings = _STR.construct_array_type()._from_sequence(text.ravel(), dtype=_STR)
+        # pandas-stubs leave out ExtensionArray._from_sequence, the constructor pd.array calls;
+        # pd.array itself costs half as much again per route in its dispatch
+        strings = _STR_ARRAY._from_sequence(text.ravel(), dtype=_STR)  # type: ignore[attr-defined]
         blocks = [
             (legs.reshape(1, n), _INT),
             *((strings[i * n : (i + 1) * n], _TEXT[i : i + 1]) for i in range(len(_TEXT))),

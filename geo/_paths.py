@@ -11,6 +11,8 @@
 * :func:`nearest_candidate` — the exact (Vincenty) nearest of a few candidate nodes per point.
 
 Both use a binary heap with lazy deletion on preallocated arrays; no Python in the loop.
+
+The module stays whole: every numba kernel shares its heap helpers and scratch-array layout.
 """
 
 from __future__ import annotations
@@ -114,8 +116,20 @@ def workspace(n_nodes: int, n_edges: int) -> tuple[np.ndarray, ...]:
 
 @numba.njit(cache=True)
 def astar(
-    indptr, indices, weight, xyz, source, target, bound_radius_km, dist, pred, done, keys, vals, touched
-):
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weight: np.ndarray,
+    xyz: np.ndarray,
+    source: int,
+    target: int,
+    bound_radius_km: float,
+    dist: np.ndarray,
+    pred: np.ndarray,
+    done: np.ndarray,
+    keys: np.ndarray,
+    vals: np.ndarray,
+    touched: np.ndarray,
+) -> tuple[float, np.ndarray]:
     """Shortest path ``source`` -> ``target``: (length in km or inf, node sequence).
 
     ``dist``, ``pred``, ``done``, ``keys``, ``vals``, ``touched`` come from :func:`workspace`; the
@@ -394,7 +408,9 @@ def _node_matrix(
 
 # ----------------------------------------------------------------------------- snapping
 @numba.njit(cache=True)
-def nearest_candidate(lon, lat, candidates, node_lon, node_lat):
+def nearest_candidate(
+    lon: np.ndarray, lat: np.ndarray, candidates: np.ndarray, node_lon: np.ndarray, node_lat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """For each point, the candidate node (row of ``candidates``) nearest on the WGS84 ellipsoid.
 
     Serial Vincenty distances (a handful per point: cheaper than starting a parallel region).
@@ -419,29 +435,29 @@ def nearest_candidate(lon, lat, candidates, node_lon, node_lat):
 # ----------------------------------------------------------------------------- intermodal
 @numba.njit(cache=True)
 def astar_layers(
-    indptr,
-    indices,
-    weight_km,
-    layer,
-    unit,
-    xindptr,
-    xindices,
-    xcost,
-    xyz,
-    sources,
-    source_cost,
-    targets,
-    target_cost,
-    dest,
-    bound_per_km,
-    dist,
-    pred,
-    done,
-    keys,
-    vals,
-    touched,
-    exit_cost,
-):
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weight_km: np.ndarray,
+    layer: np.ndarray,
+    unit: np.ndarray,
+    xindptr: np.ndarray,
+    xindices: np.ndarray,
+    xcost: np.ndarray,
+    xyz: np.ndarray,
+    sources: np.ndarray,
+    source_cost: np.ndarray,
+    targets: np.ndarray,
+    target_cost: np.ndarray,
+    dest: np.ndarray,
+    bound_per_km: float,
+    dist: np.ndarray,
+    pred: np.ndarray,
+    done: np.ndarray,
+    keys: np.ndarray,
+    vals: np.ndarray,
+    touched: np.ndarray,
+    exit_cost: np.ndarray,
+) -> tuple[float, np.ndarray]:
     """Cheapest path from any of ``sources`` to the destination point through any of ``targets``.
 
     The graph is two CSR adjacencies over the same nodes: ``indptr/indices/weight_km`` (edges within
@@ -520,9 +536,19 @@ def astar_layers(
 
 
 @numba.njit(cache=True)
-def path_edges(indptr, indices, weight_km, xindptr, xindices, path):
-    """For each step of ``path``: (km, transfer edge id or -1). A step within a layer takes the
-    shortest parallel edge of ``indices``; a step between layers is an edge of ``xindices``."""
+def path_edges(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weight_km: np.ndarray,
+    xindptr: np.ndarray,
+    xindices: np.ndarray,
+    path: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each step of ``path``: (km, transfer edge id or -1).
+
+    A step within a layer takes the shortest parallel edge of ``indices``; a step between layers is
+    an edge of ``xindices``.
+    """
     m = max(len(path) - 1, 0)
     km = np.empty(m)
     extra = np.full(m, -1, dtype=np.int64)

@@ -1,5 +1,6 @@
-"""Exact p-median: candidate elimination by a Lagrangian lower bound and an interchange upper bound,
-then HiGHS on the candidates that remain.
+"""Exact p-median: candidates eliminated by bounds, then HiGHS on the candidates that remain.
+
+The bounds are a Lagrangian lower bound and an interchange upper bound.
 
 The p-median MILP of spopt is exact but its LP relaxation is large: 200 candidates x 1,000 demand
 points is 200,000 assignment variables, and HiGHS needs about 40 s for that LP on a 2-core machine.
@@ -32,12 +33,16 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from geo._errors import InputError
+
+if TYPE_CHECKING:
+    import highspy
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +76,10 @@ class PMedianSolution:
 
     @property
     def gap(self) -> float:
-        """Proven relative gap, (objective - lower bound) / objective: the solution costs at most
-        this share more than the optimum (0 when optimal)."""
+        """Proven relative gap, (objective - lower bound) / objective.
+
+        The solution costs at most this share more than the optimum (0 when optimal).
+        """
         if self.status == OPTIMAL or self.objective <= 0:
             return 0.0
         return max(0.0, (self.objective - self.lower_bound) / self.objective)
@@ -103,7 +110,9 @@ class _Clock:
         return time.monotonic() - self.start
 
 
-def _relaxation(costs: np.ndarray, lam: np.ndarray, free: np.ndarray, fixed: np.ndarray, q: int):
+def _relaxation(
+    costs: np.ndarray, lam: np.ndarray, free: np.ndarray, fixed: np.ndarray, q: int
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
     """Bound, chosen sites and rho of the Lagrangian subproblem at ``lam``."""
     rho = np.minimum(costs - lam[:, None], 0.0).sum(axis=0)
     pick = free[np.argsort(rho[free], kind="stable")[:q]]
@@ -244,8 +253,9 @@ def solve_p_median(
     time_limit_s: float | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> PMedianSolution:
-    """p-median: candidate elimination, then HiGHS on Elloumi's formulation of the rest; exact
-    unless the time limit or ``should_stop`` ends it first.
+    """The p-median: candidate elimination, then HiGHS on Elloumi's formulation of the rest.
+
+    Exact unless the time limit or ``should_stop`` ends it first.
 
     Elloumi (2010, "A tighter formulation of the p-median problem", J. Comb. Optim. 19) orders each
     demand point's candidates by cost and has one variable per level, "no open site among the
@@ -286,7 +296,7 @@ def solve_p_median(
     pool, lower, upper, incumbent = reduce_candidates(cost, weights, k=k, fixed=fixed, clock=phase)
     clock.stopped = phase.stopped
 
-    def result(chosen, objective: float, bound: float, status: str) -> PMedianSolution:
+    def result(chosen: Iterable[int], objective: float, bound: float, status: str) -> PMedianSolution:
         solution = PMedianSolution(
             sorted(int(c) for c in chosen), float(objective), float(bound), status, clock.seconds()
         )
@@ -317,7 +327,7 @@ def solve_p_median(
     level = np.arange(n_z) - starts[demand]
     z = m + np.arange(n_z)
     inf = highspy.kHighsInf
-    model = highspy.Highs()
+    model = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy leaves Highs.__init__ unannotated
     model.setOptionValue("output_flag", False)
     if math.isfinite(clock.deadline):
         model.setOptionValue("time_limit", max(0.01, clock.remaining()))
@@ -371,10 +381,10 @@ def solve_p_median(
     raise InputError(msg)
 
 
-def interrupt_on_request(model, clock: _Clock) -> None:
+def interrupt_on_request(model: highspy.Highs, clock: _Clock) -> None:
     """Have HiGHS ask ``clock`` (its ``should_stop``) at its interrupt points and stop when asked."""
 
-    def check(event) -> None:
+    def check(event: highspy.HighsCallbackEvent) -> None:
         if clock.over() and clock.stopped:
             event.interrupt()
 

@@ -21,17 +21,21 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
 
 from geo._criteria import RAW_COLUMNS, centres, measure
 
+if TYPE_CHECKING:
+    from distributed import Client
+
 logger = logging.getLogger(__name__)
 
 
 def measure_partitioned(
-    candidates: gpd.GeoDataFrame, *, npartitions: int | None = None, **targets
+    candidates: gpd.GeoDataFrame, *, npartitions: int | None = None, **targets: Any
 ) -> pd.DataFrame:
     """:func:`geo._criteria.measure` over dask-geopandas partitions of the candidates' centres.
 
@@ -54,11 +58,11 @@ def measure_partitioned(
     logger.info(
         "dask engine: %d candidates in %d partitions on %s", len(candidates), parts, client or "local threads"
     )
-    raw = frame.map_partitions(measure, meta=meta, **targets).compute()
+    raw: pd.DataFrame = frame.map_partitions(measure, meta=meta, **targets).compute()
     return raw.reindex(candidates.index)
 
 
-def _client():
+def _client() -> Client | None:
     """The active dask.distributed client, or None."""
     try:
         from distributed import get_client

@@ -13,7 +13,8 @@ import numpy as np
 
 
 @numba.njit(cache=True, inline="always")
-def _u32(data: np.ndarray, pos: int, little: bool) -> int:
+def _u32(data: np.ndarray, pos: int | np.int64, little: bool | np.bool_) -> np.int64:
+    """The unsigned 32-bit integer at ``data[pos:pos + 4]`` in the byte order given (as int64)."""
     b0, b1, b2, b3 = (
         np.int64(data[pos]),
         np.int64(data[pos + 1]),

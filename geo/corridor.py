@@ -20,6 +20,9 @@ The corridor polygon is the union of buffers of route pieces of at most ``PIECE_
 in an azimuthal equidistant projection centred on its piece. The error of such a buffer grows with
 the square of the distance from the centre, about (d / R)^2 / 6 for d = piece half-length + width:
 under 0.1 % for widths up to 500 km. Pieces that cross the antimeridian are cut there.
+
+The module stays whole: the polygon, the features inside and the summary share one densified
+route and its chainage.
 """
 
 from __future__ import annotations

@@ -17,16 +17,21 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import numpy as np
 import pyproj
 import shapely
+from numpy.typing import ArrayLike
 from shapely.geometry.base import BaseGeometry
 
 from geo._errors import InputError
 from geo._vincenty import inverse_m
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The WGS84 ellipsoid.
 GEOD: Final = pyproj.Geod(ellps="WGS84")
@@ -68,7 +73,7 @@ def sphere_m_to_chord(distance_m: np.ndarray | float) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- input checks
-def _degrees(values, *, argument: str, what: str, limit: float) -> np.ndarray:
+def _degrees(values: ArrayLike, *, argument: str, what: str, limit: float) -> np.ndarray:
     """``values`` as a float array, checked to be finite and within +/-``limit`` degrees."""
     try:
         array = np.asarray(values, dtype=np.float64)
@@ -97,7 +102,9 @@ def _index(flat: int, shape: tuple[int, ...]) -> str:
 CONTINUOUS_LON_LIMIT: Final[float] = 540.0
 
 
-def check_lonlat(lon, lat, *, argument: str, continuous: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def check_lonlat(
+    lon: ArrayLike, lat: ArrayLike, *, argument: str, continuous: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Longitudes and latitudes as float arrays, after checking that they are usable coordinates.
 
     Every value must be a finite number, longitudes within -180..180 and latitudes within -90..90
@@ -132,7 +139,12 @@ def check_lonlat(lon, lat, *, argument: str, continuous: bool = False) -> tuple[
     )
 
 
-def check_geometries_lonlat(geoms, *, argument: str, labels=None) -> None:
+def check_geometries_lonlat(
+    geoms: ArrayLike | Sequence[BaseGeometry],
+    *,
+    argument: str,
+    labels: pd.Index | Sequence[Hashable] | None = None,
+) -> None:
     """Check that every coordinate of ``geoms`` (shapely geometries in lon/lat) is usable.
 
     Parameters
@@ -161,12 +173,15 @@ def check_geometries_lonlat(geoms, *, argument: str, labels=None) -> None:
         value = float(coords[row, column])
         label = "" if labels is None else f"; label {labels[feature]!r}"
         problem = "is not a finite number" if not np.isfinite(value) else f"is outside -{limit:g}..{limit:g}"
-        msg = f"{argument}: feature {feature} (0-based position{label}) has {what} {value:g} (vertex {vertex}), which {problem}"
+        msg = (
+            f"{argument}: feature {feature} (0-based position{label}) has {what} {value:g} "
+            f"(vertex {vertex}), which {problem}"
+        )
         raise InputError(msg)
 
 
 # ----------------------------------------------------------------------------- distances
-def geodesic_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+def geodesic_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> np.ndarray:
     """Ellipsoidal (WGS84) geodesic distances in metres, element-wise.
 
     Vincenty's inverse formula, compiled and parallel (:mod:`geo._vincenty`), agrees with Karney's
@@ -195,7 +210,7 @@ def geodesic_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.nd
     return _geodesic_m(lon1, lat1, lon2, lat2)
 
 
-def _geodesic_m(lon1: np.ndarray, lat1: np.ndarray, lon2: np.ndarray, lat2: np.ndarray) -> np.ndarray:
+def _geodesic_m(lon1: ArrayLike, lat1: ArrayLike, lon2: ArrayLike, lat2: ArrayLike) -> np.ndarray:
     """:func:`geodesic_m` without the input checks, for coordinates already checked."""
     arrays = [np.asarray(a, dtype=np.float64) for a in (lon1, lat1, lon2, lat2)]
     shape = np.broadcast_shapes(*(a.shape for a in arrays))

@@ -23,12 +23,13 @@ import logging
 import math
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -49,7 +50,7 @@ def _jumps(lon: np.ndarray) -> np.ndarray:
     (+180 to -180: an edge running along the antimeridian or a pole, as in Natural Earth's rings).
     """
     steps = np.diff(lon)
-    on_line = np.isclose(np.abs(lon), 180.0)
+    on_line: npt.NDArray[np.bool_] = np.isclose(np.abs(lon), 180.0)
     return (np.abs(steps) > 180) & ~(on_line[:-1] & on_line[1:])
 
 
@@ -143,9 +144,9 @@ def json_value(value: Any) -> Any:
     return str(value) if not isinstance(value, str) else value
 
 
-def prepare_geometries(geoms: Iterable[BaseGeometry], *, precision: int = GEOJSON_PRECISION) -> np.ndarray:
+def prepare_geometries(geoms: Collection[BaseGeometry], *, precision: int = GEOJSON_PRECISION) -> np.ndarray:
     """Split at the antimeridian, orient rings (RFC 7946 winding) and round coordinates."""
-    arr = np.empty(len(geoms), dtype=object)
+    arr = np.empty(len(geoms), dtype=np.object_)
     arr[:] = list(geoms)
     if arr.size == 0:
         return arr
@@ -156,7 +157,8 @@ def prepare_geometries(geoms: Iterable[BaseGeometry], *, precision: int = GEOJSO
     ):
         arr[i] = split_antimeridian(arr[i])
     arr = shapely.orient_polygons(arr, exterior_cw=False)
-    return shapely.transform(arr, lambda c: np.round(c, precision))
+    rounded: np.ndarray = shapely.transform(arr, lambda c: np.round(c, precision))  # shapely is untyped
+    return rounded
 
 
 def to_geojson(gdf: gpd.GeoDataFrame, *, precision: int = GEOJSON_PRECISION, argument: str = "layer") -> str:
@@ -196,7 +198,8 @@ def to_geojson(gdf: gpd.GeoDataFrame, *, precision: int = GEOJSON_PRECISION, arg
         )
         geometry = gjson if gjson is not None else "null"
         features.append(
-            f'{head}"properties":{json.dumps(clean, ensure_ascii=False, allow_nan=False)},"geometry":{geometry}}}'
+            f'{head}"properties":{json.dumps(clean, ensure_ascii=False, allow_nan=False)},'
+            f'"geometry":{geometry}}}'
         )
     logger.debug("serialised %d features of %s", len(features), argument)
     return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
@@ -255,11 +258,11 @@ _SKIPPED = " \t\r\n\x0b\x0c\x85\u00a0\u2028\u2029\u3000\ufeff\u200b"
 
 
 def neutralise_formula(value: Any) -> Any:
-    """Prefix with ``'`` a text cell that a spreadsheet could run as a formula; other values pass.
+    r"""Prefix with ``'`` a text cell that a spreadsheet could run as a formula; other values pass.
 
     OWASP's CSV-injection guidance: a cell starting with ``= + - @``, a tab or a carriage return
     is prefixed with a single quote, so that spreadsheets show it as text. The check also looks
-    past leading spaces and line breaks (``" =1+1"``, ``"\\n=1+1"``) and at the full-width forms
+    past leading spaces and line breaks (``" =1+1"``, ``"\n=1+1"``) and at the full-width forms
     ``＝ ＋ － ＠``. Numbers (``int``/``float`` values) are never changed.
     """
     if isinstance(value, str) and (
@@ -299,7 +302,8 @@ def _csv_bytes(wgs: gpd.GeoDataFrame) -> bytes:
     name = "geometry" if "geometry" not in columns else "geometry_wkt"
     table[name] = shapely.to_wkt(np.asarray(prepare_geometries(wgs.geometry.values)), rounding_precision=-1)
     # RFC 4180 line ends: a cell holding a bare CR (or LF) is quoted, so it cannot start a new row
-    return table.to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+    text: str = table.to_csv(index=False, lineterminator="\r\n")
+    return text.encode("utf-8")
 
 
 def to_bytes(gdf: gpd.GeoDataFrame, fmt: str, *, layer_name: str = "layer", argument: str = "layer") -> bytes:
@@ -354,6 +358,9 @@ def write_layer(
         by_suffix = {v: k for k, v in EXPORT_FORMATS.items()} | {".json": "geojson", ".geoparquet": "parquet"}
         fmt = by_suffix.get(target.suffix.lower())
         if fmt is None:
-            msg = f"output {str(target)!r}: cannot tell the format from {target.suffix or 'no extension'!r}; give --format ({', '.join(EXPORT_FORMATS)})"
+            msg = (
+                f"output {str(target)!r}: cannot tell the format from {target.suffix or 'no extension'!r}; "
+                f"give --format ({', '.join(EXPORT_FORMATS)})"
+            )
             raise ExportError(msg)
     return atomic_write_bytes(target, to_bytes(gdf, fmt, layer_name=layer_name, argument=argument))

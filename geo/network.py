@@ -31,6 +31,10 @@ waterway that searoute models on purpose (the Great Lakes and the St Lawrence, t
 Kiel canals, river ports), water by construction; those edges, widened by
 :data:`WATERWAY_MARGIN_DEG`, are taken out of the land before measuring. What is left counts: lanes
 that leave the open sea to cut across a peninsula or an island.
+
+The module stays whole: it is the one public face of routing (snapping, single-mode and
+multimodal routes, matrices, metrics); the graphs, kernels, intermodal graph and legs frame are
+already private modules beside it.
 """
 
 from __future__ import annotations
@@ -148,7 +152,8 @@ class Network:
             )
             msg = (
                 f"{labels[i]} ({lon[i]:.4f}, {lat[i]:.4f}): no {self.mode} network within "
-                f"{MAX_ACCESS_KM[self.mode]:.0f} km (nearest node {km[0]:.0f} km away){_hint(self.mode, lon[i], lat[i], land)}"
+                f"{MAX_ACCESS_KM[self.mode]:.0f} km (nearest node {km[0]:.0f} km away)"
+                f"{_hint(self.mode, lon[i], lat[i], land)}"
             )
             raise InputError(msg)
         return nodes, access
@@ -204,9 +209,10 @@ def access_km(lon: np.ndarray, lat: np.ndarray, *, mode: str = "road", workers: 
 
 
 # ----------------------------------------------------------------------------- inputs
-def _point(value, argument: str) -> tuple[float, float]:
+def _point(value: object, argument: str) -> tuple[float, float]:
     if not isinstance(value, shapely.Point) or value.is_empty:
-        msg = f"{argument}: expected a shapely Point in lon/lat, got {getattr(value, 'geom_type', type(value).__name__)}"
+        kind = getattr(value, "geom_type", type(value).__name__)
+        msg = f"{argument}: expected a shapely Point in lon/lat, got {kind}"
         raise InputError(msg)
     lon, lat = value.x, value.y
     if not (np.isfinite(lon) and np.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
@@ -233,11 +239,12 @@ def _frame_points(gdf: gpd.GeoDataFrame, argument: str) -> tuple[np.ndarray, np.
     return shapely.get_x(points), shapely.get_y(points)
 
 
-def _check_land(land) -> shapely.Geometry | None:
+def _check_land(land: object) -> shapely.Geometry | None:
     if land is None:
         return None
     if not isinstance(land, shapely.Geometry) or land.geom_type not in ("Polygon", "MultiPolygon"):
-        msg = f"land: expected a shapely (Multi)Polygon in lon/lat, got {getattr(land, 'geom_type', type(land).__name__)}"
+        kind = getattr(land, "geom_type", type(land).__name__)
+        msg = f"land: expected a shapely (Multi)Polygon in lon/lat, got {kind}"
         raise InputError(msg)
     return _prepared(land)
 
@@ -310,7 +317,15 @@ def _sea_land_km(sea_nodes: np.ndarray, land: shapely.Geometry | None) -> float:
 
 
 # ----------------------------------------------------------------------------- single mode
-def _single(mode: str, a, b, names: tuple[str, str], *, tonnes: float, land) -> gpd.GeoDataFrame:
+def _single(
+    mode: str,
+    a: tuple[float, float],
+    b: tuple[float, float],
+    names: tuple[str, str],
+    *,
+    tonnes: float,
+    land: shapely.Geometry | None,
+) -> gpd.GeoDataFrame:
     net = network(mode)
     nodes, access = net.snap(np.array([a[0], b[0]]), np.array([a[1], b[1]]), list(names), land=land)
     g = net.graph
@@ -407,7 +422,7 @@ def route(
 
 
 # ----------------------------------------------------------------------------- multimodal
-_GRAPHS: dict[tuple, _intermodal.Intermodal] = {}
+_GRAPHS: dict[tuple[object, ...], _intermodal.Intermodal] = {}
 _GRAPHS_LOCK = threading.Lock()
 
 
@@ -436,7 +451,16 @@ def intermodal_graph(ports: gpd.GeoDataFrame | None = None) -> _intermodal.Inter
     return graph
 
 
-def _multimodal(a, b, names, *, tonnes: float, ports, land, objective: str) -> gpd.GeoDataFrame:
+def _multimodal(
+    a: tuple[float, float],
+    b: tuple[float, float],
+    names: tuple[str, str],
+    *,
+    tonnes: float,
+    ports: gpd.GeoDataFrame | None,
+    land: shapely.Geometry | None,
+    objective: str,
+) -> gpd.GeoDataFrame:
     im = intermodal_graph(ports)
     lon, lat = np.array([a[0], b[0]]), np.array([a[1], b[1]])
     snapped = []
@@ -467,7 +491,18 @@ def _multimodal(a, b, names, *, tonnes: float, ports, land, objective: str) -> g
     return _multimodal_legs(im, path, a, b, names, access_o, access_d, tonnes=tonnes, land=land)
 
 
-def _multimodal_legs(im, path, a, b, names, access_o: float, access_d: float, *, tonnes: float, land):
+def _multimodal_legs(
+    im: _intermodal.Intermodal,
+    path: np.ndarray,
+    a: tuple[float, float],
+    b: tuple[float, float],
+    names: tuple[str, str],
+    access_o: float,
+    access_d: float,
+    *,
+    tonnes: float,
+    land: shapely.Geometry | None,
+) -> gpd.GeoDataFrame:
     """The legs frame of an intermodal path: edges grouped by the mode whose rate they are priced at."""
     km, extra = path_edges(im.indptr, im.indices, im.weight_km, im.xindptr, im.xindices, path)
     is_extra = extra >= 0
@@ -575,8 +610,10 @@ def network_distance_matrix(
 
 
 def route_totals(legs: gpd.GeoDataFrame) -> dict[str, float]:
-    """Totals of a route: ``length_km``, ``tonne_km``, and ``hours``, ``co2e_t``, ``cost_usd``
-    including the transfers between legs; ``transfers`` counts the changes of mode."""
+    """Totals of a route: ``length_km``, ``tonne_km``, ``hours``, ``co2e_t`` and ``cost_usd``.
+
+    Hours, CO2e and cost include the transfers between legs; ``transfers`` counts the changes of mode.
+    """
     out = {c: float(legs[c].sum()) for c in ("length_km", "hours", "tonne_km", "co2e_t")}
     if "transfer_hours" in legs:
         out["hours"] += float(legs["transfer_hours"].sum())
@@ -589,8 +626,11 @@ def route_totals(legs: gpd.GeoDataFrame) -> dict[str, float]:
 
 
 def route_transfers(legs: gpd.GeoDataFrame) -> pd.DataFrame:
-    """One row per change of mode of a route: ``at`` (port or terminal), ``transfer`` (``"road to
-    sea"``...), ``hours``, ``cost_usd`` and ``co2e_t``, in leg order."""
+    """One row per change of mode of a route, in leg order.
+
+    Columns: ``at`` (port or terminal), ``transfer`` (``"road to sea"``...), ``hours``, ``cost_usd``
+    and ``co2e_t``.
+    """
     ordered = legs.sort_values("leg") if "leg" in legs else legs
     moved = ordered[ordered["transfer"].astype(str) != ""]
     return pd.DataFrame(

@@ -13,6 +13,9 @@ first candidate left out; otherwise every target that could beat it is measured.
 brute force. Polygon targets (lithium blocks) use the distance to the polygon,
 0 inside, within 0.1 % (see :func:`geo.distance.points_polygon_m`); :func:`within` prunes them
 with spherical caps around each polygon.
+
+The module stays whole: nearest, within and distance matrices share one candidate search and
+one certificate; the compiled pass lives in :mod:`geo._knn`.
 """
 
 from __future__ import annotations

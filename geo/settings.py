@@ -54,7 +54,8 @@ KINDS: Final[tuple[str, ...]] = (
 STATUS_MEANINGS: Final[dict[str, str]] = {
     "operating": "producing or processing now (including a first phase while later phases are built)",
     "under_construction": "being built or commissioned (construction or trials reported), not yet producing",
-    "planned": "announced, planned or in development (MoU, investment decision, site search); no construction reported",
+    "planned": "announced, planned or in development (MoU, investment decision, site search); "
+    "no construction reported",
     "closed": "mothballed, defunct or closed",
     "unknown": "no source establishes the current status",
     "exploration": "a mineral deposit being explored; nothing is mined",
@@ -141,8 +142,10 @@ def workspace_path() -> Path:
 
 
 def cache_dir() -> Path:
-    """Folder of derived files cached between runs (network arrays, computed routes):
-    ``MINERAL_ATLAS_CACHE_DIR`` if set, else ``~/.cache/mineral-atlas``."""
+    """Folder of derived files cached between runs (network arrays, computed routes).
+
+    ``MINERAL_ATLAS_CACHE_DIR`` if set, else ``~/.cache/mineral-atlas``.
+    """
     return Path(os.environ.get("MINERAL_ATLAS_CACHE_DIR") or Path.home() / ".cache" / "mineral-atlas")
 
 
@@ -253,7 +256,8 @@ TRANSFER_SOURCES: Final[dict[str, dict[str, str]]] = {
         "road at each end; at 3.78 (road) and 1.96 (rail) rupees per tonne-km that break-even implies about "
         "910 rupees per tonne of terminal costs for the two ends, 455 per transfer",
         "kg_co2e_per_t": "assumed (order of magnitude): HHLA, 'CO2 emissions per container handled': 7 kg "
-        "CO2 per standard container at the Prague rail terminal; divided by an assumed 10 tonnes per container",
+        "CO2 per standard container at the Prague rail terminal; divided by an assumed 10 tonnes per "
+        "container",
     },
 }
 #: Road <-> rail transfers: a rail node (of a major rail component, not a plain through node) within

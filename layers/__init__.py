@@ -100,8 +100,10 @@ def _load_validated(name: str) -> gpd.GeoDataFrame:
 
 
 def _cache_key(layer: LayerSpec) -> str:
-    """Hash of what a validated layer depends on: its source, its module, the schema and settings,
-    and the versions of the data packages."""
+    """Hash of what a validated layer depends on.
+
+    Its source, its module, the schema and settings, and the versions of the data packages.
+    """
     digest = hashlib.sha256(layer.name.encode())
     here = Path(__file__).parent
     sources = [
@@ -156,8 +158,9 @@ def _carries(values: gpd.pd.Series) -> bool:
 
 
 def filter_layer(gdf: gpd.GeoDataFrame, **selected: Iterable[str] | None) -> gpd.GeoDataFrame:
-    """Keep the features whose values are among the selected ones; a filter acts only on the
-    layers that carry its attribute and leaves the others shown.
+    """Keep the features whose values are among the selected ones.
+
+    A filter acts only on the layers that carry its attribute and leaves the others shown.
 
     Parameters
     ----------
@@ -210,9 +213,10 @@ def filter_layer(gdf: gpd.GeoDataFrame, **selected: Iterable[str] | None) -> gpd
 
 
 def approximate_locations(gdf: gpd.GeoDataFrame) -> gpd.pd.Series:
-    """True for placeholder points: a point whose ``location_precision`` is a region or a country
-    (``geo.settings.PLACEHOLDER_PRECISIONS``), e.g. a country centroid standing for a joint venture.
+    """True for placeholder points.
 
+    A placeholder is a point whose ``location_precision`` is a region or a country
+    (``geo.settings.PLACEHOLDER_PRECISIONS``), e.g. a country centroid standing for a joint venture.
     A polygon or line of such precision is the area itself, not a placeholder.
     """
     if "location_precision" not in gdf.columns or gdf.empty:

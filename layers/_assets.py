@@ -11,6 +11,7 @@ with no local copy is an error, so a new plugin can never slip a CDN link back i
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeVar
 
 import folium
 from branca.element import Element
@@ -27,6 +28,11 @@ LOCAL_ASSETS: dict[str, str] = {
     "Control.FullScreen.min.js": "vendor/leaflet.fullscreen/Control.FullScreen.js",
     "Control.FullScreen.js": "vendor/leaflet.fullscreen/Control.FullScreen.js",
     "Control.FullScreen.css": "vendor/leaflet.fullscreen/Control.FullScreen.css",
+    # folium.plugins.Draw (npm leaflet-draw 1.0.4) and MeasureControl (npm leaflet-measure 2.1.7)
+    "leaflet.draw.js": "vendor/leaflet.draw/leaflet.draw.js",
+    "leaflet.draw.css": "vendor/leaflet.draw/leaflet.draw.css",
+    "leaflet-measure.min.js": "vendor/leaflet-measure/leaflet-measure.min.js",
+    "leaflet-measure.min.css": "vendor/leaflet-measure/leaflet-measure.css",
 }
 #: CDN files the map does not need: dropped from the page.
 UNUSED_ASSETS: frozenset[str] = frozenset(
@@ -76,7 +82,10 @@ def _walk(element: Element) -> Iterator[Element]:
         yield from _walk(child)
 
 
-def localize(m: folium.Map) -> folium.Map:
+_E = TypeVar("_E", bound=Element)
+
+
+def localize(m: _E) -> _E:
     """Point every JS/CSS link of ``m`` and its children at the app's own copies, in place."""
     for element in _walk(m):
         for attr in ("default_js", "default_css"):

@@ -7,20 +7,20 @@ reason) or, for a route's ``flow``, ``scenario`` (the reasoning). Records carry 
 :func:`attach` derives ``source`` (the cited sources), ``source_date``, ``status_confirmed`` and, per
 claim field, ``<field>_basis`` and ``<field>_evidence`` from these two files.
 
-Every problem found is collected and one :class:`geo._errors.LayerError` names the file, the row or
+Every problem found is collected and one :class:`geo.LayerError` names the file, the row or
 record and the problem.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from geo._errors import LayerError
+from geo import LayerError
 from geo.settings import CLAIM_BASES, CLAIM_FIELDS, DATA_DIR, SOURCE_KINDS
 
 #: Columns of ``data/sources.csv``.
@@ -66,6 +66,12 @@ def _raise(where: str | Path, problems: list[str]) -> None:
         raise LayerError(msg)
 
 
+def _text_rows(frame: pd.DataFrame) -> Iterator[tuple[int, dict[str, str]]]:
+    """Each row of a CSV read as text, with its line number in the file (the header is line 1)."""
+    for pos, record in enumerate(frame.to_dict("records"), start=2):
+        yield pos, {str(column): str(value) for column, value in record.items()}
+
+
 def _read_csv(path: Path, columns: Iterable[str]) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
@@ -92,21 +98,21 @@ def read_sources(path: str | Path | None = None) -> pd.DataFrame:
     path = Path(path) if path is not None else DATA_DIR / "sources.csv"
     frame = _read_csv(path, SOURCE_COLUMNS)
     problems: list[str] = []
-    for pos, row in enumerate(frame.itertuples(index=False), start=2):
-        label = f"source {row.id!r} (row {pos})" if row.id else f"row {pos}"
-        if not _ID.match(row.id):
+    for pos, row in _text_rows(frame):
+        label = f"source {row['id']!r} (row {pos})" if row["id"] else f"row {pos}"
+        if not _ID.match(row["id"]):
             problems.append(f"{label}: id is not a slug (lower-case letters, digits, . _ -)")
         for column in ("publisher", "headline", "kind"):
-            if not getattr(row, column).strip():
+            if not row[column].strip():
                 problems.append(f"{label}: {column} is empty")
-        if row.kind and row.kind not in SOURCE_KINDS:
-            problems.append(f"{label}: kind {row.kind!r} is not one of {', '.join(SOURCE_KINDS)}")
-        if row.date and not _DATE.match(row.date):
-            problems.append(f"{label}: date {row.date!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
-        if row.url and not _HTTP.match(row.url):
-            problems.append(f"{label}: url {row.url!r} is not an http(s) address")
+        if row["kind"] and row["kind"] not in SOURCE_KINDS:
+            problems.append(f"{label}: kind {row['kind']!r} is not one of {', '.join(SOURCE_KINDS)}")
+        if row["date"] and not _DATE.match(row["date"]):
+            problems.append(f"{label}: date {row['date']!r} is not YYYY, YYYY-MM or YYYY-MM-DD")
+        if row["url"] and not _HTTP.match(row["url"]):
+            problems.append(f"{label}: url {row['url']!r} is not an http(s) address")
         for column in ("publisher", "headline", "headline_en"):
-            if is_path_like(getattr(row, column)):
+            if is_path_like(row[column]):
                 problems.append(f"{label}: {column} names a file path, not a source a reader can look up")
     dupes = sorted(set(frame["id"][frame["id"].duplicated()]))
     problems.extend(f"source {d!r}: id is not unique" for d in dupes)
@@ -129,35 +135,36 @@ def read_claims(path: str | Path | None = None, *, sources: pd.DataFrame | None 
     sources = read_sources() if sources is None else sources
     frame = _read_csv(path, CLAIM_COLUMNS)
     problems: list[str] = []
-    for pos, row in enumerate(frame.itertuples(index=False), start=2):
-        label = f"row {pos} ({row.record_id or '?'} {row.field or '?'})"
-        if not row.record_id or not row.field:
+    for pos, row in _text_rows(frame):
+        label = f"row {pos} ({row['record_id'] or '?'} {row['field'] or '?'})"
+        if not row["record_id"] or not row["field"]:
             problems.append(f"{label}: record_id and field are required")
-        if not row.basis:
+        basis = row["basis"]
+        if not basis:
             problems.append(f"{label}: claim has no basis (reported, assumed or scenario)")
             continue
-        if row.basis not in CLAIM_BASES:
-            problems.append(f"{label}: basis {row.basis!r} is not one of {', '.join(CLAIM_BASES)}")
+        if basis not in CLAIM_BASES:
+            problems.append(f"{label}: basis {basis!r} is not one of {', '.join(CLAIM_BASES)}")
             continue
-        if row.basis == "reported":
-            if not row.source_id:
+        if basis == "reported":
+            if not row["source_id"]:
                 problems.append(f"{label}: reported claim has no source_id")
-            if not row.quote.strip():
+            if not row["quote"].strip():
                 problems.append(f"{label}: reported claim has no quote")
-        elif not row.reason.strip():
-            problems.append(f"{label}: {row.basis} claim has no reason")
-        if row.basis == "scenario" and row.field != "flow":
+        elif not row["reason"].strip():
+            problems.append(f"{label}: {basis} claim has no reason")
+        if basis == "scenario" and row["field"] != "flow":
             problems.append(f"{label}: only a route's flow can be a scenario; use assumed")
-        if row.source_id and row.source_id not in sources.index:
-            problems.append(f"{label}: unknown source id {row.source_id!r} (not in sources.csv)")
+        if row["source_id"] and row["source_id"] not in sources.index:
+            problems.append(f"{label}: unknown source id {row['source_id']!r} (not in sources.csv)")
         for column in ("quote", "reason"):
-            if is_path_like(getattr(row, column)):
+            if is_path_like(row[column]):
                 problems.append(f"{label}: {column} names a file path, not a source a reader can look up")
     _raise(path, problems)
     return frame
 
 
-def citation(source: Mapping[str, Any]) -> str:
+def citation(source: Mapping[Hashable, Any]) -> str:
     """How a source is cited: publisher, headline (English gloss), date and URL when known."""
     headline = source["headline"]
     if source.get("headline_en"):
@@ -168,9 +175,12 @@ def citation(source: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def evidence(claim: Mapping[str, Any], sources: pd.DataFrame) -> str:
-    """One claim as text: “quote” (citation), or ``assumed: reason``, or ``scenario: reason (citation)``."""
-    cited = citation(sources.loc[claim["source_id"]]) if claim.get("source_id") else ""
+def evidence(claim: Mapping[Hashable, Any], sources: Mapping[Hashable, Mapping[Hashable, Any]]) -> str:
+    """One claim as text: “quote” (citation), or ``assumed: reason``, or ``scenario: reason (citation)``.
+
+    ``sources`` maps each source id to its row (``read_sources().to_dict("index")``).
+    """
+    cited = citation(sources[claim["source_id"]]) if claim.get("source_id") else ""
     if claim["basis"] == "reported":
         return f"“{claim['quote']}” ({cited})"
     text = f"{claim['basis']}: {claim['reason']}"
@@ -213,6 +223,7 @@ def attach(
     """
     sources = read_sources() if sources is None else sources
     claims = read_claims(sources=sources) if claims is None else claims
+    by_id = sources.to_dict("index")
     required = CLAIM_FIELDS[layer]
     by_record = {rid: group for rid, group in claims.groupby("record_id", sort=False)}
     out = frame.copy()
@@ -239,7 +250,8 @@ def attach(
             if rows.empty:
                 if needed:
                     problems.append(
-                        f"record {rid!r}: {field} has no claim (reported with a source, or assumed with a reason)"
+                        f"record {rid!r}: {field} has no claim (reported with a source, or assumed with a "
+                        "reason)"
                     )
                 columns[f"{field}_basis"].append("")
                 columns[f"{field}_evidence"].append("")
@@ -248,7 +260,7 @@ def attach(
             if len(bases) > 1:
                 problems.append(f"record {rid!r}: {field} is claimed both {' and '.join(sorted(bases))}")
             basis = min(bases)
-            texts = [evidence(c, sources) for c in rows.to_dict("records")]
+            texts = [evidence(c, by_id) for c in rows.to_dict("records")]
             cited.extend(s for s in rows["source_id"] if s and s not in cited)
             if basis == "assumed":
                 assumed.append(field)
@@ -261,11 +273,12 @@ def attach(
             and columns["flow_basis"][-1]
         ):
             problems.append(
-                f"record {rid!r}: basis {record.get('basis')!r} differs from its flow claims ({columns['flow_basis'][-1]})"
+                f"record {rid!r}: basis {record.get('basis')!r} differs from its flow claims "
+                f"({columns['flow_basis'][-1]})"
             )
-        dates = [sources.at[s, "date"] for s in cited if sources.at[s, "date"]]
+        dates = [by_id[s]["date"] for s in cited if by_id[s]["date"]]
         status_rows = mine[(mine["field"] == "status") & (mine["basis"] == "reported")]
-        confirmed = [sources.at[s, "date"] for s in status_rows["source_id"] if sources.at[s, "date"]]
+        confirmed = [by_id[s]["date"] for s in status_rows["source_id"] if by_id[s]["date"]]
         if "status" in fields and record.get("status") not in UNCONFIRMED_STATUSES and not confirmed:
             problems.append(
                 f"record {rid!r}: status {record.get('status')!r} has no dated report confirming it"
@@ -275,8 +288,8 @@ def attach(
                 problems.append(
                     f"record {rid!r}: {column} names a file path, not a source a reader can look up"
                 )
-        urls = [sources.at[s, "url"] for s in cited if sources.at[s, "url"]]
-        columns["source"].append("; ".join(citation(sources.loc[s]) for s in cited))
+        urls = [by_id[s]["url"] for s in cited if by_id[s]["url"]]
+        columns["source"].append("; ".join(citation(by_id[s]) for s in cited))
         columns["source_url"].append(urls[0] if urls else "")
         columns["source_date"].append(max(dates) if dates else "")
         columns["status_confirmed"].append(max(confirmed) if confirmed else "")

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
 import shapely
 from folium.plugins import MarkerCluster
 from folium.utilities import JsCode
+from shapely.geometry.base import BaseGeometry
 
 from geo.export import json_value, prepare_geometries
 from geo.settings import PLACEHOLDER_PRECISIONS
-from layers._spec import LayerSpec, LegendEntry, Style
+from layers import labels
+from layers._spec import LayerSpec, Style
 
 #: Decimals of display coordinates (about 1 m); exports keep GEOJSON_PRECISION.
 DISPLAY_PRECISION = 5
@@ -44,10 +47,27 @@ _BIND = JsCode(
     + "}"
 )
 _BIND_PERMANENT = JsCode(
-    "function(feature, layer) {\n    layer.bindTooltip(feature.properties._tooltip, {permanent: true, direction: 'center', className: 'ma-label'});"
-    + _POPUP_JS
-    + "}"
+    "function(feature, layer) {\n    layer.bindTooltip(feature.properties._tooltip, "
+    "{permanent: true, direction: 'center', className: 'ma-label-line'});" + _POPUP_JS + "}"
 )
+
+
+#: Clusters: wide at country zoom, tight from zoom 9, never dropped, so points on one spot (two
+#: refineries on one site) stay one bubble that spreads out (spiderfies) when clicked.
+CLUSTER_OPTIONS: dict[str, Any] = {
+    "maxClusterRadius": JsCode("function (zoom) { return zoom < 9 ? 40 : 12; }"),
+    "spiderfyOnMaxZoom": True,
+    "showCoverageOnHover": False,
+    "spiderfyDistanceMultiplier": 1.6,
+}
+#: Layers whose clusters are drawn quietly (context, not facilities).
+QUIET_CLUSTERS = frozenset({"demand"})
+# a bubble with the count and no hue (styled by static/app/map.css), so it never reads as a kind
+_CLUSTER_ICON = """function (cluster) {
+    var n = cluster.getChildCount();
+    return L.divIcon({html: '<div>' + n + '</div>', className: 'ma-cluster', iconSize: L.point(34, 34),
+                      iconAnchor: L.point(17, 17)});
+}"""
 
 
 def _text(value: Any) -> str:
@@ -91,29 +111,37 @@ CLAIM_OF: dict[str, str] = {"location_precision": "location", "basis": "flow"}
 
 
 def claim_html(props: Mapping[str, Any], field: str) -> str:
-    """Escaped evidence of the claim on ``field`` (empty when the feature has none): its basis, then the
-    quote and source (http(s) URLs as links) or the reason."""
+    """Escaped evidence of the claim on ``field`` (empty when the feature has none).
+
+    Its basis, then the quote and source (http(s) URLs as links) or the reason.
+    """
     claim = CLAIM_OF.get(field, field)
     basis = _text(props.get(f"{claim}_basis"))
     evidence = _text(props.get(f"{claim}_evidence"))
     if not basis or not evidence:
         return ""
     label = f"{claim} {basis}" if claim != field else basis
-    return f"<br><small class='ma-claim ma-{html.escape(basis)}'><i>{html.escape(label)}:</i> {source_html(evidence)}</small>"
+    return (
+        f"<br><small class='ma-claim ma-{html.escape(basis)}'><i>{html.escape(label)}:</i> "
+        f"{source_html(evidence)}</small>"
+    )
 
 
-def popup_parts(props: Mapping[str, Any], fields: tuple[str, ...]) -> list:
-    """The popup of one feature as data for the page: [name, [[label, value], ...]], all escaped;
-    the listed fields that have a value (each with the evidence of its claim, if any), then the
-    source (its http(s) URLs as links)."""
+def popup_parts(props: Mapping[str, Any], fields: tuple[str, ...]) -> list[Any]:
+    """The popup of one feature as data for the page: [name, [[label, value], ...]], all escaped.
+
+    The listed fields that have a value (their words, see :mod:`layers.labels`; each with the
+    evidence of its claim, if any), then the source (its http(s) URLs as links).
+    """
     rows = []
     for field in fields:
         value = _text(props.get(field))
         if value:
-            rows.append([html.escape(field.replace("_", " ")), html.escape(value) + claim_html(props, field)])
+            shown = labels.value(field, props.get(field)) if labels.has_labels(field) else value
+            rows.append([html.escape(labels.column(field)), html.escape(shown) + claim_html(props, field)])
     source = _text(props.get("source"))
     if source:
-        rows.append(["source", source_html(source)])
+        rows.append(["Source", source_html(source)])
     return [html.escape(_text(props.get("name"))), rows]
 
 
@@ -125,11 +153,13 @@ def popup_html(props: Mapping[str, Any], fields: tuple[str, ...]) -> str:
 
 
 def tooltip_text(props: Mapping[str, Any]) -> str:
-    """Escaped one-line tooltip: the name, the kind where there is one, "approximate location" for a
-    placeholder (a region- or country-level location), "scenario" for a what-if flow and the fields
-    whose values are assumed rather than reported."""
+    """Escaped one-line tooltip: the name and the kind where there is one.
+
+    Then "approximate location" for a placeholder (a region- or country-level location), "scenario"
+    for a what-if flow and the fields whose values are assumed rather than reported.
+    """
     name = html.escape(_text(props.get("name")))
-    kind = _text(props.get("kind")).replace("_", " ")
+    kind = labels.value("kind", _text(props.get("kind")))
     text = f"{name} ({html.escape(kind)})" if kind else name
     if props.get("location_precision") in PLACEHOLDER_PRECISIONS:
         text += f" · {APPROXIMATE_LABEL}"
@@ -144,10 +174,6 @@ def tooltip_text(props: Mapping[str, Any]) -> str:
 # ----------------------------------------------------------------------------- placeholder locations
 #: Said of a feature placed at a region or country placeholder, in tooltips and the legend.
 APPROXIMATE_LABEL = "approximate location"
-#: Legend row of the hollow marker of a placeholder point.
-APPROXIMATE_LEGEND = LegendEntry(
-    f"{APPROXIMATE_LABEL} (region or country placeholder)", "#424242", hollow=True
-)
 
 
 def is_approximate(props: Mapping[str, Any], geom) -> bool:
@@ -165,7 +191,10 @@ def approximate_style(style: Style) -> Style:
 
 
 def _collection(
-    geoms, styles: list[Style], tooltips: list[str] | None = None, popups: list | None = None
+    geoms: Sequence[BaseGeometry] | np.ndarray,
+    styles: list[Style],
+    tooltips: list[str] | None = None,
+    popups: list[Any] | None = None,
 ) -> dict[str, Any]:
     """A FeatureCollection for the map: rounded geometry, a style each, escaped tooltip and popup (if any)."""
     prepared = prepare_geometries(list(geoms), precision=DISPLAY_PRECISION)
@@ -211,7 +240,7 @@ def display_collection(
 def geojson_layer(
     collection: dict[str, Any], *, interactive: bool = True, permanent: bool = False, name: str | None = None
 ) -> folium.GeoJson:
-    """folium GeoJson drawing a :func:`display_collection`: styles per feature, circle markers for points.
+    """Folium GeoJson drawing a :func:`display_collection`: styles per feature, circle markers for points.
 
     folium turns the styles into one switch over feature ids (equal styles share a case), so the
     ``_style`` properties are not sent to the page a second time.
@@ -232,7 +261,12 @@ def geojson_layer(
 
 
 def feature_collection(
-    geoms, tooltips: list[str], popups: list[str], styles: list[Style], *, permanent: bool = False
+    geoms: Sequence[BaseGeometry] | np.ndarray,
+    tooltips: list[str],
+    popups: list[str],
+    styles: list[Style],
+    *,
+    permanent: bool = False,
 ) -> folium.GeoJson:
     """A GeoJson layer of already-escaped tooltips and popups, one style per feature (analysis results)."""
     return geojson_layer(_collection(geoms, styles, tooltips, popups), permanent=permanent)
@@ -246,7 +280,12 @@ def layer_group(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> folium.FeatureGroup:
     geojson = geojson_layer(display_collection(spec, gdf, with_markers=True), name=spec.title)
     if spec.cluster:
         cluster = MarkerCluster(
-            name=spec.title, control=False, options={"maxClusterRadius": 40, "disableClusteringAtZoom": 9}
+            name=spec.title,
+            control=False,
+            icon_create_function=_CLUSTER_ICON.replace(
+                "ma-cluster", "ma-cluster ma-cluster-quiet" if spec.name in QUIET_CLUSTERS else "ma-cluster"
+            ),
+            options=CLUSTER_OPTIONS,
         )
         geojson.add_to(cluster)
         cluster.add_to(group)

@@ -84,7 +84,8 @@ def _check_domain(
         bad = [v for v in values if v not in allowed]
         if bad:
             problems.append(
-                f"{_feature_label(ids, pos)}: {column} {';'.join(bad)!r} is not one of {', '.join(sorted(allowed))}"
+                f"{_feature_label(ids, pos)}: {column} {';'.join(bad)!r} is not one of "
+                f"{', '.join(sorted(allowed))}"
             )
 
 
@@ -131,7 +132,7 @@ def validate(
             continue
         empty = gdf[column].isna() | (gdf[column].astype("string").str.strip() == "")
         problems.extend(
-            f"{_feature_label(ids, pos)}: {column} is empty" for pos in np.flatnonzero(empty.to_numpy())
+            f"{_feature_label(ids, int(pos))}: {column} is empty" for pos in np.flatnonzero(empty.to_numpy())
         )
 
     if "id" in required:
@@ -164,7 +165,8 @@ def validate(
                 if pd.isna(value):
                     continue  # reported as empty above
                 problems.append(
-                    f"{_feature_label(ids, pos)}: source_date {value!r} is not text (YYYY, YYYY-MM or YYYY-MM-DD)"
+                    f"{_feature_label(ids, pos)}: source_date {value!r} is not text "
+                    "(YYYY, YYYY-MM or YYYY-MM-DD)"
                 )
             elif value and not valid_source_date(value):
                 problems.append(

@@ -17,13 +17,33 @@ Style = dict[str, Any]
 
 @dataclass(frozen=True)
 class LegendEntry:
-    """One row of the map legend: a label and the swatch that draws it."""
+    """One row of the map legend: a label and the swatch that draws it.
+
+    ``shape`` is ``circle``, ``square``, ``line``, ``letter`` or ``square-letter`` (a marker
+    showing ``text``);
+    ``dash`` is the SVG dash pattern of a line (``dashed`` draws a dashed outline). With ``column``
+    and ``values``, the row is shown only when some feature has one of those values there (a legend
+    that follows the filters).
+    """
 
     label: str
     color: str
     shape: str = "circle"  # circle, square, line, or note (text without a swatch)
     dashed: bool = False
     hollow: bool = False  # a ring in ``color``: the marker of a placeholder location
+    column: str = ""
+    values: tuple[str, ...] = ()
+    outline: str = "#1a1a1a"
+    dash: str = ""
+    text: str = ""
+
+    def applies(self, gdf: gpd.GeoDataFrame) -> bool:
+        """True when the row describes some feature of ``gdf`` (always, for a row without ``column``)."""
+        if not self.column:
+            return not gdf.empty
+        if self.column not in gdf.columns:
+            return False
+        return bool(gdf[self.column].astype(str).isin(self.values).any())
 
 
 @dataclass(frozen=True)

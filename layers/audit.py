@@ -140,10 +140,12 @@ def assumed_values() -> pd.DataFrame:
     for name in CLAIM_LAYERS:
         frame = records[name].set_index("id")
         mine = claims[claims["record_id"].isin(set(frame.index)) & (claims["basis"] != "reported")]
-        for claim in mine.itertuples(index=False):
-            field = {"flow": "purpose", "location": "placement"}.get(claim.field, claim.field)
-            value = frame.at[claim.record_id, field] if field in frame.columns else ""
-            out.append((name, claim.record_id, claim.field, str(value), claim.basis, claim.reason))
+        for claim in mine.to_dict("records"):
+            field = {"flow": "purpose", "location": "placement"}.get(claim["field"], claim["field"])
+            value = frame.at[claim["record_id"], field] if field in frame.columns else ""
+            out.append(
+                (name, claim["record_id"], claim["field"], str(value), claim["basis"], claim["reason"])
+            )
     return pd.DataFrame(out, columns=["layer", "record_id", "field", "value", "basis", "reason"])
 
 

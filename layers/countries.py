@@ -17,9 +17,8 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.export import split_antimeridian
-
 from geo.settings import DATA_DIR, WGS84
-from layers._spec import LayerSpec, LegendEntry, Style
+from layers._spec import LayerSpec, Style
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +52,16 @@ def _planar(geom: BaseGeometry, name: str) -> BaseGeometry:
             logger.warning("countries: dropped a ring of %s that cannot be cut at the antimeridian", name)
             continue
         kept.extend(getattr(split, "geoms", [split]))
-    return shapely.make_valid(shapely.MultiPolygon(kept), method="structure") if len(kept) > 1 else kept[0]
+    polygons = [p for p in kept if p.geom_type == "Polygon"]
+    merged = shapely.MultiPolygon(polygons) if len(polygons) > 1 else polygons[0]
+    return shapely.make_valid(merged, method="structure", keep_collapsed=False)
 
 
 def read() -> gpd.GeoDataFrame:
-    """Read the TopoJSON countries (lon/lat degrees) and repair the few invalid rings it holds."""
+    """Read the TopoJSON countries (lon/lat degrees).
+
+    Each is cut at the antimeridian, then the few invalid rings it holds are repaired.
+    """
     gdf = gpd.read_file(FILE, layer="countries", engine="pyogrio")
     gdf = gdf.set_crs(WGS84, allow_override=True)
     codes = _iso_numeric_to_alpha2()
@@ -67,8 +71,9 @@ def read() -> gpd.GeoDataFrame:
     gdf["source"] = SOURCE
     gdf["source_date"] = "2018-05"
     gdf["location_precision"] = "region"
-    geoms = shapely.make_valid(gdf.geometry.values, method="structure", keep_collapsed=False)
-    gdf["geometry"] = [_planar(g, name) for g, name in zip(geoms, gdf["name"], strict=True)]
+    # cut at the antimeridian first: repairing a ring that jumps from +180 to -180 degrees would
+    # slice Russia into bands spanning Siberia
+    gdf["geometry"] = [_planar(g, name) for g, name in zip(gdf.geometry.values, gdf["name"], strict=True)]
     return gdf[["id", "name", "country", "source", "source_date", "location_precision", "geometry"]]
 
 

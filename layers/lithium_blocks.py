@@ -13,14 +13,14 @@ from typing import Any
 
 import geopandas as gpd
 
-from geo._errors import LayerError
+from geo import LayerError
 from geo.settings import DATA_DIR, GEOMETRY_QUALITIES, WGS84
-from layers import _provenance
+from layers import _provenance, palette
 from layers._schema import RECORD_COLUMNS
 from layers._spec import LayerSpec, LegendEntry, Style
 
 FILE = DATA_DIR / "lithium_blocks.geojson"
-COLOR = "#f9a825"
+COLOR = palette.LITHIUM_FILL
 REQUIRED = (*RECORD_COLUMNS, "geometry_quality", "placement")
 
 
@@ -31,17 +31,20 @@ def read() -> gpd.GeoDataFrame:
     if "geometry_quality" in gdf.columns:
         bad = sorted(set(gdf["geometry_quality"].fillna("")) - set(GEOMETRY_QUALITIES))
         if bad:
-            msg = f"{FILE}: geometry_quality {', '.join(map(repr, bad))} is not one of {', '.join(GEOMETRY_QUALITIES)}"
+            msg = (
+                f"{FILE}: geometry_quality {', '.join(map(repr, bad))} is not one of "
+                f"{', '.join(GEOMETRY_QUALITIES)}"
+            )
             raise LayerError(msg)
     frame = _provenance.attach(gdf.drop(columns=gdf.geometry.name), layer="lithium_blocks", where=FILE)
     return gpd.GeoDataFrame(frame, geometry=gdf.geometry.values, crs=WGS84)
 
 
 def style(props: Mapping[str, Any]) -> Style:
-    """Amber; a schematic boundary (a square of the reported area) dashed with a light fill."""
+    """Yellow fill (no other layer is yellow); a schematic boundary dashed with a light fill."""
     schematic = props.get("geometry_quality") != "surveyed" and props.get("geometry_quality") != "digitised"
     return {
-        "color": "#e65100",
+        "color": palette.LITHIUM_OUTLINE,
         "weight": 2 if schematic else 3,
         "dashArray": "6 4" if schematic else None,
         "fillColor": COLOR,
@@ -52,17 +55,30 @@ def style(props: Mapping[str, Any]) -> Style:
 SPEC = LayerSpec(
     name="lithium_blocks",
     title="Lithium blocks",
-    description="Lithium blocks in Jammu & Kashmir (Reasi) and Chhattisgarh (Korba): schematic squares of the reported areas, not surveyed boundaries.",
+    description=(
+        "Lithium blocks in Jammu & Kashmir (Reasi) and Chhattisgarh (Korba): schematic squares of "
+        "the reported areas, not surveyed boundaries."
+    ),
     source=FILE,
     read=read,
     style=style,
     legend=(
-        LegendEntry("lithium block, surveyed or digitised boundary", COLOR, "square"),
         LegendEntry(
-            "lithium block, schematic boundary (square of the reported area)",
+            "Lithium block, surveyed or digitised boundary",
+            COLOR,
+            "square",
+            column="geometry_quality",
+            values=("surveyed", "digitised"),
+            outline=palette.LITHIUM_OUTLINE,
+        ),
+        LegendEntry(
+            "Lithium block, schematic boundary (square of the reported area)",
             "#fdecb3",
             "square",
             dashed=True,
+            column="geometry_quality",
+            values=("schematic",),
+            outline=palette.LITHIUM_OUTLINE,
         ),
     ),
     geom_types=("Polygon", "MultiPolygon"),

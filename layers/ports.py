@@ -16,10 +16,11 @@ import pandas as pd
 
 from geo import LayerError
 from geo.settings import DATA_DIR, WGS84
+from layers import palette
 from layers._spec import LayerSpec, LegendEntry, Style
 
 FILE = DATA_DIR / "ports.csv"
-COLOR = "#283593"
+COLOR = palette.PORT
 #: Release month of each searoute version whose port table we have checked.
 SEAROUTE_RELEASES: dict[str, str] = {"1.6.0": "2026-05"}
 
@@ -66,8 +67,8 @@ def read() -> gpd.GeoDataFrame:
 
 
 def style(props: Mapping[str, Any]) -> Style:
-    """Navy dots."""
-    return {"radius": 5, "color": "#ffffff", "weight": 1, "fillColor": COLOR, "fillOpacity": 1.0}
+    """Small dark dots with a white ring: context, not a facility."""
+    return {"radius": 4, "color": "#ffffff", "weight": 1.5, "fillColor": COLOR, "fillOpacity": 1.0}
 
 
 SPEC = LayerSpec(
@@ -77,7 +78,7 @@ SPEC = LayerSpec(
     source=FILE,
     read=read,
     style=style,
-    legend=(LegendEntry("port", COLOR),),
+    legend=(LegendEntry("Port", COLOR, outline="#ffffff"),),
     popup_fields=("locode", "role", "country", "location_precision", "source_date", "notes"),
     attribution="Ports: searoute",
 )

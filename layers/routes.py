@@ -29,13 +29,14 @@ import geo
 from geo import InputError, LayerError
 from geo.export import split_antimeridian
 from geo.settings import DATA_DIR, LOCATION_PRECISIONS, NETWORK_ATTRIBUTION, NETWORK_PATCHES, WGS84, cache_dir
-from layers import _provenance
+from layers import _provenance, labels, palette
 from layers._spec import LayerSpec, LegendEntry, Style
 
 FILE = DATA_DIR / "routes.csv"
 #: Layers whose feature ids a route may start or end at.
 ENDPOINT_LAYERS: tuple[str, ...] = ("facilities", "lithium_blocks", "ports", "demand")
-MODE_COLORS: dict[str, str] = {"road": "#6d4c41", "rail": "#7b1fa2", "sea": "#0277bd"}
+#: Colour of each leg mode (see :mod:`layers.palette`).
+MODE_COLORS: dict[str, str] = {m: palette.MODE[m] for m in ("road", "rail", "sea")}
 REQUIRED = (
     "id",
     "route_id",
@@ -89,17 +90,22 @@ def land() -> shapely.Geometry:
 
 
 def routing_inputs() -> dict[str, Any]:
-    """What :func:`geo.network.route` needs from the layers: ``ports`` (the ports layer, where a
-    multimodal route may change between road and sea) and ``land`` (:func:`land`), as keyword
-    arguments: ``route(a, b, mode=..., **routing_inputs())``."""
+    """What :func:`geo.network.route` needs from the layers, as keyword arguments.
+
+    ``ports`` (the ports layer, where a multimodal route may change between road and sea) and
+    ``land`` (:func:`land`): ``route(a, b, mode=..., **routing_inputs())``.
+    """
     import layers
 
     return {"ports": layers.load("ports"), "land": land()}
 
 
 def compute(rows: pd.DataFrame, *, where: str = str(FILE)) -> gpd.GeoDataFrame:
-    """Compute each route of ``rows`` (id, origin_id, destination_id, mode, purpose and the provenance
-    columns of :func:`layers._provenance.attach`)."""
+    """Compute each route of ``rows`` over the networks.
+
+    ``rows`` holds id, origin_id, destination_id, mode, purpose and the provenance columns of
+    :func:`layers._provenance.attach`.
+    """
     from geo.network import route  # the networks load only when the disk cache cannot answer
 
     ends = endpoints()
@@ -108,12 +114,15 @@ def compute(rows: pd.DataFrame, *, where: str = str(FILE)) -> gpd.GeoDataFrame:
     for row in rows.itertuples(index=False):
         for end in (row.origin_id, row.destination_id):
             if end not in ends.index:
-                msg = f"{where}: route {row.id!r}: unknown endpoint id {end!r} (expected an id of {', '.join(ENDPOINT_LAYERS)})"
+                msg = (
+                    f"{where}: route {row.id!r}: unknown endpoint id {end!r} (expected an id of "
+                    f"{', '.join(ENDPOINT_LAYERS)})"
+                )
                 raise LayerError(msg)
         a, b = ends.loc[row.origin_id], ends.loc[row.destination_id]
         try:
             result = route(
-                a.geometry, b.geometry, mode=row.mode, names=(str(a["name"]), str(b["name"])), **inputs
+                a.geometry, b.geometry, mode=str(row.mode), names=(str(a["name"]), str(b["name"])), **inputs
             )
         except InputError as exc:
             msg = f"{where}: route {row.id!r}: {exc}"
@@ -139,8 +148,11 @@ def compute(rows: pd.DataFrame, *, where: str = str(FILE)) -> gpd.GeoDataFrame:
 
 
 def read() -> gpd.GeoDataFrame:
-    """Read ``data/routes.csv`` and compute every route over the networks, or read the routes from
-    the disk cache (:func:`geo.settings.cache_dir`) when nothing they depend on has changed."""
+    """The routes of ``data/routes.csv``, computed over the networks.
+
+    Read from the disk cache (:func:`geo.settings.cache_dir`) when nothing they depend on has
+    changed.
+    """
     rows = pd.read_csv(FILE, dtype=str, keep_default_na=False)
     missing = [c for c in ROUTE_COLUMNS if c not in rows]
     if missing:
@@ -166,13 +178,16 @@ def read() -> gpd.GeoDataFrame:
 
 
 def _cache_key() -> str:
-    """Hash of what the computed routes depend on: the data files (routes, endpoints, ports, land,
-    network patches), the network packages' versions and the routing code."""
+    """Hash of what the computed routes depend on.
+
+    The data files (routes, endpoints, ports, land, network patches), the network packages' versions
+    and the routing code.
+    """
     import layers
 
     digest = hashlib.sha256()
     names = (*ENDPOINT_LAYERS, "ports", "countries")
-    sources = [FILE, NETWORK_PATCHES, DATA_DIR / "claims.csv", DATA_DIR / "sources.csv"]
+    sources: list[Path | str] = [FILE, NETWORK_PATCHES, DATA_DIR / "claims.csv", DATA_DIR / "sources.csv"]
     sources += [layers.spec(n).source for n in names]  # a file, or a package's name
     sources += [
         Path(__file__),
@@ -193,26 +208,35 @@ SCENARIO_DASH = "2 7"
 
 
 def style(props: Mapping[str, Any]) -> Style:
-    """Colour by mode; rail long-dashed; a scenario flow short-dashed and paler, whatever its mode."""
+    """Colour by mode; rail long-dashed, sea dotted; a scenario flow short-dashed and paler."""
     mode = props.get("mode", "road")
     scenario = props.get("basis") == "scenario"
     return {
-        "color": MODE_COLORS.get(mode, "#455a64"),
+        "color": MODE_COLORS.get(mode, palette.OTHER),
         "weight": 3,
-        "opacity": 0.6 if scenario else 0.85,
-        "dashArray": SCENARIO_DASH if scenario else ("8 6" if mode == "rail" else None),
+        "opacity": 0.6 if scenario else 0.9,
+        "dashArray": SCENARIO_DASH if scenario else palette.DASH.get(mode),
     }
 
 
 SPEC = LayerSpec(
     name="routes",
     title="Logistics routes",
-    description="The story's material flows routed over OpenStreetMap roads and railways and searoute's sea lanes.",
+    description=(
+        "The story's material flows routed over OpenStreetMap roads and railways and searoute's sea lanes."
+    ),
     source=FILE,
     read=read,
     style=style,
     legend=tuple(
-        LegendEntry(f"{mode} leg", color, "line", dashed=mode == "rail")
+        LegendEntry(
+            f"{labels.MODES[mode]} leg",
+            color,
+            "line",
+            column="mode",
+            values=(mode,),
+            dash=palette.DASH[mode] or "",
+        )
         for mode, color in MODE_COLORS.items()
     )
     + (

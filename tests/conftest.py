@@ -82,12 +82,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_app(data_dir: Path, log: Path) -> Iterator[str]:
+def _start_app(data_dir: Path, log: Path, **extra_env: str) -> Iterator[str]:
     port = _free_port()
     env = {
         **os.environ,
         "MINERAL_ATLAS_DATA_DIR": str(data_dir),
         "MINERAL_ATLAS_WORKSPACE": str(log.parent / "workspace.gpkg"),
+        **extra_env,
     }
     cmd = [
         sys.executable,
@@ -130,6 +131,13 @@ def _start_app(data_dir: Path, log: Path) -> Iterator[str]:
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app on the shipped data, on a free port."""
     yield from _start_app(DATA_DIR, tmp_path_factory.mktemp("app") / "streamlit.log")
+
+
+@pytest.fixture(scope="session")
+def team_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app behind a (simulated) authenticating proxy: the user comes from ``X-Forwarded-User``."""
+    log = tmp_path_factory.mktemp("team-app") / "streamlit.log"
+    yield from _start_app(DATA_DIR, log, MINERAL_ATLAS_USER_HEADER="X-Forwarded-User")
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import layers
 from geo._errors import LayerError
 from geo.settings import PROJECT_DIR
 from geo.siting import RAW_COLUMNS
+from layers import labels
 
 APP = str(PROJECT_DIR / "streamlit_app.py")
 
@@ -46,14 +47,14 @@ def test_filter_changes_the_table(app):
     assert not app.exception
     table = app.dataframe[0].value
     # routes carry no kind: the filter leaves them shown
-    assert set(table.loc[table["layer"] != "routes", "kind"]) == {"refining"}
+    assert {k for k in table["Kind"] if isinstance(k, str) and k} == {"Refining"}
     assert "Facilities: 8" in _caption(app)
 
 
 def test_layer_choice_hides_layers(app):
     app.toggle(key="show_table").set_value(True)
     app.sidebar.multiselect(key="visible_layers").set_value(["facilities"]).run()
-    assert set(app.dataframe[0].value["layer"]) == {"facilities"}
+    assert set(app.dataframe[0].value["Layer"]) == {"Facilities"}
 
 
 def test_about_tab_cites_the_key_figures(app):
@@ -74,9 +75,16 @@ def test_broken_data_shows_a_message_not_a_traceback(monkeypatch):
     assert "Could not load the built-in data: data/facilities.csv: feature 'x'" in at.error[0].value
 
 
+def col(name: str) -> str:
+    """The header a column has on the page."""
+    return labels.column(name)
+
+
 def _prox_table(app):
     return next(
-        d.value for d in app.dataframe if {"source_id", "rank", "distance_km"} <= set(d.value.columns)
+        d.value
+        for d in app.dataframe
+        if {col("source_id"), col("rank"), col("distance_km")} <= set(d.value.columns)
     )
 
 
@@ -85,8 +93,8 @@ def test_proximity_tab_lists_nearest_facility_of_every_city(app):
     table = _prox_table(app)
     demand = layers.load("demand")
     assert len(table) == len(demand)
-    assert set(table["target_id"]) <= set(layers.load("facilities")["id"])
-    assert (table["rank"] == 1).all() and (table["distance_km"] >= 0).all()
+    assert set(table[col("target_id")]) <= set(layers.load("facilities")["id"])
+    assert (table[col("rank")] == 1).all() and (table[col("distance_km")] >= 0).all()
 
 
 def test_proximity_k_and_radius(app):
@@ -94,7 +102,7 @@ def test_proximity_k_and_radius(app):
     app.number_input(key="prox_k").set_value(3).run()
     app.number_input(key="prox_max_km").set_value(200.0).run()
     table = _prox_table(app)
-    assert set(table["rank"]) <= {1, 2, 3} and (table["distance_km"] <= 200).all()
+    assert set(table[col("rank")]) <= {1, 2, 3} and (table[col("distance_km")] <= 200).all()
 
 
 def test_bad_ring_radii_show_a_message(app):
@@ -127,8 +135,8 @@ def test_corrupt_workspace_is_reported_and_kept(private_workspace):
 
 
 def test_workspace_layers_join_the_map_and_analyses(private_workspace):
-    from geo.io import read_layer
     from app.store import Workspace
+    from geo.io import read_layer
 
     Workspace().save("my sites", read_layer("tests/data/bad/swapped_latlon.csv", swap_xy=True))
     st.cache_data.clear()
@@ -160,15 +168,17 @@ def test_site_selection_on_an_imported_region_and_candidate_sites(private_worksp
     at.selectbox(key="site_region").set_value("layer: my area").run()
     at.button(key="site_run").click().run()
     assert not at.exception and not at.error
-    table = next(d.value for d in at.dataframe if "score" in d.value.columns)
-    assert len(table) > 0 and table["lon"].between(70, 73).all() and table["lat"].between(21, 24).all()
+    table = next(d.value for d in at.dataframe if col("score") in d.value.columns)
+    assert (
+        len(table) > 0 and table[col("lon")].between(70, 73).all() and table[col("lat")].between(21, 24).all()
+    )
     at.radio(key="alloc_cost").set_value("geodesic")
     at.selectbox(key="alloc_among").set_value("layer: my sites")
     at.number_input(key="alloc_k").set_value(1)
     at.button(key="alloc_run").click().run()
     assert not at.exception and not at.error
-    chosen = next(d.value for d in at.dataframe if "served_weight" in d.value.columns)
-    assert len(chosen) == 1 and chosen["name"].iloc[0] in {"Mundra", "Vadodara", "Rajkot"}
+    chosen = next(d.value for d in at.dataframe if col("served_weight") in d.value.columns)
+    assert len(chosen) == 1 and chosen[col("name")].iloc[0] in {"Mundra", "Vadodara", "Rajkot"}
 
 
 def test_site_selection_refuses_a_grid_too_large_for_the_app(app):
@@ -190,7 +200,7 @@ def test_site_selection_keeps_existing_recyclers_open(app):
     app.number_input(key="alloc_k").set_value(1)
     app.button(key="alloc_run").click().run()
     assert not app.exception and not app.error
-    sites = next(d.value for d in app.dataframe if "served_weight" in d.value.columns)
+    sites = next(d.value for d in app.dataframe if col("served_weight") in d.value.columns)
     facilities = layers.load("facilities")
     existing = facilities[
         facilities["kind"].isin(["recycling", "refining"])
@@ -198,12 +208,12 @@ def test_site_selection_keeps_existing_recyclers_open(app):
         & (facilities["country"] == "IN")
     ]
     placed = layers.analysis_targets(existing)  # placeholders (region/country level) stay out by default
-    assert sites["fixed"].sum() == len(placed) > 0 and len(sites) == len(placed) + 1
+    assert sites[col("fixed")].sum() == len(placed) > 0 and len(sites) == len(placed) + 1
     assert len(placed) < len(existing)
     app.toggle(key="alloc_approximate").set_value(True)
     app.button(key="alloc_run").click().run()
-    sites = next(d.value for d in app.dataframe if "served_weight" in d.value.columns)
-    assert sites["fixed"].sum() == len(existing)
+    sites = next(d.value for d in app.dataframe if col("served_weight") in d.value.columns)
+    assert sites[col("fixed")].sum() == len(existing)
 
 
 def test_site_selection_scores_then_allocates(app):
@@ -211,8 +221,8 @@ def test_site_selection_scores_then_allocates(app):
     assert any("press **Score the grid**" in m.value for m in app.info)
     app.button(key="site_run").click().run()
     assert not app.exception and not app.error
-    table = next(d.value for d in app.dataframe if "score" in d.value.columns and "cell" in d.value.columns)
-    assert len(table) == 200 and table["score"].is_monotonic_decreasing
+    table = next(d.value for d in app.dataframe if {col("score"), col("cell")} <= set(d.value.columns))
+    assert len(table) == 200 and table[col("score")].is_monotonic_decreasing
     app.button(key="alloc_run").click().run()
     assert not app.exception
     assert any(
@@ -223,7 +233,7 @@ def test_site_selection_scores_then_allocates(app):
     assert any(
         "Left out, no road route to any candidate" in w.value and "Port Blair" in w.value for w in app.warning
     )
-    sites = next(d.value for d in app.dataframe if "served_weight" in d.value.columns)
+    sites = next(d.value for d in app.dataframe if col("served_weight") in d.value.columns)
     assert len(sites) == 3
 
 
@@ -245,34 +255,39 @@ def test_site_selection_zero_weights_warns(app):
 
 
 def _frame_with(at, *columns: str):
-    return next(d.value for d in at.dataframe if set(columns) <= set(d.value.columns))
+    """The first table with these columns (given by their names in the data)."""
+    return next(d.value for d in at.dataframe if {col(c) for c in columns} <= set(d.value.columns))
 
 
 def test_routes_tab_compares_modes(app):
     _tab(app, "Routes")
     totals = _frame_with(app, "length_km", "hours", "co2e_t", "access_km")
-    assert list(totals.index) == ["road", "rail", "multimodal"]
-    assert (totals["length_km"] > 600).all()
-    assert totals.loc["rail", "co2e_t"] < totals.loc["road", "co2e_t"]
+    assert list(totals.index) == ["Road", "Rail", "Multimodal"]
+    assert (totals[col("length_km")] > 600).all()
+    assert totals.loc["Rail", col("co2e_t")] < totals.loc["Road", col("co2e_t")]
     # multimodal is the cheapest combination (least CO2e by default), never a port detour inland
-    assert totals.loc["multimodal", "co2e_t"] <= totals.loc[["road", "rail"], "co2e_t"].min() + 1e-9
+    best = totals.loc[["Road", "Rail"], col("co2e_t")].min()
+    assert totals.loc["Multimodal", col("co2e_t")] <= best + 1e-9
     legs = _frame_with(app, "route_mode", "from_name")
-    assert "sea" not in legs.loc[legs["route_mode"] == "multimodal", "mode"].tolist()
+    assert "Sea" not in legs.loc[legs[col("route_mode")] == "Multimodal", col("mode")].tolist()
 
 
 def test_routes_tab_reports_an_impossible_mode(app):
     _tab(app, "Routes")
     app.multiselect(key="route_modes").set_value(["sea"]).run()
     assert not app.exception
-    assert any("no sea network" in w.value and "inland" in w.value for w in app.warning)
+    assert any(
+        w.value.startswith("Sea: ") and "no sea network" in w.value and "inland" in w.value
+        for w in app.warning
+    )
 
 
 def test_corridors_tab_orders_features_by_chainage(app):
     _tab(app, "Corridors")
     assert not app.exception
     table = _frame_with(app, "chainage_km", "side")
-    assert table["chainage_km"].is_monotonic_increasing
-    assert (table["distance_to_route_km"] <= 50).all()
+    assert table[col("chainage_km")].is_monotonic_increasing
+    assert (table[col("distance_to_route_km")] <= 50).all()
     app.slider(key="corridor_width").set_value(10).run()
     narrow = _frame_with(app, "chainage_km", "side")
     assert len(narrow) < len(table)
@@ -281,11 +296,12 @@ def test_corridors_tab_orders_features_by_chainage(app):
 def test_url_restores_tab_and_parameters():
     st.cache_data.clear()
     at = AppTest.from_file(APP, default_timeout=120)
-    at.query_params.update({"tab": "Routes", "route_modes": ["road", "rail"], "route_tonnes": "5.0"})
+    # bound widgets write their values in the URL as the user reads them
+    at.query_params.update({"tab": "Routes", "route_modes": ["Road", "Rail"], "route_tonnes": "5.0"})
     at.run()
     assert not at.exception
     totals = _frame_with(at, "length_km", "hours", "co2e_t", "access_km")
-    assert list(totals.index) == ["road", "rail"]
+    assert list(totals.index) == ["Road", "Rail"]
     assert at.number_input(key="route_tonnes").value == 5.0
     assert not [w for w in at.warning if "link asked" in w.value]  # every parameter was usable
 
@@ -328,14 +344,131 @@ def test_url_restores_a_scored_grid_and_allocation():
             "tab": "Site selection",
             "site_top": "20",
             "alloc_k": "2",
-            "alloc_cost": "geodesic",
+            "alloc_cost": "Straight line (geodesic)",
+            "site_region": "India",
             "scored": "1",
             "allocated": "1",
         }
     )
     at.run()
     assert not at.exception
-    table = next(d.value for d in at.dataframe if "score" in d.value.columns and "cell" in d.value.columns)
+    table = next(d.value for d in at.dataframe if {col("score"), col("cell")} <= set(d.value.columns))
     assert len(table) == 20
-    sites = next(d.value for d in at.dataframe if "served_weight" in d.value.columns)
+    sites = next(d.value for d in at.dataframe if col("served_weight") in d.value.columns)
     assert len(sites) == 2
+    assert not [w for w in at.warning if "link asked" in w.value]  # names, not codes, in the link
+
+
+# ------------------------------------------------------------------ words, not codes
+#: Codes that have a label: none may reach the page as a value or a header.
+CODES = (set(labels.KINDS) | set(labels.STATUSES) | {"district", "region"} | set(labels.COLUMNS)) - {
+    "demand",
+    "port",
+    "venue",
+    "smelter",
+    "recycling",
+    "refining",
+    "cathode",
+    "rank",
+    "route",
+    "leg",
+    "id",
+}
+
+
+def _shown_codes(at) -> set[str]:
+    """Codes found in the headers and cells of every table, and in every widget's options."""
+    found = set()
+    for frame in at.dataframe:
+        table = frame.value
+        found |= {str(c) for c in table.columns} & CODES
+        found |= {str(i) for i in table.index} & CODES
+        for column in table.columns:
+            if table[column].dtype == object:
+                found |= set(table[column].dropna().astype(str)) & CODES
+    for widget in [*at.selectbox, *at.multiselect, *at.radio]:
+        found |= {str(o) for o in widget.options} & CODES
+    return found
+
+
+@pytest.mark.parametrize("tab", ["Map", "Proximity", "Routes", "Corridors"])
+def test_no_code_is_shown_where_a_label_exists(app, tab):
+    app.toggle(key="show_table").set_value(True).run()
+    _tab(app, tab)
+    assert not app.exception
+    assert _shown_codes(app) == set()
+
+
+def test_site_selection_speaks_words(app):
+    _tab(app, "Site selection")
+    region = app.selectbox(key="site_region")
+    assert "India" in region.options and "IN" not in region.options
+    assert region.value == "IN"  # the code stays the value (and the link's parameter)
+    resolution = app.selectbox(key="site_res")
+    assert resolution.options[2] == "7 (cells ≈ 1.4 km a side)"
+    app.button(key="site_run").click().run()
+    app.button(key="alloc_run").click().run()
+    assert not app.exception
+    assert _shown_codes(app) == set()
+    stability = next(d.value for d in app.dataframe if col("share_in_top") in d.value.columns)
+    assert stability["Cell (centre)"].str.fullmatch(r"\d+\.\d\d°[NS], \d+\.\d\d°[EW]").all()
+
+
+def test_filters_offer_names_and_countries_by_name(app):
+    kinds = app.sidebar.multiselect(key="filter_kind")
+    assert "Cell manufacturing" in kinds.options and "cell_manufacturing" not in kinds.options
+    countries = app.sidebar.multiselect(key="filter_country")
+    assert {"India", "Japan", "United States", "European Union (region)"} <= set(countries.options)
+    countries.set_value(["IN"]).run()  # the value is the code: links keep working
+    assert "Facilities: 9" in _caption(app) or "Facilities:" in _caption(app)
+    assert all("Japan" not in c for c in _caption(app).split(","))
+
+
+def test_a_clicked_origin_in_a_link_is_kept():
+    at = AppTest.from_file(APP, default_timeout=180)
+    clicked = "Clicked point (26.9124, 75.7873)"  # Jaipur
+    at.query_params.update({"tab": "Routes", "route_origin": clicked, "route_modes": ["Road"]})
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="route_origin").value == clicked
+    assert not [w for w in at.warning if "link asked" in w.value]
+    legs = _frame_with(at, "route_mode", "from_name")
+    assert legs[col("length_km")].sum() > 100  # Jaipur to Greater Noida by road
+    # a new click elsewhere is offered too, and does not replace the chosen origin
+    at.session_state["route_map"] = {"last_clicked": {"lat": 19.07, "lng": 72.88}}
+    at.run()
+    options = at.selectbox(key="route_origin").options
+    assert clicked in options and "Clicked point (19.0700, 72.8800)" in options
+    assert at.selectbox(key="route_origin").value == clicked
+
+
+def test_a_clicked_point_of_the_proximity_tab_is_kept_in_the_link():
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params.update({"tab": "Proximity", "prox_click": "28.6,77.2"})
+    at.run()
+    assert not at.exception
+    near = next(d.value for d in at.dataframe if col("target_name") in d.value.columns and len(d.value) == 5)
+    assert near[col("distance_km")].iloc[0] < 50  # Delhi: the conference venue and Greater Noida nearby
+    at.query_params["prox_click"] = "95,200"
+    at.run()
+    assert any("off the globe" in w.value for w in at.warning)
+
+
+def test_the_app_on_a_team_database(postgis_url, monkeypatch):
+    import uuid
+
+    import geopandas as gpd
+
+    from app.store import open_workspace
+
+    monkeypatch.setenv("MINERAL_ATLAS_DATABASE_URL", postgis_url)
+    name = f"team sites {uuid.uuid4().hex[:6]}"
+    sites = gpd.GeoDataFrame(
+        {"name": ["depot"]}, geometry=gpd.points_from_xy([77.3], [28.6]), crs="EPSG:4326"
+    )
+    open_workspace(user="local").save(name, sites, kind="import", source="test")
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception and not at.sidebar.error
+    assert f"{name}: 1" in _caption(at)  # read from PostGIS, drawn with the built-in layers
+    assert any(name in m.value for m in at.sidebar.markdown)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from layers import palette
 from tests.conftest import XSS_NAME, XSS_QUOTE, XSS_URL
 
 pytestmark = pytest.mark.browser
@@ -26,44 +27,67 @@ def _map(page):
 def _open(page, url: str):
     page.goto(url)
     page.wait_for_selector(MAP_FRAME, timeout=90_000)
+    if "basemap=" not in url:  # tiles cannot load here: the page falls back to the offline basemap once
+        page.get_by_text("OpenStreetMap tiles could not be loaded here").wait_for(
+            state="attached", timeout=60_000
+        )
+        expect(page.locator(MAP_FRAME)).to_have_count(1, timeout=30_000)
     frame = page.frame_locator(MAP_FRAME).first
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=60_000)
     return frame
 
 
-def _open_feature(page, needle: str) -> bool:
-    """Find the point feature whose tooltip contains ``needle`` among the map's layers, zoom to it and
-    open its tooltip and popup as a click would."""
-    map_frame = next(f for f in page.frames if "streamlit_folium" in f.url)
-    return map_frame.evaluate(
-        """(needle) => {
-        const seen = new Set();
-        const visit = (layer) => {
-            if (!layer || seen.has(layer)) return null;
-            seen.add(layer);
-            const props = layer.feature && layer.feature.properties;
-            if (props && layer.getLatLng && String(props._tooltip).includes(needle)) return layer;
-            if (layer.getLayers) for (const child of layer.getLayers()) { const hit = visit(child); if (hit) return hit; }
-            return null;
-        };
-        for (const key of Object.keys(window)) {
-            const obj = window[key];
-            if (obj instanceof L.Layer) {
-                const hit = visit(obj);
-                if (hit) {
-                    const map = Object.values(window).find(v => v instanceof L.Map);
-                    map.setView(hit.getLatLng(), 10);
-                    hit.openTooltip();
-                    hit.fire('click', {latlng: hit.getLatLng()});
-                    return true;
-                }
-            }
+#: Finds the point feature whose tooltip holds ``needle``; step "zoom" zooms in on it (markercluster's
+#: zoomToShowLayer is not used: a zoom that changes nothing fires no zoomend, so it never calls back);
+#: step "open" spiderfies the cluster still holding it (points on one spot) and opens it as a click would.
+_FEATURE_JS = """async ([needle, step]) => {
+    const seen = new Set();
+    const visit = (layer) => {
+        if (!layer || seen.has(layer)) return null;
+        seen.add(layer);
+        const props = layer.feature && layer.feature.properties;
+        if (props && layer.getLatLng && String(props._tooltip).includes(needle)) return layer;
+        if (layer.getLayers) {
+            for (const child of layer.getLayers()) { const hit = visit(child); if (hit) return hit; }
         }
-        return false;
-    }""",
-        needle,
-    )
+        return null;
+    };
+    const map = window.map;
+    let hit = null;
+    map.eachLayer(l => { hit = hit || visit(l); });
+    if (!hit) return false;
+    const shown = () => map.hasLayer(hit);
+    if (step === "zoom") {
+        if (!shown()) map.setView(hit.getLatLng(), map.getMaxZoom(), {animate: false});
+        return true;
+    }
+    const group = Object.values(map._layers).find(l => l.getVisibleParent && l.hasLayer(hit));
+    const parent = !shown() && group && group.getVisibleParent(hit);
+    if (parent && parent.spiderfy) parent.spiderfy();
+    for (let t = 0; t < 10000 && !shown(); t += 100) await new Promise(r => setTimeout(r, 100));
+    if (!shown()) return false;
+    hit.openTooltip();
+    hit.fire('click', {latlng: hit.getLatLng()});
+    return true;
+}"""
+
+
+def _open_feature(page, needle: str) -> bool:
+    """Find the point feature whose tooltip contains ``needle`` among the map's layers, zoom until its
+    cluster lets go of it and open its tooltip and popup as a click would. The app hears of the new view
+    and runs again, which may draw the map anew: the feature is looked up again after that run."""
+
+    def run(step: str) -> bool:
+        map_frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+        return bool(map_frame.evaluate(_FEATURE_JS, [needle, step]))
+
+    if not run("zoom"):
+        return False
+    page.wait_for_timeout(1500)
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=30_000)
+    _map(page).locator(".leaflet-container").wait_for(timeout=30_000)
+    return run("open")
 
 
 def _caption(page) -> str:
@@ -72,11 +96,15 @@ def _caption(page) -> str:
 
 def test_map_renders_offline_with_every_layer(page, app_url):
     frame = _open(page, app_url)
-    # markers and clusters are in the DOM: ports, block polygons and their markers, clustered facilities and cities
-    assert frame.locator("path[fill='#283593']").count() >= 20  # ports
-    assert frame.locator("path[fill='#f9a825']").count() == 4  # two blocks: polygon + marker each
-    assert frame.locator(".marker-cluster").count() > 5
-    control = frame.locator(".leaflet-control-layers").inner_text()
+    # markers and clusters are in the DOM: ports, block polygons and their markers, clustered
+    # facilities and cities
+    expect(frame.locator(f"path[fill='{palette.PORT}']").first).to_be_attached(timeout=30_000)
+    assert frame.locator(f"path[fill='{palette.PORT}']").count() >= 10  # ports (some in clusters)
+    assert (
+        frame.locator(f"path[fill='{palette.LITHIUM_FILL}']").count() == 4
+    )  # two blocks: polygon + marker each
+    assert frame.locator(".ma-cluster").count() > 3
+    control = frame.locator(".leaflet-control-layers").text_content()
     for title in (
         "Facilities",
         "Lithium blocks",
@@ -88,13 +116,17 @@ def test_map_renders_offline_with_every_layer(page, app_url):
         assert title in control
     # tiles cannot load here, so the page has switched to the tile-free basemap by itself
     frame.locator(".leaflet-control-layers-base input:checked + span", has_text="Offline").wait_for(
-        timeout=20_000
+        state="attached", timeout=20_000
     )
+    page.get_by_text("OpenStreetMap tiles could not be loaded here").wait_for(
+        timeout=30_000
+    )  # the sidebar says so
     expect(frame.locator("path[fill='#f3efe6']").first).to_be_attached(
         timeout=20_000
     )  # the countries, fetched from the app
     assert frame.locator("path[fill='#f3efe6']").count() > 200
     assert frame.locator(".ma-legend").inner_text().count("\n") >= 5
+    assert frame.locator(".leaflet-control-layers-expanded").count() == 0  # the layer control is collapsed
     # nothing the map needs came from outside: the only blocked requests are basemap tiles
     assert page.blocked, "expected the OpenStreetMap tile requests to be blocked"
     assert all(re.match(r"https://tile\.openstreetmap\.org/\d+/\d+/\d+\.png", u) for u in page.blocked), (
@@ -178,21 +210,21 @@ def test_proximity_tab(page, app_url):
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     # one geodesic line per city to its nearest facility
     n_cities = 537
-    lines = frame.locator("path[stroke='#d84315']")
+    lines = frame.locator(f"path[stroke='{palette.RESULT_LINE}']")
     expect(lines).to_have_count(n_cities, timeout=60_000)
     page.get_by_text("Nearest facilities of each feedstock demand (cities)").wait_for()
     # a range ring around a chosen facility
     page.locator("[data-testid='stSelectbox']", has_text="Range rings around").locator("input").click()
     page.keyboard.type("Lohum lithium refinery")
     page.keyboard.press("Enter")
-    expect(frame.locator("path[stroke='#00838f']")).to_have_count(3, timeout=60_000)
-    # click the map (on open sea, where no feature takes the click): a point drops and its nearest facilities are listed
-    box = frame.locator(".leaflet-container").bounding_box()
-    page.mouse.click(
-        box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.55
-    )  # Arabian Sea, above the legend (which takes clicks): no feature there
+    expect(frame.locator(f"path[stroke='{palette.RING}']")).to_have_count(3, timeout=60_000)
+    # click the map (on the Arabian Sea, where no feature takes the click): a point drops and its
+    # nearest facilities are listed
+    map_frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    map_frame.evaluate("() => window.map.fire('click', {latlng: L.latLng(15.0, 65.0)})")
     page.get_by_text("Nearest to the clicked point").wait_for(timeout=60_000)
-    expect(_map(page).locator("path[fill='#ffeb3b']")).to_have_count(1, timeout=30_000)
+    expect(_map(page).locator(".ma-click")).to_have_count(1, timeout=30_000)
+    assert "prox_click=" in page.url  # the point is in the link
     clicked_table = page.locator("[data-testid='stDataFrame']").filter(
         has=page.locator("[aria-rowcount='6']")
     )
@@ -252,14 +284,19 @@ def test_imported_markup_is_text(page, app_url, tmp_path):
         encoding="utf-8",
     )
     _upload(page, hostile)
-    page.get_by_text("Imported 1 features from hostile.geojson").wait_for(timeout=30_000)
+    page.get_by_text("Imported 1 feature from hostile.geojson").wait_for(timeout=30_000)
     frame = page.frame_locator(MAP_FRAME).first
     frame.locator(".leaflet-control-layers", has_text="hostile").wait_for(timeout=30_000)
     opened = [
         f.evaluate("""() => {
             const map = Object.values(window).find(v => v instanceof L.Map);
             let hit = false;
-            map.eachLayer(l => { if (l.feature && String(l.feature.properties._tooltip).includes('onerror')) { l.openPopup(); hit = true; } });
+            map.eachLayer(l => {
+                if (l.feature && String(l.feature.properties._tooltip).includes('onerror')) {
+                    l.openPopup();
+                    hit = true;
+                }
+            });
             return hit;
         }""")
         for f in page.frames
@@ -277,7 +314,10 @@ def test_site_selection_tab(page, app_url):
     _open(page, app_url)
     page.get_by_role("tab", name="Site selection").click()
     page.get_by_role("button", name="Score the grid").click()
-    page.get_by_text("Ranking stability").wait_for(timeout=120_000)
+    # busy: Streamlit's running indicator (with its Stop button) and a progress bar naming the step
+    expect(page.get_by_test_id("stStatusWidget")).to_be_visible(timeout=10_000)
+    expect(page.get_by_text(re.compile(r"^Step \d of 8: "))).to_be_visible(timeout=10_000)
+    page.get_by_text("Ranking stability").first.wait_for(timeout=120_000)
     frame = _map(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     expect(frame.locator("path[stroke='#333333']")).to_have_count(
@@ -285,12 +325,25 @@ def test_site_selection_tab(page, app_url):
     )  # the best 200 hexagons
     page.get_by_role("button", name="Choose sites").click()
     page.get_by_text("assigns all demand; see mean/max distance").wait_for(timeout=120_000)
-    expect(_map(page).locator("path[fill='#e040fb']")).to_have_count(3, timeout=60_000)
-    with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name=re.compile(r"^All [\d,]+ scored cells")).click()
-    doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+    expect(_map(page).locator(".ma-site")).to_have_count(3, timeout=60_000)  # numbered chosen sites
+    # two downloads clicked in quick succession both arrive: no click re-runs the page, so the
+    # deferred file of "All scored cells" is still the one the browser asks for
+    downloads = []
+    page.on("download", lambda d: downloads.append(d))
+    page.get_by_role("button", name=re.compile(r"^Chosen sites")).click()
+    page.get_by_role("button", name=re.compile(r"^All [\d,]+ scored cells")).click()
+    deadline = 120
+    while len(downloads) < 2 and deadline:
+        page.wait_for_timeout(1000)
+        deadline -= 1
+    assert sorted(d.suggested_filename for d in downloads) == ["chosen-sites.geojson", "scored-cells.geojson"]
+    cells = next(d for d in downloads if d.suggested_filename == "scored-cells.geojson")
+    doc = json.loads(Path(cells.path()).read_text(encoding="utf-8"))
     assert len(doc["features"]) > 10_000
     assert all(isinstance(f["properties"]["score"], float) for f in doc["features"][:100])
+    sites = next(d for d in downloads if d.suggested_filename == "chosen-sites.geojson")
+    assert len(json.loads(Path(sites.path()).read_text(encoding="utf-8"))["features"]) == 3
+    assert page.get_by_test_id("stDownloadButtonError").count() == 0
 
 
 def test_routes_tab(page, app_url):
@@ -299,29 +352,56 @@ def test_routes_tab(page, app_url):
     page.get_by_text("Modes side by side").wait_for(timeout=120_000)
     frame = _map(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
-    for colour in ("#6d4c41", "#7b1fa2", "#0277bd"):  # road, rail and the multimodal sea leg
-        expect(frame.locator(f"path[stroke='{colour}']").first).to_be_attached(timeout=60_000)
+    for mode in ("road", "rail", "multimodal"):  # one colour per route, legs dashed by their own mode
+        expect(frame.locator(f"path[stroke='{palette.MODE[mode]}']").first).to_be_attached(timeout=60_000)
+    legend = frame.locator(".ma-legend").inner_text()
+    for row in (
+        "Road route",
+        "Rail route",
+        "Multimodal route",
+        "Origin:",
+        "Destination:",
+    ):
+        assert row in legend
+    assert (
+        frame.locator(".ma-pin", has_text="A").count() == 1
+        and frame.locator(".ma-pin", has_text="B").count() == 1
+    )
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Routes (GeoJSON)").click()
     doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
     legs = [f["properties"] for f in doc["features"]]
     assert {p["route_mode"] for p in legs} == {"road", "rail", "multimodal"}
-    assert [p["mode"] for p in legs if p["route_mode"] == "multimodal"] == ["road", "sea", "road"]
+    # multimodal: the cheapest combination for the least CO2e, inland by rail, not a port detour
+    multimodal = [p for p in legs if p["route_mode"] == "multimodal"]
+    assert "sea" not in {p["mode"] for p in multimodal}
+    by_mode = {m: sum(p["co2e_t"] for p in legs if p["route_mode"] == m) for m in ("road", "rail")}
+    assert sum(p["co2e_t"] for p in multimodal) <= min(by_mode.values()) + 1e-9
     assert all(p["length_km"] > 0 and p["co2e_t"] > 0 for p in legs)
     if os.environ.get("MINERAL_ATLAS_SCREENSHOT"):  # `make screenshot`: the README's picture
-        page.get_by_role("tab", name="Routes").scroll_into_view_if_needed()
+        page.get_by_role("tablist").first.evaluate(
+            """e => {  // the tabs at the top, below Streamlit's header
+                e.scrollIntoView({block: 'start'});
+                let box = e.parentElement;
+                while (box && box.scrollHeight <= box.clientHeight) { box = box.parentElement; }
+                (box || document.scrollingElement).scrollBy(0, -70);
+            }"""
+        )
+        page.wait_for_timeout(2000)  # the fit to the routes has ended
         page.screenshot(path=os.environ["MINERAL_ATLAS_SCREENSHOT"])
 
 
 def test_corridors_tab(page, app_url):
     _open(page, app_url)
     page.get_by_role("tab", name="Corridors").click()
-    page.get_by_text("Along the route").wait_for(timeout=120_000)
+    page.get_by_text("Along the route", exact=True).wait_for(timeout=120_000)
     frame = _map(page)
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
-    expect(frame.locator("path[stroke='#00695c']")).to_have_count(1, timeout=60_000)  # the corridor
+    expect(frame.locator(f"path[stroke='{palette.CORRIDOR[1]}']")).to_have_count(
+        1, timeout=60_000
+    )  # the corridor
     with page.expect_download(timeout=60_000) as info:
-        page.get_by_role("button", name=re.compile(r"^Features inside \(\d+, GeoJSON")).click()
+        page.get_by_role("button", name=re.compile(r"^Features inside \(\d+ features, GeoJSON")).click()
     inside = [
         f["properties"] for f in json.loads(Path(info.value.path()).read_text(encoding="utf-8"))["features"]
     ]
@@ -333,14 +413,14 @@ def test_corridors_tab(page, app_url):
 
 def test_crafted_url_restores_the_view(page, app_url):
     page.goto(
-        f"{app_url}/?tab=Routes&route_modes=road&route_modes=rail&route_tonnes=5.0&basemap=Offline+%28Natural+Earth%29"
+        f"{app_url}/?tab=Routes&route_modes=Road&route_modes=Rail&route_tonnes=5.0&basemap=Offline+%28Natural+Earth%29"
     )
     page.get_by_text("Modes side by side").wait_for(timeout=120_000)
     expect(page.get_by_role("tab", name="Routes")).to_have_attribute("aria-selected", "true")
     expect(page.get_by_role("radio", name="Offline (Natural Earth)")).to_be_checked()
     frame = _map(page)
-    expect(frame.locator("path[stroke='#7b1fa2']").first).to_be_attached(timeout=60_000)  # rail
-    expect(frame.locator("path[stroke='#0277bd']")).to_have_count(0)  # no multimodal sea leg
+    expect(frame.locator(f"path[stroke='{palette.MODE['rail']}']").first).to_be_attached(timeout=60_000)
+    expect(frame.locator(f"path[stroke='{palette.MODE['multimodal']}']")).to_have_count(0)  # no multimodal
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Routes (GeoJSON)").click()
     legs = [
@@ -350,7 +430,7 @@ def test_crafted_url_restores_the_view(page, app_url):
     assert all(p["tonne_km"] == pytest.approx(5.0 * p["length_km"]) for p in legs)
     # and a change made on the page goes into the URL, ready to share
     page.get_by_role("tab", name="Corridors").click()
-    page.get_by_text("Along the route").wait_for(timeout=120_000)
+    page.get_by_text("Along the route", exact=True).wait_for(timeout=120_000)
     assert "tab=Corridors" in page.url
 
 
@@ -374,7 +454,7 @@ def test_markup_in_file_layer_and_column_names_is_text(page, browser, app_url, t
     frame = page.frame_locator(MAP_FRAME).first
     control = frame.locator(".leaflet-control-layers", has_text="onerror=alert(1)")
     control.wait_for(timeout=30_000)
-    assert "x<img src=x onerror=alert(1)>" in control.inner_text()
+    assert "x<img src=x onerror=alert(1)>" in control.text_content()  # collapsed: text, not shown
     assert control.locator("img").count() == 0
     assert page.locator("section[data-testid='stSidebar'] img[src='x']").count() == 0
     opened = [
@@ -391,12 +471,188 @@ def test_markup_in_file_layer_and_column_names_is_text(page, browser, app_url, t
     popup = frame.locator(".leaflet-popup-content")
     popup.wait_for(timeout=10_000)
     assert MARKUP_COLUMN in popup.inner_text() and "<i>v</i>" in popup.inner_text()
-    assert popup.locator("b, i, img").count() == 0
+    assert popup.locator("i, img, b[onmouseover]").count() == 0  # the popup's own <b> title only
     # a second user's fresh session: nothing of it runs there either
     other = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     other.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-    _open(other, app_url)
-    other.wait_for_timeout(1000)
+    other.goto(app_url)
+    other.wait_for_selector(MAP_FRAME, timeout=90_000)
+    other.wait_for_timeout(3000)
     other.context.close()
     page.wait_for_timeout(500)
     assert dialogs == []
+
+
+def _as_user(browser, name: str):
+    context = browser.new_context(
+        viewport={"width": 1400, "height": 1000}, extra_http_headers={"X-Forwarded-User": name}
+    )
+    return context.new_page()
+
+
+def test_each_user_sees_their_own_layers_and_shared_ones_read_only(browser, team_app_url, tmp_path):
+    bob = _as_user(browser, "bob")
+    _open(bob, team_app_url)
+    bob.get_by_text("Signed in as bob").wait_for(timeout=30_000)
+    for name in ("bob-private", "bob-shared"):
+        path = tmp_path / f"{name}.csv"
+        path.write_text("lat,lon,name\n21.0,79.0,x\n", encoding="utf-8")
+        _upload(bob, path)
+        bob.get_by_text(f"Imported 1 feature from {name}.csv").wait_for(timeout=30_000)
+    panel = bob.locator("section[data-testid='stSidebar']")
+    panel.get_by_text("Workspace (2 layers)").click()
+    panel.locator("[data-testid='stCheckbox'], [data-testid='stToggle']").nth(1).click()  # share bob-shared
+    bob.wait_for_timeout(2_000)
+
+    alice = _as_user(browser, "alice")
+    _open(alice, team_app_url)
+    alice.get_by_text("Signed in as alice").wait_for(timeout=30_000)
+    sidebar = alice.locator("section[data-testid='stSidebar']")
+    sidebar.get_by_text("Workspace (1 layer)").click()
+    sidebar.get_by_text("shared by bob (read-only)").wait_for(timeout=30_000)
+    assert sidebar.get_by_text("bob-private").count() == 0
+    assert sidebar.get_by_role("button", name="Delete").count() == 0  # nothing of hers to delete
+    frame = _map(alice)
+    expect(frame.locator(".leaflet-control-layers", has_text="bob-shared")).to_have_count(1, timeout=30_000)
+    assert frame.locator(".leaflet-control-layers", has_text="bob-private").count() == 0
+    # a request without the header gets a message, not someone's workspace
+    anonymous = browser.new_context().new_page()
+    anonymous.goto(team_app_url)
+    anonymous.get_by_text("takes the user from the 'X-Forwarded-User' header").wait_for(timeout=60_000)
+    for p in (alice, bob, anonymous):
+        p.context.close()
+
+
+def test_four_users_importing_at_once_lose_nothing(browser, team_app_url, tmp_path):
+    users = [f"user{i}" for i in range(4)]
+    pages = [_as_user(browser, u) for u in users]
+    for p in pages:
+        _open(p, team_app_url)
+    for round_ in range(3):
+        for user, p in zip(users, pages, strict=True):  # four uploads in flight at once
+            path = tmp_path / f"{user}-{round_}.csv"
+            path.write_text(f"lat,lon,name\n2{round_}.0,7{round_}.0,{user}\n", encoding="utf-8")
+            _upload(p, path)
+        for user, p in zip(users, pages, strict=True):
+            p.get_by_text(f"Imported 1 feature from {user}-{round_}.csv").wait_for(timeout=60_000)
+    for p in pages:
+        sidebar = p.locator("section[data-testid='stSidebar']")
+        sidebar.get_by_text("Workspace (3 layers)").wait_for(timeout=30_000)
+        assert p.get_by_text("Traceback").count() == 0 and p.get_by_text("busy").count() == 0
+        p.context.close()
+
+
+# ------------------------------------------------------------------ the map as a map application
+def _view(page) -> tuple[float, float, float]:
+    """The map's centre (lat, lon) and zoom."""
+    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    c = frame.evaluate(
+        "() => { const c = window.map.getCenter(); return [c.lat, c.lng, window.map.getZoom()]; }"
+    )
+    return tuple(c)
+
+
+def _wait_for_map(page):
+    frame = page.frame_locator(MAP_FRAME).last
+    frame.locator(".leaflet-container").wait_for(timeout=90_000)
+    page.wait_for_function(
+        """() => [...document.querySelectorAll("iframe[title='streamlit_folium.st_folium']")].some(
+            f => f.contentWindow && f.contentWindow.map && f.contentWindow.__maFrame)""",
+        timeout=90_000,
+    )
+    return frame
+
+
+def test_view_is_kept_across_a_filter_change_and_restored_from_a_link(page, app_url, browser):
+    _open(page, app_url)
+    _wait_for_map(page)
+    frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+    frame.evaluate("() => window.map.setView([28.47, 77.5], 9, {animate: false})")  # Greater Noida
+    page.wait_for_function("() => location.search.includes('view=28.47')", timeout=10_000)
+    page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']", has_text="Kind").locator(
+        "input"
+    ).click()
+    page.keyboard.type("Refining")
+    page.keyboard.press("Enter")
+    page.locator("[data-testid='stCaptionContainer']", has_text="Facilities: 4").wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)  # the new layers are in
+    lat, lon, zoom = _view(page)
+    assert (round(lat, 2), round(lon, 2), zoom) == (28.47, 77.5, 9)  # the view stayed
+    assert "view=28.47" in page.url and "filter_kind=Refining" in page.url
+    # the link opens on the same view, in a new browser profile
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    other = context.new_page()
+    other.goto(page.url)
+    other.wait_for_selector(MAP_FRAME, timeout=90_000)
+    _wait_for_map(other)
+    lat, lon, zoom = _view(other)
+    assert (round(lat, 2), round(lon, 2), zoom) == (28.47, 77.5, 9)
+    context.close()
+
+
+def test_legend_follows_the_filters(page, app_url):
+    frame = _open(page, app_url)
+    legend = frame.locator(".ma-legend")
+    expect(legend).to_contain_text("Recycling", timeout=30_000)
+    expect(legend).to_contain_text("Planned / under construction / closed")
+    page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']", has_text="Kind").locator(
+        "input"
+    ).click()
+    page.keyboard.type("Refining")
+    page.keyboard.press("Enter")
+    page.locator("[data-testid='stCaptionContainer']", has_text="Facilities: 8").wait_for(timeout=30_000)
+    expect(legend).not_to_contain_text("Recycling", timeout=30_000)
+    expect(legend).to_contain_text("Refining")
+    expect(legend).not_to_contain_text("Port")  # ports have no kind "refining": the layer is empty
+
+
+def test_offline_basemap_has_labels_at_zoom_6_over_india(page, app_url):
+    page.goto(f"{app_url}/?view=22.5,79,6&basemap=Offline+%28Natural+Earth%29")
+    frame = _wait_for_map(page)
+    expect(frame.locator(".ma-country", has_text="India")).to_have_count(1, timeout=60_000)
+    cities = frame.locator(".ma-city")
+    expect(cities.first).to_be_attached(timeout=30_000)
+    names = set(cities.all_text_contents())
+    assert len(names) >= 15 and {"Delhi", "Mumbai", "Kolkata"} & names, sorted(names)[:20]
+    assert round(_view(page)[2]) == 6
+    assert not page.blocked  # the offline basemap asked for no tile
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone-sized page (390 x 844), with no network beyond this machine."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    context.route(
+        "**/*",
+        lambda r: (
+            r.continue_()
+            if r.request.url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:"))
+            else r.abort()
+        ),
+    )
+    yield context.new_page()
+    context.close()
+
+
+def test_phone_map_takes_most_of_the_screen_with_controls_collapsed(phone, app_url):
+    _open(phone, app_url)
+    phone.get_by_text("OpenStreetMap tiles could not be loaded here").wait_for(
+        state="attached", timeout=30_000
+    )
+    frame = _wait_for_map(phone)
+    expect(phone.locator(MAP_FRAME)).to_have_count(1, timeout=30_000)
+    box = phone.locator(MAP_FRAME).bounding_box()
+    assert box["height"] >= 0.6 * 844, box
+    phone.locator(MAP_FRAME).scroll_into_view_if_needed()
+    assert frame.locator(".leaflet-control-layers-expanded").count() == 0  # layer control: an icon
+    assert frame.locator(".ma-legend details").get_attribute("open") is None  # legend: one line
+    attribution = frame.locator(".leaflet-control-attribution").bounding_box()
+    assert attribution["height"] < 24  # one line, the whole list on a click
+    frame.locator(".leaflet-control-attribution").click()
+    expect(frame.locator(".leaflet-control-attribution.ma-open")).to_have_count(1)
+    if os.environ.get("MINERAL_ATLAS_SCREENSHOT"):  # `make screenshot`: the README's phone picture
+        phone.wait_for_timeout(1500)
+        frame.locator(".leaflet-control-attribution").click()
+        phone.screenshot(
+            path=str(Path(os.environ["MINERAL_ATLAS_SCREENSHOT"]).with_name("screenshot-phone.png"))
+        )

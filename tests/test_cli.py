@@ -1,9 +1,11 @@
+import io
 import json
 import re
 import subprocess
 import sys
 
 import pytest
+from pypdf import PdfReader
 
 from app.cli import main
 
@@ -328,3 +330,209 @@ def test_audit_prints_claims_by_basis_and_assumed_values(capsys):
     table = capsys.readouterr().out.splitlines()
     assert table[0].startswith("layer,records,claims,reported,assumed,scenario")
     assert any(line.startswith("facilities,") for line in table[1:])
+
+
+def test_import_of_several_layers_asks_then_imports_one_or_all(tmp_path, capsys, private_workspace):
+    import geopandas as gpd
+
+    source = tmp_path / "two.gpkg"
+    for layer, x in (("mines", 77.0), ("depots", 78.0)):
+        gdf = gpd.GeoDataFrame({"name": [layer]}, geometry=gpd.points_from_xy([x], [28.0]), crs=4326)
+        gdf.to_file(source, layer=layer, driver="GPKG")
+    assert main(["import", str(source)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert (
+        "holds 2 layers with features" in err
+        and "'mines'" in err
+        and "(--layer NAME, or --all-layers)" in err
+    )
+    assert main(["import", str(source), "--layer", "depots"]) == 0
+    assert "imported 1 features into the workspace as 'depots'" in capsys.readouterr().err
+    assert main(["import", str(source), "--all-layers", "--name", "site"]) == 0
+    assert "'site_mines'" in capsys.readouterr().err
+    assert main(["workspace"]) == 0
+    listed = capsys.readouterr().out
+    assert "site_depots" in listed and "site_mines" in listed
+
+
+def test_import_names_from_any_file_name_and_checks_a_given_one(tmp_path, capsys, private_workspace):
+    source = tmp_path / "(2024) mines.csv"
+    source.write_text("lat,lon,name\n28.4,77.5,a\n", encoding="utf-8")
+    assert main(["import", str(source)]) == 0
+    assert "as '2024_mines'" in capsys.readouterr().err
+    assert main(["import", str(source), "--name", "../../etc/x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mineral-atlas: error: --name") and len(err.strip().splitlines()) == 1
+
+
+def test_an_upload_named_like_a_built_in_layer_never_replaces_it(tmp_path, capsys, private_workspace):
+    import layers
+
+    source = tmp_path / "facilities.csv"
+    source.write_text("lat,lon,name\n28.4,77.5,mine\n", encoding="utf-8")
+    assert main(["import", str(source)]) == 0
+    assert "as 'facilities (2)'" in capsys.readouterr().err
+    assert main(["import", str(source), "--name", "facilities"]) == 2
+    assert "reserved" in capsys.readouterr().err
+    assert len(layers.load("facilities")) > 1  # the curated layer is untouched
+
+
+def _pdf(path) -> tuple[PdfReader, str]:
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF-")
+    reader = PdfReader(io.BytesIO(data))
+    return reader, " ".join(page.extract_text() for page in reader.pages)
+
+
+def test_service_area_writes_bands_and_a_report(tmp_path, capsys):
+    out, pdf = tmp_path / "sa.geojson", tmp_path / "sa.pdf"
+    argv = [
+        "service-area",
+        "lohum-greater-noida-li",
+        "--hours",
+        "8",
+        "4",
+        "-o",
+        str(out),
+        "--report",
+        str(pdf),
+    ]
+    assert main(argv) == 0
+    features = json.loads(out.read_text(encoding="utf-8"))["features"]
+    props = [f["properties"] for f in features]
+    assert [p["band_h"] for p in props] == [4.0, 8.0]  # ascending, whatever the order typed
+    assert props[0]["area_km2"] < props[1]["area_km2"]
+    assert props[0]["feedstock_population"] <= props[1]["feedstock_population"]
+    assert "lohum-greater-noida-li" in props[0]["facility_ids"].split(
+        ";"
+    )  # the origin is inside its own band
+    assert {f["geometry"]["type"] for f in features} == {"MultiPolygon"}
+    err = capsys.readouterr().err
+    assert "Lohum lithium refinery (Greater Noida) within 4 h by road: " in err and "wrote the report" in err
+    reader, text = _pdf(pdf)
+    assert len(reader.pages) >= 3
+    assert reader.metadata.title == "Service areas by road: Lohum lithium refinery (Greater Noida)"
+    assert "Each origin and band" in text and "Feedstock population inside each band" in text
+    assert "Road network: OpenStreetMap contributors" in text  # the network is cited
+    assert "Dainik Jagran" in text  # and the origin's own record
+
+
+def test_service_area_in_km_for_two_origins_merged(tmp_path):
+    out = tmp_path / "sa.geojson"
+    argv = ["service-area", "lohum-greater-noida-li", "77.1,28.6", "--km", "100", "--merge", "-o", str(out)]
+    assert main(argv) == 0
+    (feature,) = json.loads(out.read_text(encoding="utf-8"))["features"]
+    assert feature["properties"]["band_km"] == 100.0
+    assert feature["properties"]["origin_id"] == "lohum-greater-noida-li;77.1,28.6"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["service-area", "nowhere", "--hours", "4", "-o", "-"], "ID: 'nowhere' is neither a feature id"),
+        (["service-area", "65,15", "--hours", "4", "-o", "-"], "65.*15.*no road network within"),
+        (["select", "facilities", "-o", "-"], "select: give one of --within-km D, --inside or --along"),
+        (["select", "facilities", "--inside", "-o", "-"], "B: name the second layer"),
+        (
+            ["select", "facilities", "countries", "--inside", "--within-km", "5", "-o", "-"],
+            "--inside: selects features inside polygons; it takes no --within-km",
+        ),
+        (["select", "facilities", "--along", "reasi-noida-road", "-o", "-"], "--along: give the corridor's"),
+        (
+            ["select", "facilities", "--along", "nope", "--within-km", "5", "-o", "-"],
+            "--along: 'nope' is not a route_id of layer 'routes'; known: reasi-noida-road",
+        ),
+        (["select", "mines", "ports", "--within-km", "5", "-o", "-"], "unknown layer 'mines'"),
+    ],
+)
+def test_gis_tool_errors_are_one_line(capsys, argv, message):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and re.search(message, err)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["service-area", "lohum-greater-noida-li", "-o", "-"],
+        ["service-area", "lohum-greater-noida-li", "--hours", "-4", "-o", "-"],
+        ["service-area", "lohum-greater-noida-li", "--hours", "4", "--km", "50", "-o", "-"],
+        ["service-area", "lohum-greater-noida-li", "--hours", "4", "--mode", "sea", "-o", "-"],
+        ["select", "facilities", "ports", "--inside", "--along", "x", "-o", "-"],
+    ],
+)
+def test_gis_tool_usage_errors_are_one_line(capsys, argv):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "error:" in err
+
+
+def test_select_within_inside_along_and_save(tmp_path, capsys):
+    out = tmp_path / "sel.geojson"
+    assert (
+        main(["select", "ports", "facilities", "--within-km", "100", "-o", str(out), "--save", "near"]) == 0
+    )
+    near = [f["properties"] for f in json.loads(out.read_text(encoding="utf-8"))["features"]]
+    assert near and {p["selected_by"] for p in near} == {"within 100 km of facilities (geodesic)"}
+    assert all(p["id"].startswith("port-") for p in near)
+    assert "saved" in capsys.readouterr().err
+    assert main(["workspace"]) == 0
+    assert (
+        "near\tanalysis\tmineral-atlas select: ports within 100 km of facilities" in capsys.readouterr().out
+    )
+    assert main(["select", "facilities", "countries", "--inside", "-o", str(out)]) == 0
+    inside = json.loads(out.read_text(encoding="utf-8"))["features"]
+    import layers
+
+    on_land = layers.load("facilities")
+    assert 0 < len(inside) <= len(on_land)
+    assert (
+        main(["select", "facilities", "--along", "reasi-noida-road", "--within-km", "50", "-o", str(out)])
+        == 0
+    )
+    along = [f["properties"] for f in json.loads(out.read_text(encoding="utf-8"))["features"]]
+    assert "lohum-greater-noida-li" in {p["id"] for p in along}
+    chainage = [p["chainage_km"] for p in along]
+    assert chainage == sorted(chainage) and all(p["distance_to_route_km"] <= 50 for p in along)
+
+
+@pytest.mark.parametrize(
+    ("argv", "title", "cited"),
+    [
+        (
+            ["site-select", "--res", "5", "--top", "5"],
+            "Site selection: IN, H3 resolution 5",
+            ["Ranking stability", "weight: feedstock", "Natural Earth"],
+        ),
+        (
+            ["route", "li-block-reasi-salal-haimana", "lohum-greater-noida-li", "--mode", "road"],
+            "Routes from Salal-Haimana",
+            ["Mode comparison", "Road network: OpenStreetMap contributors", "Dainik Jagran"],
+        ),
+        (
+            ["corridor", "reasi-noida-road", "--width-km", "50"],
+            "Corridor of reasi-noida-road, ±50 km",
+            ["by chainage", "Features along the route", "GeoNames"],
+        ),
+    ],
+)
+def test_report_option_writes_a_pdf(tmp_path, argv, title, cited):
+    pdf = tmp_path / "report.pdf"
+    assert main([*argv, "-o", str(tmp_path / "out.geojson"), "--report", str(pdf)]) == 0
+    reader, text = _pdf(pdf)
+    assert len(reader.pages) >= 2 and reader.metadata.title.startswith(title)
+    assert "Sources" in text and "Parameters" in text
+    for words in cited:
+        assert words in text
+
+
+def test_report_to_an_unwritable_place_is_one_line(tmp_path, capsys):
+    pdf = tmp_path / "missing" / "r.pdf"
+    argv = ["corridor", "reasi-noida-road", "--width-km", "20", "-o", str(tmp_path / "c.geojson")]
+    assert main([*argv, "--report", str(pdf)]) == 2
+    err = capsys.readouterr().err
+    assert err == f"mineral-atlas: error: --report: folder '{pdf.parent}' of '{pdf}' does not exist\n"
+    assert not (tmp_path / "c.geojson").exists()  # refused before the work

@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.crs import require_crs, to_wgs84
 from geo._errors import CRSError
+from geo.crs import require_crs, to_wgs84
 
 
 def test_missing_crs_is_an_error(points):

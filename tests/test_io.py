@@ -1,4 +1,10 @@
-"""geo.io.read_layer on good files of every format and on the corpus of bad files in tests/data/bad/."""
+"""geo.io.read_layer on good files of every format and on the corpus of bad files in tests/data/bad/.
+
+One file although long: it tests the importer as users meet it, almost always through
+``read_layer``, ``read_layers`` and ``list_layers`` rather than the private modules behind them,
+and its sections (nesting, messages, names, CRS, several layers, encodings, CSV, fuzzing) share
+the corpus of bad files and its helpers.
+"""
 
 import codecs
 import io
@@ -45,13 +51,17 @@ BAD_FILES = {
     "out_of_range.geojson": r"out_of_range.geojson: feature 1: coordinates out of range \(lon 200, lat 95",
     "duplicate_ids.geojson": r"duplicate_ids.geojson: feature 'site-1': id is not unique",
     "empty_file.geojson": r"empty_file.geojson: file is empty",
-    "swapped_latlon.csv": r"swapped_latlon.csv: feature 1: coordinates out of range .* look like lat/lon swapped",
+    "swapped_latlon.csv": (
+        r"swapped_latlon.csv: feature 1: coordinates out of range .* look like lat/lon swapped"
+    ),
     "no_coordinates.csv": r"no_coordinates.csv: no geometry: expected lat/lon columns",
     "bad_number.csv": r"bad_number.csv: feature 2 \(line 3\): latitude 'north' is not a number",
     "bad_wkt.csv": r"bad_wkt.csv: column 'wkt' holds text that is not WKT",
     "header_only.csv": r"header_only.csv: no features",
     "unsupported.txt": r"unsupported.txt: unsupported format '.txt'",
-    "path_traversal.zip": r"path_traversal.zip: archive member '../../evil.shp' points outside the archive \(path traversal\)",
+    "path_traversal.zip": (
+        r"path_traversal.zip: archive member '../../evil.shp' points outside the archive \(path traversal\)"
+    ),
     "zip_bomb.zip": r"zip_bomb.zip: archive member 'bomb.shp' expands \d+-fold, a decompression bomb",
     "too_many_members.zip": r"too_many_members.zip: archive holds 1001 members, more than the 1000 allowed",
     "symlink.zip": r"symlink.zip: archive member 'link.shp' is a symbolic link",
@@ -67,18 +77,47 @@ BAD_FILES = {
     "garbage.gpkg": r"garbage.gpkg: not parseable",
     "no_crs.gpkg": r"no_crs.gpkg: unknown CRS",
     # issue 19: nesting, CRSs that cannot be, per-feature crs members, several layers, tables
-    "deep_arrays.geojson": r"deep_arrays.geojson: JSON nested more than 64 levels deep \(arrays or objects within each other, at line 1, column \d+\)",
+    "deep_arrays.geojson": (
+        r"deep_arrays.geojson: JSON nested more than 64 levels deep \(arrays or objects within each other, "
+        r"at line 1, column \d+\)"
+    ),
     "deep_property.geojson": r"deep_property.geojson: JSON nested more than 64 levels deep",
-    "deep_folders.kml": r"deep_folders.kml: XML nested more than 100 elements deep \(folders within folders\)",
+    "deep_folders.kml": (
+        r"deep_folders.kml: XML nested more than 100 elements deep \(folders within folders\)"
+    ),
     "top_level_array.geojson": r"top_level_array.geojson: not GeoJSON: expected an object .* got an array",
-    "mercator_degrees.geojson": r"mercator_degrees.geojson: coordinates look like longitude/latitude degrees \(first vertex 77.5, 28.47\), not metres of the declared CRS EPSG:3857 .* the CRS is likely EPSG:4326",
-    "utm_holding_mercator.geojson": r"utm_holding_mercator.geojson: feature 1: coordinates \(8.627e\+06, 3.308e\+06\) lie far outside the area of use of the declared CRS EPSG:32644 .*\(lon 78 to 84, lat 0 to 84\); the declared CRS is likely wrong; they would fit EPSG:3857",
-    "wgs84_holding_metres.geojson": r"wgs84_holding_metres.geojson: feature 1: coordinates out of range \(lon 8.627e\+06, lat 3.308e\+06; .*\); they look like metres of a projected CRS such as EPSG:3857",
-    "mixed_feature_crs.geojson": r"mixed_feature_crs.geojson: features declare different CRSs in their crs members \(feature 1: EPSG:3857 .*, feature 2: EPSG:4326 .*\); a layer has one CRS",
-    "partial_feature_crs.geojson": r"partial_feature_crs.geojson: feature 1 declares crs EPSG:3857 .* but feature 2 declares none",
-    "two_layers.gpkg": r"two_layers.gpkg: holds 2 layers with features: 'mines' \(Point, 2 features\), 'blocks' \(Polygon, 1 feature\); choose one",
-    "two_folders.kml": r"two_folders.kml: holds 2 layers with features: 'Mines' \(Point, 2 features\), 'Plants' \(Point, 1 feature\); choose one",
-    "two_shapefiles.zip": r"two_shapefiles.zip: holds 2 layers with features: 'blocks' \(Polygon, 1 feature\), 'mines' \(Point, 2 features\); choose one",
+    "mercator_degrees.geojson": (
+        r"mercator_degrees.geojson: coordinates look like longitude/latitude degrees \(first vertex 77.5, "
+        r"28.47\), not metres of the declared CRS EPSG:3857 .* the CRS is likely EPSG:4326"
+    ),
+    "utm_holding_mercator.geojson": (
+        r"utm_holding_mercator.geojson: feature 1: coordinates \(8.627e\+06, 3.308e\+06\) lie far outside "
+        r"the area of use of the declared CRS EPSG:32644 .*\(lon 78 to 84, lat 0 to 84\); the declared CRS "
+        r"is likely wrong; they would fit EPSG:3857"
+    ),
+    "wgs84_holding_metres.geojson": (
+        r"wgs84_holding_metres.geojson: feature 1: coordinates out of range \(lon 8.627e\+06, lat "
+        r"3.308e\+06; .*\); they look like metres of a projected CRS such as EPSG:3857"
+    ),
+    "mixed_feature_crs.geojson": (
+        r"mixed_feature_crs.geojson: features declare different CRSs in their crs members \(feature 1: "
+        r"EPSG:3857 .*, feature 2: EPSG:4326 .*\); a layer has one CRS"
+    ),
+    "partial_feature_crs.geojson": (
+        r"partial_feature_crs.geojson: feature 1 declares crs EPSG:3857 .* but feature 2 declares none"
+    ),
+    "two_layers.gpkg": (
+        r"two_layers.gpkg: holds 2 layers with features: 'mines' \(Point, 2 features\), 'blocks' \(Polygon, "
+        r"1 feature\); choose one"
+    ),
+    "two_folders.kml": (
+        r"two_folders.kml: holds 2 layers with features: 'Mines' \(Point, 2 features\), 'Plants' \(Point, 1 "
+        r"feature\); choose one"
+    ),
+    "two_shapefiles.zip": (
+        r"two_shapefiles.zip: holds 2 layers with features: 'blocks' \(Polygon, 1 feature\), 'mines' "
+        r"\(Point, 2 features\); choose one"
+    ),
     "ragged.csv": r"ragged.csv: not parseable as CSV: line 3 has 4 fields, the header 3",
     "table_only.gpkg": r"table_only.gpkg: no geometry: the layer is a table without a geometry column",
     "not_utf8.parquet": r"not_utf8.parquet: column 'name' holds text that is not UTF-8",
@@ -370,7 +409,7 @@ def test_brackets_and_escaped_quotes_inside_strings_are_not_nesting():
 
 def test_json_scan_is_the_same_in_pieces_of_any_size(monkeypatch):
     """The pre-scan reads files in pieces; a piece boundary anywhere changes nothing."""
-    import geo.io
+    import geo._jsonscan
 
     features = [
         {
@@ -384,13 +423,13 @@ def test_json_scan_is_the_same_in_pieces_of_any_size(monkeypatch):
     data = json.dumps({"type": "FeatureCollection", "features": features}).encode()
     expected = read_layer(data, name="pieces.geojson")
     for chunk in (1, 2, 3, 7, 64):
-        monkeypatch.setattr(geo.io, "_CHUNK", chunk)
+        monkeypatch.setattr(geo._jsonscan, "CHUNK", chunk)
         got = read_layer(data, name="pieces.geojson")
         assert got.geometry.geom_equals_exact(expected.geometry, 1e-9).all(), chunk
         assert list(got["s"]) == list(expected["s"])
     deep = b'{"type":"FeatureCollection",\n"features":[' + b"[" * 70 + b"]" * 70 + b"]}"
     for chunk in (1, 5, 64, 1 << 22):  # the 65th level opens at line 2, column 75 (in any piece)
-        monkeypatch.setattr(geo.io, "_CHUNK", chunk)
+        monkeypatch.setattr(geo._jsonscan, "CHUNK", chunk)
         with pytest.raises(
             LayerError, match=r"JSON nested more than 64 levels deep .*at line 2, column 75\)"
         ):
@@ -438,9 +477,9 @@ def test_a_feature_too_large_for_gdal_is_said_in_whole_sentences():
         pyogrio.set_gdal_config_options({"OGR_GEOJSON_MAX_OBJ_SIZE": None})
     message = str(info.value)
     assert re.fullmatch(
-        r"coastline.geojson: a feature \(near line 1, character [\d,]+\) is too large for the GeoJSON reader, "
-        r"which keeps one feature under 200 MB of memory: simplify or split its geometry, or send the layer as "
-        r"GeoPackage or GeoParquet",
+        r"coastline.geojson: a feature \(near line 1, character [\d,]+\) is too large for the GeoJSON "
+        r"reader, which keeps one feature under 200 MB of memory: simplify or split its geometry, or send "
+        r"the layer as GeoPackage or GeoParquet",
         message,
     )
 
@@ -453,7 +492,7 @@ GDAL_5M = (
 
 
 def test_quoted_messages_keep_whole_sentences_and_a_bounded_length():
-    from geo.io import _brief
+    from geo._io_messages import brief as _brief
 
     long = GDAL_5M + " " + "Another sentence follows here. " * 20
     short = _brief(long)
@@ -485,7 +524,7 @@ def test_quoted_messages_keep_whole_sentences_and_a_bounded_length():
     ],
 )
 def test_any_file_name_gives_a_safe_layer_name_and_keeps_the_title(filename, name, title, private_workspace):
-    from geo.workspace import Workspace
+    from app.store import Workspace
 
     gdf = read_layer(b"name,lat,lon\nLohum,28.47,77.5\n", name=filename)
     assert (gdf.attrs["name"], gdf.attrs["title"]) == (name, title)
@@ -721,7 +760,11 @@ def test_explicit_encoding_wins_and_geojson_is_detected_too():
 
 # ----------------------------------------------------------------------------- issue 19: CSV details
 def test_csv_separators_duplicates_and_types():
-    text = "name;lat;lon;code;capacity_t;grade;name\nLohum;28,47;77,5;007;1000;0.5;x\nSMM;33.96;133.28;012;;1e3;y\n"
+    text = (
+        "name;lat;lon;code;capacity_t;grade;name\n"
+        "Lohum;28,47;77,5;007;1000;0.5;x\n"
+        "SMM;33.96;133.28;012;;1e3;y\n"
+    )
     gdf = read_layer(text.encode(), name="semi.csv")
     assert gdf.geometry.iloc[0].y == pytest.approx(28.47)
     assert list(gdf["code"]) == ["007", "012"]  # leading zeros stay text
@@ -749,20 +792,14 @@ def _json_trees():
         | st.floats(allow_nan=False, allow_infinity=False)
         | st.text(max_size=8)
     )
-    return st.recursive(
-        leaves,
-        lambda kids: (
-            st.lists(kids, max_size=4)
-            | st.dictionaries(
-                st.sampled_from(
-                    ["type", "features", "geometry", "coordinates", "properties", "crs", "id", "name", "x"]
-                ),
-                kids,
-                max_size=4,
-            )
-        ),
-        max_leaves=30,
+    keys = st.sampled_from(
+        ["type", "features", "geometry", "coordinates", "properties", "crs", "id", "name", "x"]
     )
+
+    def extend(kids: st.SearchStrategy) -> st.SearchStrategy:  # a def: hypothesis reads its source
+        return st.lists(kids, max_size=4) | st.dictionaries(keys, kids, max_size=4)
+
+    return st.recursive(leaves, extend, max_leaves=30)
 
 
 GEOMETRY_TYPES = [

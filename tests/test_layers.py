@@ -93,7 +93,8 @@ def test_load_returns_independent_copies():
 def test_unknown_layer_lists_valid_names():
     with pytest.raises(
         LayerError,
-        match="unknown layer 'mines'; valid layers: countries, lithium_blocks, routes, demand, ports, facilities",
+        match="unknown layer 'mines'; valid layers: "
+        "countries, lithium_blocks, routes, demand, ports, facilities",
     ):
         layers.load("mines")
 

@@ -87,10 +87,14 @@ def test_matrix_searches_each_pair_once_and_equals_scipy(max_pairs, monkeypatch)
 
 
 def test_astar_known_answer_on_a_small_graph():
-    # three sides of a square and a detouring diagonal; nodes on the equator 1 degree apart, weights the exact geodesics
+    # three sides of a square and a detouring diagonal; nodes on the equator 1 degree apart,
+    # weights the exact geodesics
     lon = np.array([0.0, 1.0, 1.0, 0.0, 2.0])
     lat = np.array([0.0, 0.0, 1.0, 1.0, 0.0])
-    km = lambda a, b: float(geodesic_m(lon[a], lat[a], lon[b], lat[b])) / 1000
+
+    def km(a, b):
+        return float(geodesic_m(lon[a], lat[a], lon[b], lat[b])) / 1000
+
     m = _csr(
         5, [(0, 1, km(0, 1)), (1, 2, km(1, 2)), (3, 0, km(3, 0)), (0, 2, km(0, 2) * 1.5), (1, 4, km(1, 4))]
     )
@@ -136,7 +140,8 @@ def test_scgraph_text_is_parsed_without_importing_it(tmp_path):
     path = tmp_path / "tiny.py"
     path.write_text(
         "\nfrom scgraph.core import GeoGraph\ngraph=[{1: 1.5, 2: 0.5}, {0: 1.5}, {0: 0.5}, {}]\n"
-        "nodes=[[10.0, 20.0], [10.5, 20.0], [10.0, 20.5], [0.0, 0.0]]\nx = GeoGraph(graph=graph, nodes=nodes)\n"
+        "nodes=[[10.0, 20.0], [10.5, 20.0], [10.0, 20.5], [0.0, 0.0]]\n"
+        "x = GeoGraph(graph=graph, nodes=nodes)\n"
     )
     row, col, lonlat = _graphs._parse_scgraph(path)
     assert row.tolist() == [0, 0, 1, 2] and col.tolist() == [1, 2, 0, 0]
@@ -419,7 +424,10 @@ def _tiny_intermodal() -> _intermodal.Intermodal:
     transfers A<->D and C<->E at the same places (0 km)."""
     lon = np.array([0.0, 1.0, 2.0, 0.0, 2.0])
     lat = np.zeros(5)
-    km = lambda a, b: float(geodesic_m(lon[a], lat[a], lon[b], lat[b])) / 1000
+
+    def km(a, b):
+        return float(geodesic_m(lon[a], lat[a], lon[b], lat[b])) / 1000
+
     base = _csr(5, [(0, 1, km(0, 1)), (1, 2, km(1, 2)), (3, 4, km(3, 4))])
     xrow, xcol = np.array([0, 2, 3, 4]), np.array([3, 4, 0, 2])
     return _intermodal.Intermodal(
@@ -482,7 +490,8 @@ def test_network_patches_are_cited_and_checked(tmp_path):
     assert all(p["url"].startswith("https://") and len(p["source"]) > 40 for p in patches)
     bad = tmp_path / "patches.geojson"
     bad.write_text(
-        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "x", "mode": "road",'
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+        '{"id": "x", "mode": "road",'
         ' "length_km": 1.0, "source": "s", "source_date": "2020", "url": "https://x"}, "geometry":'
         ' {"type": "LineString", "coordinates": [[0, 0], [1, 0]]}}]}'
     )

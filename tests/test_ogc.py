@@ -8,6 +8,7 @@ import gzip
 import json
 import urllib.error
 import urllib.request
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
@@ -358,6 +359,25 @@ def test_providers_chain_with_a_prefix_keeping_the_builtin_layers_first():
     assert list(chained.features("saved-nearest")["id"]) == ["a", "b", "c", "x"]
     with pytest.raises(KeyError, match="nowhere"):
         chained.features("nowhere")
+
+
+def test_an_open_ended_interval_of_a_provider_shows_as_dots_in_html():
+    class OpenEnded:
+        def __init__(self) -> None:
+            self.inner = FrameProvider(_frames)
+
+        def collections(self):
+            return [
+                replace(c, interval=(c.interval[0], None)) if c.interval else c
+                for c in self.inner.collections()
+            ]
+
+        def features(self, collection_id):
+            return self.inner.features(collection_id)
+
+    client = TestClient(Starlette(routes=routes(OpenEnded())))
+    page = client.get("/ogc/collections/sites", params={"f": "html"})
+    assert page.status_code == 200 and "2024-01-01T00:00:00Z to .." in page.text
 
 
 def test_builtin_layers_serve_every_layer_top_of_the_map_first():

@@ -214,7 +214,9 @@ def test_attach_adds_evidence_dates_and_assumed_fields(tmp_path, sources):
     )
     row = out.iloc[0]
     assert row["status_basis"] == "reported" and row["status_confirmed"] == "2025-07-10"
-    assert row["status_evidence"] == "“It opened.” (Outlet, “Plant opens”, 2025-07-10, https://example.org/a)"
+    assert row["status_evidence"] == (
+        "“It opened.” (Outlet, “Plant opens”, 2025-07-10, https://example.org/a)"
+    )
     assert row["kind_evidence"] == "assumed: the firm recycles" and row["assumed"] == "kind"
     assert row["source"].count("Outlet") == 1 and row["source_url"] == "https://example.org/a"
     assert row["source_date"] == "2025-07-10"

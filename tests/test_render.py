@@ -28,7 +28,37 @@ def test_only_http_urls_become_links():
 
 
 def test_tooltip_is_escaped():
-    assert tooltip_text(HOSTILE) == "&lt;img src=x onerror=alert(1)&gt; (recycling)"
+    assert tooltip_text(HOSTILE) == "&lt;img src=x onerror=alert(1)&gt; (Recycling)"
+
+
+def test_popup_shows_words_not_codes():
+    props = {
+        "name": "Plant",
+        "kind": "cell_manufacturing",
+        "status": "under_development",
+        "country": "EU",
+        "materials": "Li;Co;cathode_material",
+        "location_precision": "region",
+    }
+    html = popup_html(props, ("kind", "status", "country", "materials", "location_precision"))
+    for code in ("cell_manufacturing", "under_development", ">EU<", "cathode_material", ">region<"):
+        assert code not in html
+    for words in (
+        "Cell manufacturing",
+        "Under development",
+        "European Union (region)",
+        "Lithium, Cobalt, Cathode material",
+        "Location precision",
+    ):
+        assert words in html
+
+
+def test_clusters_have_no_hue_and_spread_points_on_one_spot():
+    page = folium.Map(tiles=None)
+    layer_group(layers.spec("facilities"), layers.load("facilities")).add_to(page)
+    text = page.get_root().render()
+    assert "ma-cluster" in text and "spiderfyOnMaxZoom" in text
+    assert "disableClusteringAtZoom" not in text  # two refineries on one site stay one clickable bubble
 
 
 def test_display_collection_carries_only_display_properties():
@@ -68,14 +98,12 @@ def test_a_region_polygon_is_drawn_filled():
 
 
 def test_legend_lists_approximate_locations_only_when_drawn(points):
-    from layers.map import build_map, legend_html
-    from layers._render import APPROXIMATE_LEGEND
+    from layers.map import build_map
 
-    row = legend_html([APPROXIMATE_LEGEND])
-    assert "approximate location (region or country placeholder)" in row and "background:transparent" in row
-    assert "approximate location (region or" in build_map({"facilities": points}).get_root().render()
+    row = "Approximate location (region or country placeholder)"
+    assert row in build_map({"facilities": points}).get_root().render()
     exact = points.iloc[:2]
-    assert "approximate location (region or" not in build_map({"facilities": exact}).get_root().render()
+    assert row not in build_map({"facilities": exact}).get_root().render()
 
 
 CLAIMED = {
@@ -104,7 +132,7 @@ def test_popup_shows_each_claims_quote_and_linked_source_escaped():
 
 
 def test_tooltip_marks_assumed_values_and_scenarios():
-    assert tooltip_text(CLAIMED) == "Plant (recycling) — assumed: materials"
+    assert tooltip_text(CLAIMED) == "Plant (Recycling) — assumed: materials"
     route = {"name": "A to B (road)", "basis": "scenario"}
     assert tooltip_text(route) == "A to B (road) — scenario"
     assert tooltip_text({"name": "<x>", "assumed": "kind;capacity"}) == "&lt;x&gt; — assumed: kind, capacity"
@@ -114,4 +142,4 @@ def test_shipped_popups_carry_quotes():
     fac = layers.load("facilities").set_index("id")
     html = popup_html(fac.loc["lohum-sharjah-jv"].to_dict(), layers.spec("facilities").popup_fields)
     assert "Al Saja’a" in html and '<a href="https://www.wam.ae/' in html
-    assert "status confirmed" in html and "2026-01-16" in html
+    assert "Status confirmed" in html and "2026-01-16" in html

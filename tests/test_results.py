@@ -30,3 +30,55 @@ def test_rings_and_point_groups():
     assert isinstance(rings, folium.FeatureGroup) and rings.layer_name == "Range rings: Greater Noida"
     page = build_map({}, overlays=[rings, point_group(80.0, 20.0, label="here")]).get_root().render()
     assert "Greater Noida: 50 km" in page and "Greater Noida: 100 km" in page
+
+
+def test_origin_and_destination_are_told_apart_by_letter_and_colour():
+    from layers import palette
+    from layers.results import endpoints_group
+
+    group = endpoints_group(
+        (75.0, 33.1), (77.5, 28.47), origin_label="<b>Reasi</b>", destination_label="Greater Noida"
+    )
+    page = build_map({}, overlays=[group]).get_root().render()
+    for code, char in (("\\u0027", "'"), ("\\u003c", "<"), ("\\u003e", ">"), ("\\u0026", "&")):
+        page = page.replace(code, char)
+    assert f"background:{palette.ORIGIN}'>A" in page and f"background:{palette.DESTINATION}'>B" in page
+    assert palette.ORIGIN != palette.DESTINATION
+    assert "<b>Reasi</b>" not in page and "&lt;b&gt;Reasi&lt;/b&gt;" in page
+
+
+def test_multimodal_legs_differ_from_road_legs_and_are_in_the_legend():
+    import json
+    import re
+
+    from layers import palette
+    from layers.results import route_group
+
+    legs = layers.load("routes")
+    multimodal = legs[legs["route_id"] == "noida-sharjah-multimodal"]
+    road = legs[legs["route_id"] == "reasi-noida-road"]
+    page = (
+        build_map(
+            {},
+            overlays=[
+                route_group(road, name="Road route", route_mode="road"),
+                route_group(multimodal, name="Multimodal route", route_mode="multimodal"),
+            ],
+        )
+        .get_root()
+        .render()
+    )
+    assert palette.MODE["road"] != palette.MODE["multimodal"]
+    assert f'"color": "{palette.MODE["multimodal"]}"' in page and f'"color": "{palette.MODE["road"]}"' in page
+    legend = "".join(
+        json.loads(f)["legend"] for f in re.findall(r"MineralAtlas\.register\([^,]+, (\{.*?\})\);", page)
+    )
+    assert "Road route" in legend and "Multimodal route: sea leg" in legend
+    assert f"Multimodal route ({len(multimodal)} legs)" in page and "1 legs" not in page
+
+
+def test_plural_aware_names():
+    from layers.labels import plural
+
+    assert plural(1, "leg") == "1 leg" and plural(3, "leg") == "3 legs"
+    assert plural(1, "city", "cities") == "1 city" and plural(1200, "cell") == "1,200 cells"

@@ -88,7 +88,7 @@ def india_origins() -> gpd.GeoDataFrame:
     ports = layers.load("ports")
     frame = gpd.pd.concat(
         [
-            facilities[facilities["country"] == "IN"],
+            facilities[facilities["country"] == "IN"].head(7),
             ports[ports["id"].isin(["port-inmun", "port-inmaa", "port-invtz"])],
         ],
         ignore_index=True,

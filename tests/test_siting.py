@@ -59,7 +59,8 @@ def test_grid_errors(india):
     # India is about 3.15 million km2: 4.3 million res-8 cells, refused before any work
     with pytest.raises(
         InputError,
-        match=r"resolution: about 4,2\d\d,\d{3} cells at resolution 8 over 3,1\d\d,\d{3} km2, more than 1,000,000",
+        match=r"resolution: about 4,2\d\d,\d{3} cells at resolution 8 over 3,1\d\d,\d{3} km2, "
+        r"more than 1,000,000",
     ):
         candidate_grid(india, resolution=8, max_cells=1_000_000)
 
@@ -126,6 +127,46 @@ def test_sensitivity_is_seeded_and_bounded():
     assert list(a["baseline_rank"]) == [1, 2, 3, 4, 5]
     assert a["share_in_top"].between(0, 1).all() and a["share_in_top"].iloc[0] > 0.5
     assert (sensitivity(norm, weights, top_n=5, spread=0.0)["share_in_top"] == 1).all()
+
+
+def _sensitivity_by_full_ranking(norm, weights, *, top_n, draws, spread, seed):
+    """Every cell ranked in every draw: what sensitivity() must equal."""
+    from geo.siting import check_weights
+
+    base = check_weights(weights)
+    matrix = np.ascontiguousarray(norm[list(RAW_COLUMNS)].to_numpy())  # the same sums to the last bit
+    baseline = np.argsort(-(matrix @ base), kind="stable")[:top_n]
+    factors = np.random.default_rng(seed).uniform(1 - spread, 1 + spread, size=(draws, len(base)))
+    w = base * factors
+    w /= w.sum(axis=1, keepdims=True)
+    scores = matrix @ w.T
+    kth = np.partition(-scores, top_n - 1, axis=0)[top_n - 1]
+    return pd.DataFrame(
+        {"baseline_rank": np.arange(1, top_n + 1), "share_in_top": (-scores[baseline] <= kth).mean(axis=1)},
+        index=norm.index[baseline],
+    )
+
+
+@pytest.mark.parametrize(
+    "weights",
+    [
+        {"feedstock": 0.35, "lithium_blocks": 0.2, "port": 0.15, "competition": 0.15, "road": 0.15},
+        {c: 1.0 for c in RAW_COLUMNS},
+        {"competition": 1.0, "road": 1.0},
+    ],
+)
+def test_sensitivity_equals_ranking_every_cell_in_every_draw(weights):
+    # 20,000 cells with clustered scores and ties (rounded criteria): the pruning must change nothing
+    rng = np.random.default_rng(7)
+    norm = pd.DataFrame(
+        np.round(rng.beta(5, 2, size=(20_000, len(RAW_COLUMNS))), 2),
+        columns=list(RAW_COLUMNS),
+        index=[f"cell{i}" for i in range(20_000)],
+    )
+    got = sensitivity(norm, weights, top_n=10, draws=120, spread=0.3, seed=3)
+    want = _sensitivity_by_full_ranking(norm, weights, top_n=10, draws=120, spread=0.3, seed=3)
+    pd.testing.assert_frame_equal(got, want)
+    assert 0 < got["share_in_top"].min() < 1  # the draws do move cells in and out of the top 10
 
 
 def test_constraint_excludes_cells_near_facilities(india):
@@ -212,6 +253,15 @@ def test_allocate_adapter_on_real_layers():
     assert len(sites) == 2 and result.cost == "geodesic"
     assert len(lines) == len(demand) and set(lines["site_id"]) <= set(sites.index)
     assert sites["served_weight"].sum() == pytest.approx(demand["population"].sum())
+
+
+def test_a_fixed_label_naming_several_candidates_is_an_input_error():
+    demand = layers.load_by_id("demand").head(10)
+    candidates = layers.load_by_id("facilities")
+    candidates = candidates[candidates["country"] == "IN"].head(3)
+    twice = pd.concat([candidates, candidates.iloc[:1]])
+    with pytest.raises(InputError, match=r"fixed: label '.+' names several candidates"):
+        allocate(twice, demand, k=2, fixed=[candidates.index[0]])
 
 
 def test_network_cost_is_road_distance_and_drops_islands():
@@ -370,7 +420,7 @@ def test_measuring_one_criterion_equals_its_column_of_all(india):
         measure(cells, **kw, criteria=["rail"])
 
 
-# ----------------------------------------------------------------------------- spread candidates, honest answers
+# ------------------------------------------------------------------------ spread candidates, honest answers
 NASHIK = (73.79, 19.99)
 
 

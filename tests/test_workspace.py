@@ -429,7 +429,8 @@ def test_check_and_repair_an_inconsistent_workspace(private_workspace):
     problems = ws.check()
     assert problems == [
         "temporary file '.workspace.gpkg.k1ll3d.gpkg' was left by an interrupted write",
-        f"layer 'lost table' (owner 'local') is in the index but its table {tables['lost table']!r} is missing",
+        f"layer 'lost table' (owner 'local') is in the index but its table {tables['lost table']!r} "
+        "is missing",
         f"table {tables['lost row']!r} holds no layer of the index",
         "layer 'kept': the index counts 9 features, its table holds 2",
     ]

@@ -5,6 +5,11 @@ header, a plain escaped HTML page. A bad request is a 400 (a parameter that does
 unknown parameter) or a 404 (an unknown collection, feature or path) with an OGC exception body
 ``{"code": ..., "description": ...}``; a collection that cannot be read is a 500 with the same body
 and no traceback.
+
+The endpoints stay together in one class of about 500 lines: each is a short method answering the
+same request in JSON and in HTML, and reading them in a row shows the whole API. What they share
+lives beside them: the OpenAPI document in :mod:`app.ogc.openapi`, the query parameters in
+:mod:`app.ogc.query`, the HTML pages in :mod:`app.ogc._html`.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import datetime as dt
 import functools
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -26,18 +31,16 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from app.ogc import _html as h
+from app.ogc.openapi import GEOJSON, HTML, JSON, OPENAPI, collection_path, openapi_document
 from app.ogc.providers import Collection, Provider
 from app.ogc.query import (
     CRS84,
-    DEFAULT_LIMIT,
-    MAX_LIMIT,
-    RESERVED,
     check_crs,
     parse_items_query,
     reject_parameters,
     select,
 )
-from geo._errors import CRSError, InputError, LayerError
+from geo import CRSError, InputError, LayerError
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +51,6 @@ CONFORMANCE: tuple[str, ...] = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
 )
 GREGORIAN = "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
-JSON = "application/json"
-GEOJSON = "application/geo+json"
-OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
-HTML = "text/html"
 
 
 class _NotFound(LookupError):
@@ -113,7 +112,7 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _properties(gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+def _properties(gdf: gpd.GeoDataFrame) -> list[dict[Hashable, Any]]:
     """The features' properties (every column but ``id`` and the geometry), missing values as null."""
     frame = pd.DataFrame(gdf.drop(columns=[gdf.geometry.name, "id"], errors="ignore"))
     for name in frame.columns:
@@ -128,12 +127,9 @@ def _features(gdf: gpd.GeoDataFrame) -> list[str]:
     geometries = shapely.to_geojson(gdf.geometry.values)
     ids = gdf["id"].astype(str)
     return [
-        '{"type":"Feature","id":%s,"geometry":%s,"properties":%s}'
-        % (
-            json.dumps(fid, ensure_ascii=False),
-            geometry if geometry is not None else "null",
-            json.dumps(props, ensure_ascii=False, default=_jsonable),
-        )
+        f'{{"type":"Feature","id":{json.dumps(fid, ensure_ascii=False)},'
+        f'"geometry":{geometry if geometry is not None else "null"},'
+        f'"properties":{json.dumps(props, ensure_ascii=False, default=_jsonable)}}}'
         for fid, geometry, props in zip(ids, geometries, _properties(gdf), strict=True)
     ]
 
@@ -182,7 +178,7 @@ class _API:
         ]
 
     def collection_path(self, collection_id: str) -> str:
-        return f"/collections/{quote(collection_id, safe='')}"
+        return collection_path(collection_id)
 
     # -- endpoints
     def landing(self, request: Request) -> Response:
@@ -233,7 +229,9 @@ class _API:
     def api(self, request: Request) -> Response:
         reject_parameters(request.query_params.multi_items())
         fmt, base = _format(request), self.base(request)
-        document = self.openapi(base)
+        document = openapi_document(
+            self.provider.collections(), base=base, title=self.title, description=self.description
+        )
         if fmt == "json":
             return _json(document, OPENAPI)
         crumbs = [(f"{base}?f=html", self.title)]
@@ -311,7 +309,9 @@ class _API:
             "features": collection.count,
             "geometry": ", ".join(collection.geometry_types),
             "extent (lon/lat)": extent,
-            "dates": " to ".join(collection.interval) if collection.interval else "none",
+            "dates": " to ".join(end or ".." for end in collection.interval)
+            if collection.interval
+            else "none",
             "attribution": collection.attribution,
             "properties": ", ".join(collection.properties),
         }
@@ -470,141 +470,6 @@ class _API:
 
     def not_found(self, request: Request) -> Response:
         raise _NotFound(f"no resource at {request.url.path}; start at {self.base(request)}")
-
-    # -- the OpenAPI 3.0 document
-    def openapi(self, base: str) -> dict[str, Any]:
-        collections = self.provider.collections()
-        ids = [c.id for c in collections]
-
-        def query_param(name: str, schema: dict[str, Any], description: str, **extra: Any) -> dict[str, Any]:
-            return {
-                "name": name,
-                "in": "query",
-                "required": False,
-                "description": description,
-                "schema": schema,
-                "style": "form",
-                "explode": False,
-                **extra,
-            }
-
-        f = query_param("f", {"type": "string", "enum": ["json", "html"]}, "The response format.")
-        bbox = query_param(
-            "bbox",
-            {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
-            "Features intersecting min_lon,min_lat,max_lon,max_lat (WGS84 degrees, CRS84).",
-        )
-        datetime_ = query_param(
-            "datetime",
-            {"type": "string"},
-            "An RFC 3339 instant or interval start/end ('..' open); dates stand for their whole period.",
-        )
-        limit = query_param(
-            "limit",
-            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
-            "Features per page.",
-        )
-        offset = query_param("offset", {"type": "integer", "minimum": 0, "default": 0}, "Features skipped.")
-        collection_id = {
-            "name": "collectionId",
-            "in": "path",
-            "required": True,
-            "description": "A collection's id.",
-            "schema": {"type": "string", "enum": ids},
-        }
-        feature_id = {
-            "name": "featureId",
-            "in": "path",
-            "required": True,
-            "description": "A feature's id.",
-            "schema": {"type": "string"},
-        }
-        exception = {
-            "description": "An OGC exception: code and description.",
-            "content": {JSON: {"schema": {"$ref": "#/components/schemas/exception"}}},
-        }
-
-        def operation(
-            summary: str, operation_id: str, media: Sequence[str], parameters: list, tag: str
-        ) -> dict:
-            ok = {"description": summary, "content": {m: {} for m in (*media, HTML)}}
-            responses = {"200": ok, "400": exception, "500": exception}
-            if any(p.get("in") == "path" for p in parameters):
-                responses["404"] = exception
-            return {
-                "get": {
-                    "summary": summary,
-                    "operationId": operation_id,
-                    "tags": [tag],
-                    "parameters": parameters,
-                    "responses": responses,
-                }
-            }
-
-        paths: dict[str, Any] = {
-            "/": operation("The landing page", "getLandingPage", [JSON], [f], "Capabilities"),
-            "/conformance": operation(
-                "The conformance classes", "getConformance", [JSON], [f], "Capabilities"
-            ),
-            "/api": operation("This API definition", "getAPI", [OPENAPI], [f], "Capabilities"),
-            "/collections": operation("The collections", "getCollections", [JSON], [f], "Capabilities"),
-            "/collections/{collectionId}": operation(
-                "A collection", "describeCollection", [JSON], [collection_id, f], "Capabilities"
-            ),
-            "/collections/{collectionId}/queryables": operation(
-                "A collection's properties",
-                "getQueryables",
-                ["application/schema+json"],
-                [collection_id, f],
-                "Capabilities",
-            ),
-        }
-        for c in collections:
-            path = self.collection_path(c.id)
-            filters = [
-                query_param(
-                    name,
-                    {"type": kind},
-                    f"Features whose {name} equals the value (repeat for any of several).",
-                    explode=True,
-                )
-                for name, kind in c.properties.items()
-                if name not in RESERVED
-            ]
-            paths[f"{path}/items"] = operation(
-                f"The features of {c.title}",
-                f"getFeatures_{c.id}",
-                [GEOJSON],
-                [bbox, datetime_, limit, offset, f, *filters],
-                c.title,
-            )
-            paths[f"{path}/items/{{featureId}}"] = operation(
-                f"A feature of {c.title}", f"getFeature_{c.id}", [GEOJSON], [feature_id, f], c.title
-            )
-        return {
-            "openapi": "3.0.3",
-            "info": {
-                "title": self.title,
-                "description": self.description,
-                "version": "1.0.0",
-                "license": {"name": "data: see each collection's sources and attribution"},
-            },
-            "servers": [{"url": base}],
-            "tags": [
-                {"name": "Capabilities"},
-                *({"name": c.title, "description": c.description} for c in collections),
-            ],
-            "paths": paths,
-            "components": {
-                "schemas": {
-                    "exception": {
-                        "type": "object",
-                        "required": ["code"],
-                        "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
-                    }
-                }
-            },
-        }
 
 
 def _cell(value: Any) -> Any:

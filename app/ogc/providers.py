@@ -14,6 +14,7 @@ workspace's saved analyses plug in through it) and :class:`Providers` (several u
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -84,8 +85,10 @@ class Provider(Protocol):
         ...
 
     def features(self, collection_id: str) -> gpd.GeoDataFrame:
-        """The collection's features in EPSG:4326 with a unique ``id`` column; the API reads the frame and
-        never changes it, so a provider may hand out the same frame to every request.
+        """The collection's features in EPSG:4326 with a unique ``id`` column.
+
+        The API reads the frame and never changes it, so a provider may hand out the same frame to
+        every request.
 
         Raises
         ------
@@ -107,7 +110,7 @@ def _json_type(series: pd.Series) -> str:
     return "string"
 
 
-def _rfc3339(instant) -> str:
+def _rfc3339(instant: dt.datetime) -> str:
     return instant.isoformat().replace("+00:00", "Z")
 
 
@@ -126,11 +129,14 @@ def describe(
     """
     geoms = gdf.geometry
     present = geoms[~(geoms.isna() | geoms.is_empty)]
-    bbox = tuple(float(v) for v in present.total_bounds) if len(present) else None
+    bbox: tuple[float, float, float, float] | None = None
+    if len(present):
+        west, south, east, north = (float(v) for v in present.total_bounds)
+        bbox = (west, south, east, north)
     interval = None
     if temporal_property is not None and temporal_property in gdf.columns:
-        spans = [period(str(v)) for v in gdf[temporal_property].dropna().unique()]
-        spans = [s for s in spans if s is not None]
+        periods = [period(str(v)) for v in gdf[temporal_property].dropna().unique()]
+        spans = [s for s in periods if s is not None]
         if spans:
             interval = (_rfc3339(min(s[0] for s in spans)), _rfc3339(max(s[1] for s in spans)))
     else:
@@ -153,8 +159,11 @@ def describe(
 
 
 def with_ids(gdf: gpd.GeoDataFrame, *, argument: str) -> gpd.GeoDataFrame:
-    """``gdf`` in EPSG:4326 with a unique text ``id`` column (the ``id`` column when unique, else the row
-    number from 1), the ``id`` first and as index. A frame without CRS is an error (:class:`CRSError`)."""
+    """``gdf`` in EPSG:4326 with a unique text ``id`` column, first and as index.
+
+    The ``id`` column when unique, else the row number from 1. A frame without CRS is an error
+    (:class:`CRSError`).
+    """
     gdf = to_wgs84(gdf, argument=argument)
     geometry = gdf.geometry.name
     gdf = gdf.rename(columns={c: str(c) for c in gdf.columns if c != geometry and not isinstance(c, str)})
@@ -199,6 +208,7 @@ class BuiltinLayers:
         self._lock = threading.Lock()
 
     def collections(self) -> list[Collection]:
+        """Every built-in layer served, described once per process (see :class:`Provider`)."""
         with self._lock:  # built once per process: the built-in layers do not change while it runs
             if self._described is None:
                 self._described = [self._describe(name) for name in self._names]
@@ -252,7 +262,9 @@ class FrameProvider:
     --------
     The workspace's saved layers, read again after each save::
 
-        FrameProvider(workspace.load_all, version=lambda: workspace.path.stat().st_mtime_ns, id_prefix="saved-")
+        FrameProvider(
+            workspace.load_all, version=lambda: workspace.path.stat().st_mtime_ns, id_prefix="saved-"
+        )
     """
 
     def __init__(
@@ -294,9 +306,11 @@ class FrameProvider:
             return frames, described
 
     def collections(self) -> list[Collection]:
+        """Every frame, described again when ``version`` changes (see :class:`Provider`)."""
         return self._read()[1]
 
     def features(self, collection_id: str) -> gpd.GeoDataFrame:
+        """The frame of ``collection_id`` with its ids (see :class:`Provider`)."""
         frames = self._read()[0]
         if collection_id not in frames:
             raise KeyError(collection_id)
@@ -310,6 +324,7 @@ class Providers:
         self._providers = providers
 
     def collections(self) -> list[Collection]:
+        """The collections of every provider in order, each id once (see :class:`Provider`)."""
         seen: dict[str, Collection] = {}
         for provider in self._providers:
             for collection in provider.collections():
@@ -320,6 +335,7 @@ class Providers:
         return list(seen.values())
 
     def features(self, collection_id: str) -> gpd.GeoDataFrame:
+        """The features of ``collection_id`` from the first provider listing it (see :class:`Provider`)."""
         for provider in self._providers:
             if any(c.id == collection_id for c in provider.collections()):
                 return provider.features(collection_id)

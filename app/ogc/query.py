@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo._errors import InputError
+from geo import InputError
 
 #: Page size when ``limit`` is not given, and the largest page served (a larger ``limit`` is cut to it).
 DEFAULT_LIMIT = 100
@@ -127,7 +127,10 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     """
     parts = text.split(",")
     if len(parts) not in (4, 6):
-        msg = f"bbox: expected 4 numbers (min_lon,min_lat,max_lon,max_lat) or 6 with heights, got {len(parts)} in {text!r}"
+        msg = (
+            "bbox: expected 4 numbers (min_lon,min_lat,max_lon,max_lat) or 6 with heights, got "
+            f"{len(parts)} in {text!r}"
+        )
         raise InputError(msg)
     try:
         numbers = [float(p) for p in parts]
@@ -176,13 +179,19 @@ def parse_offset(text: str) -> int:
 
 
 def period(value: str) -> tuple[dt.datetime, dt.datetime] | None:
-    """The closed UTC interval a date stands for: a whole year, month or day for ``YYYY``, ``YYYY-MM``,
-    ``YYYY-MM-DD``; an instant for an RFC 3339 date-time (UTC when it has no offset); None otherwise."""
+    """The closed UTC interval a date stands for; None for text that is not a date.
+
+    A whole year, month or day for ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``; an instant for an RFC 3339
+    date-time (UTC when it has no offset).
+    """
     value = value.strip()
     match = _REDUCED_DATE.match(value)
     try:
         if match:
-            year, month, day = (int(g) if g else None for g in match.groups())
+            year_text, month_text, day_text = match.groups()
+            year = int(year_text)  # the pattern always has the year
+            month = int(month_text) if month_text else None
+            day = int(day_text) if day_text else None
             start = dt.datetime(year, month or 1, day or 1, tzinfo=dt.UTC)
             if day is not None:
                 end = start + dt.timedelta(days=1)
@@ -209,7 +218,10 @@ def parse_datetime(text: str) -> tuple[dt.datetime, dt.datetime]:
     if len(ends) == 1:
         whole = period(text)
         if whole is None:
-            msg = f"datetime: expected an RFC 3339 date-time or a date (YYYY, YYYY-MM, YYYY-MM-DD), got {text!r}"
+            msg = (
+                "datetime: expected an RFC 3339 date-time or a date (YYYY, YYYY-MM, YYYY-MM-DD), got "
+                f"{text!r}"
+            )
             raise InputError(msg)
         return whole
     bounds = []
@@ -219,7 +231,8 @@ def parse_datetime(text: str) -> tuple[dt.datetime, dt.datetime]:
             continue
         whole = period(end)
         if whole is None:
-            msg = f"datetime: {'start' if position == 0 else 'end'} {end!r} is not an RFC 3339 date-time or a date"
+            which = "start" if position == 0 else "end"
+            msg = f"datetime: {which} {end!r} is not an RFC 3339 date-time or a date"
             raise InputError(msg)
         bounds.append(whole[position])
     if bounds[0] == _EARLIEST and bounds[1] == _LATEST:

@@ -5,27 +5,40 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 import layers
-from app.cache import corridor_result
+from app import exports
+from app.cache import corridor_result, load_layers
 from app.context import PageContext
+from app.drawing import DRAWN_ROUTES
+from app.mapview import fit_target, show_map
+from app.report import corridor_report
 from app.widgets import download
 from app.workflows import CORRIDOR_LAYERS
 from geo import CRSError, InputError
 from geo.corridor import corridor_polygon
 from geo.network import join_legs
-from layers.map import build_map
+from geo.settings import NETWORK_ATTRIBUTION
+from layers import labels
+from layers.map import bounds_of, map_parts
 from layers.results import corridor_group, route_group
+
+
+def _describe(legs: gpd.GeoDataFrame) -> str:
+    """A route in words: its name and purpose (routes of the Routes tab have only their ends)."""
+    if "purpose" in legs and "name" in legs:
+        return f"{legs['name'].iloc[0]}. {legs['purpose'].iloc[0]}"
+    return f"{legs['from_name'].iloc[0]} → {legs['to_name'].iloc[-1]} ({labels.plural(len(legs), 'leg')})"
 
 
 def render(ctx: PageContext) -> None:
     """What lies within X km of one route (and its overlap with a second), ordered along the way."""
     routes = {
-        f"{rid}: {legs['purpose'].iloc[0][:70]}": legs
-        for rid, legs in ctx.frames["routes"].groupby("route_id", sort=False)
+        f"{legs['name'].iloc[0]} — {legs['purpose'].iloc[0][:60]}": legs
+        for _, legs in ctx.frames["routes"].groupby("route_id", sort=False)
     }
     routes.update(st.session_state.get("routes_result", {}))
+    routes.update(st.session_state.get(DRAWN_ROUTES, {}))  # lines drawn on the Map tab
     names = list(routes)
     c1, c2, c3 = st.columns([3, 3, 2])
     first = c1.selectbox("Route", names, key="corridor_route", bind="query-params")
@@ -57,32 +70,62 @@ def render(ctx: PageContext) -> None:
             f"{summary['overlap_km2']:,.0f} km² of shared corridor."
         )
     overlays = [
-        corridor_group(polygon, label=f"{first} ± {width_km} km"),
-        route_group(routes[first], name="Route"),
+        corridor_group(polygon, label=f"Corridor ±{width_km} km of route 1", name=f"Corridor ±{width_km} km"),
+        route_group(routes[first], name="Route 1"),
     ]
     if other is not None:
         overlays.insert(
-            1, corridor_group(corridor_polygon(other, width_km=width_km), label=f"{second} ± {width_km} km")
+            1,
+            corridor_group(
+                corridor_polygon(other, width_km=width_km),
+                label=f"Corridor ±{width_km} km of route 2",
+                name=f"Second corridor ±{width_km} km",
+                second=True,
+            ),
         )
+        overlays.append(route_group(routes[second], name="Route 2"))
     shown = {
         n: layers.by_id(inside[inside["layer"] == n].drop(columns=["layer"]))
         for n in CORRIDOR_LAYERS
         if (inside["layer"] == n).any()
     }
-    st_folium(
-        build_map(shown, basemap=ctx.basemap, overlays=overlays),
-        height=520,
-        use_container_width=True,
-        returned_objects=[],
+    st.caption(
+        "  \n".join(
+            f"**Route {i}:** {_describe(routes[name])}"
+            for i, name in enumerate([first] + ([second] if other is not None else []), start=1)
+        )
+    )
+    area = gpd.GeoDataFrame(geometry=[polygon], crs="EPSG:4326")
+    show_map(
+        map_parts(
+            shown,
+            basemap=ctx.basemap,
+            overlays=overlays,
+            attributions=list(NETWORK_ATTRIBUTION.values()),
+            fit=fit_target(
+                bounds_of(area),
+                what=f"corridor|{first}|{second}|{width_km}",
+                label="Fit the map to the corridor",
+            ),
+        ),
         key="corridor_map",
     )
     table = pd.DataFrame(inside.drop(columns="geometry"))[
         ["chainage_km", "distance_to_route_km", "side", "layer", "id", "name", "kind"]
     ]
     st.subheader("Along the route")
-    st.scatter_chart(table, x="chainage_km", y="distance_to_route_km", color="layer", height=240)
-    st.dataframe(table.round(1), hide_index=True, width="stretch", key="corridor_table")
-    st.dataframe(summary["counts"], hide_index=True, key="corridor_counts")
+    chart = table.assign(layer=table["layer"].map(lambda v: labels.value("layer", v)))
+    st.scatter_chart(
+        chart,
+        x="chainage_km",
+        y="distance_to_route_km",
+        color="layer",
+        x_label=labels.column("chainage_km"),
+        y_label=labels.column("distance_to_route_km"),
+        height=240,
+    )
+    st.dataframe(labels.table(table.round(1)), hide_index=True, width="stretch", key="corridor_table")
+    st.dataframe(labels.table(summary["counts"]), hide_index=True, key="corridor_counts")
     polygon_frame = gpd.GeoDataFrame(
         {"route": [first], "width_km": [width_km], "area_km2": [summary["area_km2"]]},
         geometry=[polygon],
@@ -101,10 +144,27 @@ def render(ctx: PageContext) -> None:
     )
     download(
         d2,
-        f"Features inside ({len(inside)}, GeoJSON)",
+        f"Features inside ({labels.plural(len(inside), 'feature')}, GeoJSON)",
         inside,
         ("corridor-features", *key),
         "geojson",
         "corridor-features",
         "download_corridor_features",
+    )
+    frames = load_layers()
+    exports.report_button(
+        st,
+        lambda: corridor_report(
+            line,
+            polygon,
+            inside,
+            summary,
+            width_km=float(width_km),
+            route_name=first,
+            context={**{n: frames[n] for n in CORRIDOR_LAYERS}, "routes": routes[first]},
+            parameters={"second route (overlap)": second},
+            title=f"Corridor ±{width_km} km: {first}"[:150],
+        ),
+        key="corridor_report",
+        file_name=f"corridor-{exports.file_stem(first)[:50]}-{width_km}km.pdf",
     )

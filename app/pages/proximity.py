@@ -5,17 +5,44 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 import layers
+from app import find
 from app.cache import nearest_result, workspace
 from app.context import PageContext
-from app.widgets import MAX_RING_KM, download, histogram, ids, md, parse_radii, save
+from app.mapview import fit_target, show_map
+from app.widgets import MAX_RING_KM, download, histogram, ids, md, parse_radii, save, shown_as
 from geo import CRSError, InputError
-from geo.proximity import nearest, nearest_lines
+from geo.proximity import geodesic_circle, nearest, nearest_lines
 from geo.settings import EXPORT_FORMATS, MAX_DRAWN_FEATURES
-from layers.map import build_map
+from layers import labels
+from layers.map import bounds_of, map_parts
 from layers.results import nearest_lines_group, point_group, range_rings_group
+
+#: URL parameter of the clicked point (``prox_click=lat,lon``): a shared link keeps it.
+CLICK_PARAM = "prox_click"
+
+
+def clicked_point() -> tuple[float, float] | None:
+    """The clicked point as (lon, lat): a new click on the map, else the one in the link."""
+    last = (st.session_state.get("prox_map") or {}).get("last_clicked")
+    if last and last != st.session_state.get("_prox_click_seen"):
+        st.session_state["_prox_click_seen"] = last
+        st.query_params[CLICK_PARAM] = f"{last['lat']:.5f},{last['lng']:.5f}"
+    text = st.query_params.get(CLICK_PARAM)
+    if not text:
+        return None
+    try:
+        lat, lon = (float(v) for v in text.split(","))
+    except ValueError:
+        st.warning(f"The link's clicked point {CLICK_PARAM}={text!r} is not 'lat,lon': it is left out")
+        del st.query_params[CLICK_PARAM]
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        st.warning(f"The link's clicked point {CLICK_PARAM}={text!r} is off the globe: it is left out")
+        del st.query_params[CLICK_PARAM]
+        return None
+    return lon, lat
 
 
 def render(ctx: PageContext) -> None:
@@ -30,7 +57,7 @@ def render(ctx: PageContext) -> None:
         "Sources",
         point_layers,
         index=point_layers.index("demand") if "demand" in point_layers else 0,
-        format_func=lambda n: ctx.title(n),
+        format_func=shown_as("prox_source", ctx.title),
         key="prox_source",
         bind="query-params",
     )
@@ -39,7 +66,7 @@ def render(ctx: PageContext) -> None:
         "Targets",
         target_layers,
         index=target_layers.index("facilities") if "facilities" in target_layers else 0,
-        format_func=lambda n: ctx.title(n),
+        format_func=shown_as("prox_target", ctx.title),
         key="prox_target",
         bind="query-params",
     )
@@ -118,7 +145,12 @@ def render(ctx: PageContext) -> None:
             f"The map draws the {len(drawn_lines):,} shortest of {len(lines):,} lines; "
             "the table and the download have them all."
         )
-    overlays = [nearest_lines_group(drawn_lines, name=f"Nearest {ctx.title(target)}")]
+    overlays = [nearest_lines_group(drawn_lines, name=f"Nearest {ctx.title(target).lower()}")]
+    fit = fit_target(
+        bounds_of(sources, targets),
+        what=f"nearest|{source}|{target}|{len(sources)}|{len(targets)}",
+        label="Fit the map to the sources and targets",
+    )
     if ring_choice != "(none)":
         try:
             radii = parse_radii(radii_text)
@@ -131,22 +163,23 @@ def render(ctx: PageContext) -> None:
             layer_name, fid = features[ring_choice]
             centre = indexed[layer_name].geometry.loc[fid].representative_point()
             overlays.append(range_rings_group(centre.x, centre.y, radii, label=ring_choice))
-    # the map's last click arrives in session state (st_folium's key) before this run starts
-    last = (st.session_state.get("prox_map") or {}).get("last_clicked")
-    clicked = (last["lng"], last["lat"]) if last else None
-    if clicked:
-        overlays.append(
-            point_group(clicked[0], clicked[1], label=f"Clicked point {clicked[1]:.4f}, {clicked[0]:.4f}")
+            outer = gpd.GeoDataFrame(
+                geometry=[geodesic_circle(centre.x, centre.y, max(radii) * 1000.0)], crs="EPSG:4326"
+            )
+            fit = fit_target(
+                bounds_of(outer), what=f"rings|{ring_choice}|{radii}", label="Fit the map to the range rings"
+            )
+    # a row picked in the table below is highlighted and the map fits it (app.find)
+    picked = find.table_focus("prox_table", lines, label=_line_label)
+    if picked:
+        overlays += find.focus_overlays(picked, name="Picked")
+        fit = fit_target(
+            bounds_of(gpd.GeoDataFrame(geometry=[picked["geometry"]], crs="EPSG:4326")),
+            what=f"picked|{picked['token']}",
+            label="Fit the map to the picked line",
         )
-    atlas = build_map(
-        ctx.for_map({source: sources, target: targets}),
-        basemap=ctx.basemap,
-        overlays=overlays,
-        specs=ctx.user_specs,
-    )
-    st.caption("Click the map to drop a point and list its nearest " + md(ctx.title(target).lower()) + ".")
-    st_folium(atlas, height=560, use_container_width=True, returned_objects=["last_clicked"], key="prox_map")
-
+    clicked = clicked_point()
+    near = None
     if clicked:
         point = gpd.GeoDataFrame(
             {"name": ["clicked point"]},
@@ -155,16 +188,32 @@ def render(ctx: PageContext) -> None:
             index=["clicked"],
         )
         near = nearest_lines(point, targets, nearest(point, targets, k=min(5, len(targets))))
+        overlays.append(nearest_lines_group(near, name="Nearest to the clicked point"))
+        overlays.append(
+            point_group(clicked[0], clicked[1], label=f"Clicked point {clicked[1]:.4f}, {clicked[0]:.4f}")
+        )
+    parts = map_parts(
+        ctx.for_map({source: sources, target: targets}),
+        basemap=ctx.basemap,
+        overlays=overlays,
+        specs=ctx.user_specs,
+        fit=fit,
+    )
+    st.caption("Click the map to drop a point and list its nearest " + md(ctx.title(target).lower()) + ".")
+    show_map(parts, key="prox_map", returned_objects=["last_clicked"])
+
+    if clicked and near is not None:
         st.subheader("Nearest to the clicked point")
         st.dataframe(
-            near[[c for c in ("target_id", "target_name", "rank", "distance_km") if c in near]].round(
-                {"distance_km": 1}
+            labels.table(
+                near.round({"distance_km": 1}), columns=("target_name", "target_id", "rank", "distance_km")
             ),
             hide_index=True,
             width="stretch",
             key="prox_click_table",
         )
-        if st.button("Save the clicked point as a candidate site", key="save_candidate"):
+        b1, b2 = st.columns(2)
+        if b1.button("Save the clicked point as a candidate site", key="save_candidate", wrap=True):
             candidate = point.assign(name=f"candidate {clicked[1]:.4f}, {clicked[0]:.4f}")
             save(
                 lambda: workspace(ctx.user).append(
@@ -172,25 +221,51 @@ def render(ctx: PageContext) -> None:
                 ),
                 "candidate_sites",
             )
+        if b2.button("Remove the clicked point", key="clear_click", wrap=True):
+            del st.query_params[CLICK_PARAM]
+            st.rerun()
 
     st.subheader(f"Nearest {md(ctx.title(target).lower())} of each {md(ctx.title(source).lower())}")
     table = pd.DataFrame(lines.drop(columns="geometry"))
     left, right = st.columns([3, 2])
     left.dataframe(
-        table.round({"distance_km": 1, "distance_m": 0}), hide_index=True, width="stretch", key="prox_table"
+        labels.table(
+            table.round({"distance_km": 1}),
+            columns=("source_name", "target_name", "rank", "distance_km", "source_id", "target_id"),
+        ),
+        hide_index=True,
+        width="stretch",
+        key="prox_table",
+        on_select="rerun",
+        selection_mode="single-row",
     )
-    right.caption("Distribution of the distances (km)")
-    right.bar_chart(histogram(table["distance_km"], "distance_km"), x="distance_km", y="features", height=260)
+    left.caption("Pick a row to highlight its line on the map.")
+    right.caption(f"Distribution of the distances ({labels.plural(len(table), 'line')})")
+    right.bar_chart(
+        histogram(table["distance_km"], "distance_km"),
+        x="distance_km",
+        y="features",
+        x_label="Distance (km), bin start",
+        y_label="Lines",
+        height=260,
+    )
     if st.button("Save this result to the workspace", key="save_nearest"):
         name = f"nearest {target} of {source}"
         save(lambda: workspace(ctx.user).save(name, lines, kind="analysis", source="Proximity tab"), name)
     fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=str.upper, key="prox_download_format")
     download(
         st,
-        f"Nearest lines ({fmt.upper()}, {len(lines)})",
+        f"Nearest lines ({fmt.upper()}, {labels.plural(len(lines), 'line')})",
         lines,
         ("nearest", source, target, str(k), str(max_km), *ids(sources), *ids(targets)),
         fmt,
         f"nearest-{target}-of-{source}",
         "download_nearest",
     )
+
+
+def _line_label(row: pd.Series) -> str:
+    """A nearest line in words: source → target: km."""
+    source = row.get("source_name", row.get("source_id", ""))
+    target = row.get("target_name", row.get("target_id", ""))
+    return f"{source} → {target}: {row['distance_km']:,.1f} km"

@@ -1,13 +1,17 @@
-"""Site selection tab: a suitability grid with weights and sensitivity, then p-median or maximal coverage."""
+"""Site selection tab: a suitability grid with weights and sensitivity, then p-median or maximal coverage.
+
+The page stays one module: the grid, the allocation and their downloads share the scored grid
+and the widgets' state of one tab.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 import geopandas as gpd
+import h3
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 import layers
 from app import workflows
@@ -17,16 +21,29 @@ from app.cache import (
     criterion_values,
     export_bytes,
     grid_cells,
+    ranking_stability,
     scored_grid,
     workspace_key,
 )
 from app.context import PageContext
-from app.widgets import download, histogram, stop_requested
-from geo import InputError
+from app.mapview import fit_target, show_map
+from app.widgets import download, histogram, shown_as, stop_requested
+from geo import ExportError, InputError
 from geo.settings import ALLOCATION_TIME_LIMIT_S, DEFAULT_WEIGHTS, EXPORT_FORMATS, MIME_TYPES
-from geo.siting import RAW_COLUMNS, hexagons, sensitivity, spread_candidates
-from layers.map import build_map
-from layers.results import SCORE_RAMP, allocation_group, scored_cells_group
+from geo.siting import RAW_COLUMNS, hexagons, spread_candidates
+from layers import labels
+from layers.map import bounds_of, map_parts
+from layers.results import allocation_group, scored_cells_group
+
+#: H3 resolutions offered.
+RESOLUTIONS = (5, 6, 7, 8)
+COMPETITION = {"avoid": "Keep away from them", "cluster": "Stay close to them"}
+DISTANCES = {"road network": "By road", "geodesic": "Straight line (geodesic)"}
+MODELS = {"p-median": "Least total distance", "coverage": "Most demand covered"}
+#: The grid's parameters: region, resolution, weights, competition, exclusion km, feedstock radius km.
+Params = tuple[str, int, tuple[tuple[str, float], ...], str, float, float]
+#: Parameters that only re-rank the measured criteria (applied at once, no new measurement).
+RANK_ONLY = (2, 3, 4)  # weights, competition, exclusion distance
 
 
 def user_layers(ctx: PageContext, kinds: tuple[str, ...]) -> list[str]:
@@ -38,65 +55,127 @@ def user_layers(ctx: PageContext, kinds: tuple[str, ...]) -> list[str]:
     ]
 
 
+def region_label(code: str) -> str:
+    """A region as the list shows it: a country by name, a workspace layer by its name."""
+    if code.startswith(USER_LAYER):
+        return f"{code.removeprefix(USER_LAYER)} (your layer)"
+    return labels.country(code)
+
+
+def resolution_label(resolution: int) -> str:
+    """An H3 resolution with its cells' size."""
+    edge_km = h3.average_hexagon_edge_length(resolution, unit="km")
+    return f"{resolution} (cells ≈ {edge_km:,.1f} km a side)"
+
+
 def render(ctx: PageContext) -> None:
     """Suitability grid with weights and sensitivity, then p-median or coverage among the best cells."""
     params, top_n = _grid_controls(ctx)
     if params is None:
         return
-    scored = _score(ctx, params)
-    if scored is None:
+    result = _score(ctx, params)
+    if result is None:
         return
+    scored, stability = result
     top = hexagons(scored.head(top_n))
-    norm = scored[[f"n_{c}" for c in RAW_COLUMNS]].rename(columns=lambda c: c[2:])
-    stability = sensitivity(norm, dict(st.session_state["site_params"][2]), top_n=10, draws=300, seed=0)
     allocation = _allocation(ctx, scored)
-    overlays = [scored_cells_group(top, name=f"Best {len(top)} cells")]
+    overlays = [scored_cells_group(top, name=f"Best {labels.plural(len(top), 'cell')}")]
+    fit_frames = [top]
     if allocation is not None:
         overlays.append(allocation_group(allocation.sites, allocation.lines))
-    legend = " ".join(f"<span style='background:{c};padding:0 10px'>&nbsp;</span>" for c in SCORE_RAMP)
-    st.markdown(f"Score: low {legend} high", unsafe_allow_html=True)
-    st_folium(
-        build_map({}, basemap=ctx.basemap, overlays=overlays),
-        height=560,
-        use_container_width=True,
-        returned_objects=[],
+        fit_frames.append(allocation.sites)
+    what = f"site|{params}|{top_n}|{allocation is not None and tuple(allocation.sites.index.astype(str))}"
+    show_map(
+        map_parts(
+            {},
+            basemap=ctx.basemap,
+            overlays=overlays,
+            fit=fit_target(bounds_of(*fit_frames), what=what, label="Fit the map to the best cells"),
+        ),
         key="site_map",
     )
     _results(scored, top, stability, allocation)
     _downloads(scored, top, top_n, allocation)
+    _report(ctx, scored, stability, allocation)  # GIS tools: the PDF report (app.exports)
 
 
-def _grid_controls(ctx: PageContext) -> tuple[tuple | None, int]:
+def _report(
+    ctx: PageContext,
+    scored: gpd.GeoDataFrame,
+    stability: pd.DataFrame,
+    allocation: workflows.Allocation | None,
+) -> None:
+    """The "Report (PDF)" button of the scored grid (and the chosen sites), built when pressed."""
+    from app import exports
+    from app.report import site_selection_report
+
+    region, resolution, weights, competition, exclude_km, radius_km = st.session_state["site_params"]
+    inputs = workflows.site_inputs(ctx.frames)
+    context = {
+        "demand": inputs["demand"],
+        "lithium_blocks": inputs["blocks"],
+        "ports": inputs["ports"],
+        "facilities": inputs["facilities"],
+    }
+    parameters = {
+        "region": region.removeprefix(USER_LAYER),
+        "H3 resolution": resolution,
+        "feedstock radius km": radius_km,
+        "existing recyclers/refiners": competition,
+        "excluded within km of a facility": exclude_km or "none",
+    }
+    if allocation is not None:
+        parameters["location-allocation"] = allocation.result.summary
+    exports.report_button(
+        st,
+        lambda: site_selection_report(
+            scored,
+            weights=dict(weights),
+            parameters=parameters,
+            sensitivity=stability,
+            sites=allocation.sites if allocation is not None else None,
+            context=context,
+            title=f"Site selection: {region.removeprefix(USER_LAYER)}, H3 resolution {resolution}",
+        ),
+        key="site_report",
+        file_name=f"site-selection-{exports.file_stem(region)}-res{resolution}.pdf",
+    )
+
+
+def _grid_controls(ctx: PageContext) -> tuple[Params | None, int]:
     """The grid's widgets; the parameters to score with (``None`` until the user asks) and N to show."""
-    codes = sorted(c for c in ctx.frames["countries"]["country"].unique() if c)
+    codes = sorted((c for c in ctx.frames["countries"]["country"].unique() if c), key=labels.country)
     c1, c2, c3, c4 = st.columns(4)
     regions = codes + user_layers(ctx, ("Polygon", "MultiPolygon"))
     region = c1.selectbox(
         "Region",
         regions,
         index=regions.index("IN"),
+        format_func=shown_as("site_region", region_label),
         key="site_region",
         bind="query-params",
-        help="A country, or a polygon layer you imported",
+        help="A country (type its name, e.g. India), or a polygon layer you imported",
     )
     resolution = c2.selectbox(
-        "H3 resolution",
-        [5, 6, 7, 8],
+        "H3 resolution (cell size)",
+        list(RESOLUTIONS),
         index=0,
+        format_func=shown_as("site_res", resolution_label),
         key="site_res",
         bind="query-params",
-        help=f"Res 7 over India is 600,000 cells; at most {GRID_MAX_CELLS:,} "
-        "(res 8 for a state or a district)",
+        help=f"Resolution 7 over India is 600,000 cells; at most {GRID_MAX_CELLS:,} "
+        "(resolution 8 for a state or a district)",
     )
     competition = c3.radio(
         "Existing recyclers/refiners",
-        ["avoid", "cluster"],
+        list(COMPETITION),
+        format_func=shown_as("site_competition", COMPETITION.__getitem__),
         key="site_competition",
         bind="query-params",
         horizontal=True,
     )
     exclude_km = c4.number_input(
-        "Exclude within km of a facility (0 = none)",
+        "No site within this many km of a facility (0 = no limit)",
         0.0,
         2000.0,
         0.0,
@@ -109,7 +188,7 @@ def _grid_controls(ctx: PageContext) -> tuple[tuple | None, int]:
         (
             criterion,
             w[i].slider(
-                f"Weight: {criterion.replace('_', ' ')}",
+                f"Weight: {labels.CRITERIA[criterion].lower()}",
                 0.0,
                 1.0,
                 default,
@@ -128,42 +207,72 @@ def _grid_controls(ctx: PageContext) -> tuple[tuple | None, int]:
         st.warning("Give at least one criterion a weight above zero.")
         return None, top_n
     params = (region, resolution, weights, competition, exclude_km, radius_km)
+    scored_params = st.session_state.get("site_params")
     if st.button("Score the grid", key="site_run", type="primary"):
         st.session_state["site_params"] = params
         st.session_state.pop("allocation", None)
         st.query_params["scored"] = "1"
         if "allocated" in st.query_params:
             del st.query_params["allocated"]
-    elif st.query_params.get("scored") == "1" and "site_params" not in st.session_state:
+    elif st.query_params.get("scored") == "1" and scored_params is None:
         st.session_state["site_params"] = params  # a shared link: score with its parameters
+    elif scored_params is not None and _rank_only_change(scored_params, params):
+        st.session_state["site_params"] = params  # the criteria are measured: re-rank at once
+        st.session_state.pop("allocation", None)
     if "site_params" not in st.session_state:
         st.info("Set the region, weights and constraints, then press **Score the grid**.")
         return None, top_n
     if st.session_state["site_params"] != params:
-        st.caption("The settings changed: press **Score the grid** to update the results below.")
+        st.caption(
+            "The region, cell size or feedstock radius changed: press **Score the grid** to measure "
+            "the new grid (the results below are for the previous settings)."
+        )
     return st.session_state["site_params"], top_n
 
 
-def _score(ctx: PageContext, params: tuple) -> gpd.GeoDataFrame | None:
-    """The scored grid, with a progress bar over the grid and each criterion (each cached on its own)."""
+def _rank_only_change(old: Params, new: Params) -> bool:
+    """True when ``new`` differs from ``old`` only in what re-ranks the measured criteria."""
+    return old != new and all(
+        a == b for i, (a, b) in enumerate(zip(old, new, strict=True)) if i not in RANK_ONLY
+    )
+
+
+def _score(ctx: PageContext, params: Params) -> tuple[gpd.GeoDataFrame, pd.DataFrame] | None:
+    """The scored grid and its ranking's stability, with a progress bar over every step.
+
+    The steps: the grid, each criterion, the ranking, the stability; each is cached, so new weights
+    only re-rank.
+    """
     region_code, resolution, weights, competition, exclude_km, radius_km = params
     version = workspace_key(ctx.user) if region_code.startswith(USER_LAYER) else ("", 0)
-    bar = st.progress(0.0, text="Building the H3 grid…")
+    steps = len(RAW_COLUMNS) + 3
+    where = region_label(region_code)
+    bar = st.progress(
+        0.0, text=f"Step 1 of {steps}: building the H3 grid over {where} (resolution {resolution})…"
+    )
     try:
-        grid_cells(region_code, resolution, version)
-        for step, criterion in enumerate(RAW_COLUMNS):  # each cached: a re-run only re-ranks
+        cells = len(grid_cells(region_code, resolution, version))
+        for step, criterion in enumerate(RAW_COLUMNS, start=2):  # each cached: a re-run only re-ranks
             bar.progress(
-                (step + 1) / (len(RAW_COLUMNS) + 1),
-                text=f"Measuring {criterion.replace('_', ' ')} over the grid…",
+                (step - 1) / steps,
+                text=f"Step {step} of {steps}: measuring “{labels.CRITERIA[criterion].lower()}” "
+                f"over {labels.plural(cells, 'cell')}…",
             )
             criterion_values(region_code, resolution, version, criterion, radius_km)
-        region, resolution, weights, competition, exclude_km, radius_km = params
-        return scored_grid(region, resolution, weights, competition, exclude_km, radius_km, version=version)
+        bar.progress((steps - 2) / steps, text=f"Step {steps - 1} of {steps}: ranking the cells…")
+        scored = scored_grid(region_code, resolution, weights, competition, exclude_km, radius_km, version)
+        bar.progress(
+            (steps - 1) / steps, text=f"Step {steps} of {steps}: testing the ranking's stability (300 draws)…"
+        )
+        stability = ranking_stability(
+            region_code, resolution, weights, competition, exclude_km, radius_km, version
+        )
     except InputError as exc:
         st.error(f"Cannot score the grid: {exc}")
         return None
     finally:
         bar.empty()
+    return scored, stability
 
 
 def _allocation(ctx: PageContext, scored: gpd.GeoDataFrame) -> workflows.Allocation | None:
@@ -173,18 +282,21 @@ def _allocation(ctx: PageContext, scored: gpd.GeoDataFrame) -> workflows.Allocat
     distances = a0.radio(
         "Distances",
         ["road network", "geodesic"],
+        format_func=shown_as("alloc_cost", DISTANCES.__getitem__),
         key="alloc_cost",
         bind="query-params",
-        help="Road: shortest paths on the OpenStreetMap road graph; geodesic: straight WGS84 distance",
+        help="By road: shortest paths on the OpenStreetMap road graph; straight line: WGS84 geodesic",
     )
     model = a1.radio(
         "Location-allocation",
         ["p-median", "coverage"],
+        format_func=shown_as("alloc_model", MODELS.__getitem__),
         key="alloc_model",
         bind="query-params",
-        horizontal=True,
+        help="Least total distance: the p-median; most demand covered: maximal coverage within the "
+        "coverage distance",
     )
-    k = int(a2.number_input("New sites k", 1, 20, 3, key="alloc_k", bind="query-params"))
+    k = int(a2.number_input("New sites (k)", 1, 20, 3, key="alloc_k", bind="query-params"))
     keep = a2.checkbox(
         "Existing recyclers/refiners stay open",
         key="alloc_keep",
@@ -206,6 +318,9 @@ def _allocation(ctx: PageContext, scored: gpd.GeoDataFrame) -> workflows.Allocat
     among = a4.selectbox(
         "Candidate sites",
         choices,
+        format_func=shown_as(
+            "alloc_among", lambda c: "The best cells" if c == "best cells" else region_label(c)
+        ),
         key="alloc_among",
         bind="query-params",
         help="The best N cells, or a point layer you imported",
@@ -253,9 +368,13 @@ def _allocation(ctx: PageContext, scored: gpd.GeoDataFrame) -> workflows.Allocat
         existing = layers.analysis_targets(
             existing if keep else existing.iloc[:0], include_placeholders=approximate
         )
+        how = "road distances between" if distances == "road network" else "distances between"
         try:
             with st.spinner(
-                f"Routing and solving (at most {time_limit_s} s; press Stop to keep the best so far)…"
+                f"Choosing {labels.plural(k, 'site')}: {how} {labels.plural(len(demand), 'city', 'cities')} "
+                f"and {labels.plural(len(candidates), 'candidate')}, then solving (at most {time_limit_s} s; "
+                "press Stop to keep the best so far)…",
+                show_time=True,
             ):
                 allocation = workflows.allocate_sites(
                     candidates,
@@ -277,6 +396,11 @@ def _allocation(ctx: PageContext, scored: gpd.GeoDataFrame) -> workflows.Allocat
     return st.session_state.get("allocation")
 
 
+def _place(lat: float, lon: float) -> str:
+    """A cell's position as a reader finds it on a map."""
+    return f"{abs(lat):.2f}°{'N' if lat >= 0 else 'S'}, {abs(lon):.2f}°{'E' if lon >= 0 else 'W'}"
+
+
 def _results(
     scored: gpd.GeoDataFrame,
     top: gpd.GeoDataFrame,
@@ -285,29 +409,54 @@ def _results(
 ) -> None:
     """Tables and charts of the scored grid and of the chosen sites."""
     left, right = st.columns([3, 2])
-    left.subheader(f"Best {len(top)} cells")
+    left.subheader(f"Best {labels.plural(len(top), 'cell')}")
+    order = ("rank", "score", "lat", "lon", *RAW_COLUMNS.values(), *(f"n_{c}" for c in RAW_COLUMNS), "cell")
     left.dataframe(
-        pd.DataFrame(top.drop(columns="geometry")).round(3),
+        labels.table(pd.DataFrame(top.drop(columns="geometry")).round(3), columns=order),
         hide_index=True,
         width="stretch",
         key="site_table",
     )
-    right.caption(f"Scores of all {len(scored):,} cells")
-    right.bar_chart(histogram(scored["score"], "score"), x="score", y="features", height=200)
-    right.subheader("Ranking stability (weights ±20 %, 300 draws)")
+    right.caption(f"Scores of all {labels.plural(len(scored), 'cell')}")
     right.bar_chart(
-        stability.assign(cell=top["cell"].head(len(stability)).to_numpy()).set_index("cell")["share_in_top"],
-        height=260,
+        histogram(scored["score"], "score"),
+        x="score",
+        y="features",
+        x_label="Score (0–1), bin start",
+        y_label="Cells",
+        height=200,
     )
-    right.caption("Share of draws in which each of today's top 10 cells stays in the top 10.")
+    right.subheader("Ranking stability")
+    best = scored.loc[stability.index]
+    right.dataframe(
+        pd.DataFrame(
+            {
+                "Rank": stability["baseline_rank"].to_numpy(),
+                "Cell (centre)": [_place(la, lo) for la, lo in zip(best["lat"], best["lon"], strict=True)],
+                labels.column("share_in_top"): stability["share_in_top"].to_numpy(),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            labels.column("share_in_top"): st.column_config.ProgressColumn(
+                format="percent", min_value=0.0, max_value=1.0
+            )
+        },
+        key="site_stability",
+    )
+    right.caption(
+        "How often each of today's 10 best cells stays in the top 10 when every weight moves by up to "
+        "±20 % (300 draws)."
+    )
     if allocation is None:
         return
-    st.subheader("Chosen sites")
+    st.subheader(f"Chosen sites ({labels.plural(len(allocation.sites), 'site')})")
     st.caption(allocation.result.summary)
     for warning in allocation.result.warnings:
         st.warning(warning)
     st.dataframe(
-        pd.DataFrame(allocation.sites.drop(columns="geometry")).round(3),
+        labels.table(pd.DataFrame(allocation.sites.drop(columns="geometry")).round(3)),
         hide_index=True,
         width="stretch",
         key="alloc_table",
@@ -317,28 +466,45 @@ def _results(
 def _downloads(
     scored: gpd.GeoDataFrame, top: gpd.GeoDataFrame, top_n: int, allocation: workflows.Allocation | None
 ) -> None:
-    """Download buttons: every scored cell (built when clicked), the best N and the chosen sites."""
+    """Download buttons: every scored cell (made when clicked), the best N and the chosen sites.
+
+    No button re-runs the page when clicked (``on_click="ignore"``): a re-run would replace the
+    deferred file of "All scored cells" while the browser still asks for the old one.
+    """
     fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=str.upper, key="site_download_format")
     d1, d2, d3 = st.columns(3)
     key = tuple(str(p) for p in st.session_state["site_params"])
 
     def all_cells() -> Any:
-        return export_bytes(hexagons(scored), ("scored-cells", *key), fmt)
+        try:
+            return export_bytes(hexagons(scored), ("scored-cells", *key), fmt)
+        except ExportError as exc:  # the button shows the failure under it
+            raise RuntimeError(f"Export failed: {exc}") from exc
 
     d1.download_button(
-        f"All {len(scored):,} scored cells",
+        f"All {labels.plural(len(scored), 'scored cell')} ({fmt.upper()})",
         all_cells,
         file_name=f"scored-cells{EXPORT_FORMATS[fmt]}",
         mime=MIME_TYPES[fmt],
         key="download_cells",
+        on_click="ignore",
+        width="stretch",
+        wrap=True,
+        help="Made when you click: a large file for a fine grid",
     )
     download(
-        d2, f"Best {len(top)} cells", top, ("best-cells", str(top_n), *key), fmt, "best-cells", "download_top"
+        d2,
+        f"Best {labels.plural(len(top), 'cell')} ({fmt.upper()})",
+        top,
+        ("best-cells", str(top_n), *key),
+        fmt,
+        "best-cells",
+        "download_top",
     )
     if allocation is not None:
         download(
             d3,
-            "Chosen sites",
+            f"Chosen sites ({fmt.upper()})",
             allocation.sites,
             ("chosen-sites", *allocation.sites.index.astype(str)),
             fmt,

@@ -14,7 +14,7 @@ Both have ``index()``, ``names()``, ``load(name)``, ``load_all()``, ``save(name,
 title=None, shared=False)``, ``append(...)``, ``delete(name)``, ``share(name, shared=True)``,
 ``unique_name(name)``, ``version()``, ``check()``, ``repair()`` and ``locked()``.
 
-Errors (all :class:`geo._errors.LayerError`, a ``ValueError``): ``WorkspaceBusy`` (try again),
+Errors (all :class:`geo.LayerError`, a ``ValueError``): ``WorkspaceBusy`` (try again),
 ``WorkspaceDamaged`` (run ``mineral-atlas workspace --check/--repair``), ``LayerPermissionError``
 (also a ``PermissionError``: another user's layer).
 """

@@ -3,6 +3,10 @@
 A backend implements the storage primitives (``_rows``, ``_row``, ``_read``, ``_put``, ``_drop``,
 ``_set_shared``, ``_check``, ``_repair``, ``_generation``, ``locked``); this class turns them into the
 public methods and holds every rule that does not depend on where the layers are kept.
+
+It stays one module (about 450 lines, most of it the one class): the rules a backend must not
+bypass (names, owners, sharing, what a stored frame may hold) read best beside the public methods
+that apply them.
 """
 
 from __future__ import annotations
@@ -91,7 +95,8 @@ def plain_frame(gdf: gpd.GeoDataFrame, *, name: str) -> gpd.GeoDataFrame:
     """``gdf`` as a workspace stores it: EPSG:4326, columns as text names, values every store can hold.
 
     Lists and dicts become JSON text, dates ISO text (:func:`geo.export.plain_properties`); a text
-    column holding some numbers too is stored as text; true/false values with gaps stay booleans. The geometry column is called ``geometry``.
+    column holding some numbers too is stored as text; true/false values with gaps stay booleans.
+    The geometry column is called ``geometry``.
     """
     if not isinstance(gdf, gpd.GeoDataFrame):
         msg = f"layer {name!r}: expected a GeoDataFrame, got {type(gdf).__name__}"
@@ -128,7 +133,7 @@ class BaseWorkspace(abc.ABC):
         Names no layer may take (compared without case and surrounding spaces); default
         :data:`geo.settings.BUILTIN_LAYERS`.
     lock_timeout_s : float, keyword-only, optional
-        Seconds a write waits for another one before :class:`geo._errors.WorkspaceBusy`; default
+        Seconds a write waits for another one before :class:`geo.WorkspaceBusy`; default
         :data:`geo.settings.WORKSPACE_LOCK_TIMEOUT_S`.
     """
 
@@ -299,7 +304,10 @@ class BaseWorkspace(abc.ABC):
                 continue  # replaced or deleted meanwhile: look again
             gdf.attrs["name"] = name
             return gdf
-        msg = f"workspace {self.location}: layer {name!r} is in the index but its table is missing; {REPAIR_HINT}"
+        msg = (
+            f"workspace {self.location}: layer {name!r} is in the index but its table is missing; "
+            f"{REPAIR_HINT}"
+        )
         raise WorkspaceDamaged(msg)
 
     def load_all(self) -> dict[str, gpd.GeoDataFrame]:

@@ -17,7 +17,7 @@ Layout of the file
 How a write stays whole
 -----------------------
 Writers hold an exclusive ``fcntl`` lock on ``<workspace>.lock`` beside the file (waiting at most the lock
-timeout, then :class:`geo._errors.WorkspaceBusy`). A save is ONE SQLite transaction: the new table, its
+timeout, then :class:`geo.WorkspaceBusy`). A save is ONE SQLite transaction: the new table, its
 index row, the drop of the table it replaces and the new generation commit together or not at all, so
 the index and the tables cannot disagree and a killed process leaves nothing half-written. Nothing
 else in the file is rewritten: saving 2 features costs the same beside a 450,000-feature layer as alone.
@@ -25,6 +25,10 @@ The file is in SQLite's WAL mode: readers take no lock and read one consistent s
 
 The file is read and written with Python's ``sqlite3`` only, never through GDAL in the same process
 (see :mod:`app.store._gpkg_sql` for why); GDAL, QGIS and pyogrio read it as any GeoPackage.
+
+This module is the one backend class (about 600 lines) and stays whole: its lock, connections,
+transactions, check and repair work on the same file and the same index and are only safe read
+together; the table encoding is already apart, in :mod:`app.store._gpkg_sql`.
 """
 
 from __future__ import annotations
@@ -241,7 +245,8 @@ class Workspace(BaseWorkspace):
 
         sql = (
             f"SELECT name, {col('table_name', 'name')}, kind, source, saved_at, features, "
-            f"{col('owner', '?')}, {col('shared', '1')}, {col('title', 'name')}, {col('column_names', 'NULL')} "
+            f"{col('owner', '?')}, {col('shared', '1')}, {col('title', 'name')}, "
+            f"{col('column_names', 'NULL')} "
             f"FROM {INDEX} {where} ORDER BY fid"
         )
         args = ((LOCAL_USER,) if "owner" not in columns else ()) + params
@@ -460,7 +465,8 @@ class Workspace(BaseWorkspace):
                 if row is None:
                     cols = ["name", *values]
                     conn.execute(
-                        f"INSERT INTO {INDEX} ({', '.join(map(_q, cols))}) VALUES ({', '.join('?' for _ in cols)})",
+                        f"INSERT INTO {INDEX} ({', '.join(map(_q, cols))}) "
+                        f"VALUES ({', '.join('?' for _ in cols)})",
                         (name, *values.values()),
                     )
                 else:
@@ -560,7 +566,8 @@ class Workspace(BaseWorkspace):
             if side.exists():
                 os.replace(side, target.with_name(target.name + suffix))
         return [
-            f"moved the damaged workspace ({reason}) to {str(target)!r}; a new one is created on the next save"
+            f"moved the damaged workspace ({reason}) to {str(target)!r}; a new one is created on the "
+            "next save"
         ]
 
     def _repair(self) -> list[str]:
@@ -607,7 +614,8 @@ class Workspace(BaseWorkspace):
             names.add(name)
             count = conn.execute(f"SELECT COUNT(*) FROM {_q(table)}").fetchone()[0]
             conn.execute(
-                f"INSERT INTO {INDEX} (name, table_name, kind, source, saved_at, features, owner, shared, title) "
+                f"INSERT INTO {INDEX} "
+                "(name, table_name, kind, source, saved_at, features, owner, shared, title) "
                 "VALUES (?, ?, 'import', ?, ?, ?, ?, 0, ?)",
                 (name, table, f"recovered table {table}", now_iso(), count, LOCAL_USER, name),
             )

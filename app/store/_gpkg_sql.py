@@ -173,9 +173,10 @@ _POINT_BLOB = np.dtype(
 
 def _decode_points(blobs: Sequence[bytes | None]) -> np.ndarray | None:
     """2D points decoded straight from their bytes (ten times faster than WKB parsing), else None."""
-    if not blobs or any(b is None or len(b) != _POINT_BLOB.itemsize for b in blobs):
+    present = [b for b in blobs if b is not None]
+    if not blobs or len(present) < len(blobs) or any(len(b) != _POINT_BLOB.itemsize for b in present):
         return None
-    records = np.frombuffer(b"".join(blobs), dtype=_POINT_BLOB)
+    records = np.frombuffer(b"".join(present), dtype=_POINT_BLOB)
     if not (
         (records["magic"] == b"GP").all()
         and (records["flags"] & 0b1110_1111 == 1).all()
@@ -245,14 +246,16 @@ def _rtree_triggers(t: str, c: str) -> list[str]:
     bbox = f"ST_MinX(NEW.{C}), ST_MaxX(NEW.{C}), ST_MinY(NEW.{C}), ST_MaxY(NEW.{C})"
     return [
         (
-            f"CREATE TRIGGER {name('insert')} AFTER INSERT ON {T} WHEN (new.{C} NOT NULL AND NOT ST_IsEmpty(NEW.{C})) "
+            f"CREATE TRIGGER {name('insert')} AFTER INSERT ON {T} "
+            f"WHEN (new.{C} NOT NULL AND NOT ST_IsEmpty(NEW.{C})) "
             f"BEGIN INSERT OR REPLACE INTO {r} VALUES (NEW.{F}, {bbox}); END"
         ),
         (
             f"CREATE TRIGGER {name('update6')} AFTER UPDATE OF {C} ON {T} WHEN OLD.{F} = NEW.{F} AND "
-            f"(NEW.{C} NOTNULL AND NOT ST_IsEmpty(NEW.{C})) AND (OLD.{C} NOTNULL AND NOT ST_IsEmpty(OLD.{C})) "
-            f"BEGIN UPDATE {r} SET minx = ST_MinX(NEW.{C}), maxx = ST_MaxX(NEW.{C}), miny = ST_MinY(NEW.{C}), "
-            f"maxy = ST_MaxY(NEW.{C}) WHERE id = NEW.{F}; END"
+            f"(NEW.{C} NOTNULL AND NOT ST_IsEmpty(NEW.{C})) "
+            f"AND (OLD.{C} NOTNULL AND NOT ST_IsEmpty(OLD.{C})) "
+            f"BEGIN UPDATE {r} SET minx = ST_MinX(NEW.{C}), maxx = ST_MaxX(NEW.{C}), "
+            f"miny = ST_MinY(NEW.{C}), maxy = ST_MaxY(NEW.{C}) WHERE id = NEW.{F}; END"
         ),
         (
             f"CREATE TRIGGER {name('update7')} AFTER UPDATE OF {C} ON {T} WHEN OLD.{F} = NEW.{F} AND "
@@ -270,7 +273,8 @@ def _rtree_triggers(t: str, c: str) -> list[str]:
         ),
         (
             f"CREATE TRIGGER {name('update4')} AFTER UPDATE ON {T} WHEN OLD.{F} != NEW.{F} AND "
-            f"(NEW.{C} ISNULL OR ST_IsEmpty(NEW.{C})) BEGIN DELETE FROM {r} WHERE id IN (OLD.{F}, NEW.{F}); END"
+            f"(NEW.{C} ISNULL OR ST_IsEmpty(NEW.{C})) "
+            f"BEGIN DELETE FROM {r} WHERE id IN (OLD.{F}, NEW.{F}); END"
         ),
         (
             f"CREATE TRIGGER {name('delete')} AFTER DELETE ON {T} WHEN old.{C} NOT NULL "
@@ -317,8 +321,8 @@ def write_table(
         else (None, None, None, None)
     )  # fmt: skip
     conn.execute(
-        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, min_x, min_y, max_x, max_y, "
-        "srs_id) VALUES (?, 'features', ?, ?, ?, ?, ?, ?, 4326)",
+        "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, "
+        "min_x, min_y, max_x, max_y, srs_id) VALUES (?, 'features', ?, ?, ?, ?, ?, ?, 4326)",
         (table, table, description, *extent),
     )
     conn.execute(

@@ -15,8 +15,11 @@ Layout in the database (schema :data:`geo.settings.DATABASE_SCHEMA`, ``mineral_a
 Every change is one transaction: the new table, the index row, the drop of the table it replaces and
 the new generation commit together or not at all (PostgreSQL's DDL is transactional), so the index
 and the tables cannot disagree. Writers of one layer name are serialised by a transaction-level
-advisory lock on the name (waiting at most the lock timeout, then :class:`geo._errors.WorkspaceBusy`);
+advisory lock on the name (waiting at most the lock timeout, then :class:`geo.WorkspaceBusy`);
 maintenance (check, repair, :meth:`PostGISWorkspace.locked`) takes the whole workspace exclusively.
+
+This module is the one backend class (about 550 lines) and stays whole: its locks, transactions,
+check and repair share the schema and the index and are only safe read together.
 """
 
 from __future__ import annotations
@@ -134,7 +137,8 @@ class PostGISWorkspace(BaseWorkspace):
         if state == "55P03":  # lock_not_available: lock_timeout ran out
             msg = (
                 f"workspace {self.location}: busy (another save has held "
-                f"{'layer ' + repr(name) if name else 'it'} for more than {self.lock_timeout_s:g} s); try again"
+                f"{'layer ' + repr(name) if name else 'it'} for more than {self.lock_timeout_s:g} s); "
+                "try again"
             )
             return WorkspaceBusy(msg)
         if isinstance(exc, sa.exc.OperationalError) and state is None or state and state.startswith("08"):
@@ -156,7 +160,9 @@ class PostGISWorkspace(BaseWorkspace):
             raise WorkspaceBusy(msg) from None
 
     def _exists(self, conn: Connection, table: str) -> bool:
-        return conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": self._q(table)}).scalar()
+        return bool(
+            conn.execute(sa.text("SELECT to_regclass(:t) IS NOT NULL"), {"t": self._q(table)}).scalar()
+        )
 
     def _set_lock_timeout(self, conn: Connection) -> None:
         ms = max(1, int(self.lock_timeout_s * 1000))
@@ -276,7 +282,8 @@ class PostGISWorkspace(BaseWorkspace):
     ) -> list[Row]:
         if not self._exists(conn, INDEX):
             return []
-        sql = f"SELECT {self._COLUMNS} FROM {self._q(INDEX)} {where} ORDER BY id{' FOR UPDATE' if for_update else ''}"
+        lock = " FOR UPDATE" if for_update else ""
+        sql = f"SELECT {self._COLUMNS} FROM {self._q(INDEX)} {where} ORDER BY id{lock}"
         return [self._to_row(r) for r in conn.execute(sa.text(sql), params or {})]
 
     def _rows(self) -> list[Row]:
@@ -342,7 +349,8 @@ class PostGISWorkspace(BaseWorkspace):
         prep = self.engine.dialect.identifier_preparer
         has_gist = conn.execute(
             sa.text(
-                "SELECT 1 FROM pg_indexes WHERE schemaname = :s AND tablename = :t AND indexdef ILIKE '%USING gist%'"
+                "SELECT 1 FROM pg_indexes "
+                "WHERE schemaname = :s AND tablename = :t AND indexdef ILIKE '%USING gist%'"
             ),
             {"s": self.schema, "t": table},
         ).scalar()
