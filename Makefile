@@ -47,9 +47,10 @@ check: $(STAMP)
 test: check $(STAMP) chromium postgis
 	$(BIN)/python -m pytest
 
+# BENCH_FLAGS=--quick (smaller scaling runs, fewer rounds) or --full (every size with its anchor)
 bench: $(STAMP)
 	@ls bench/[!_]*.py >/dev/null 2>&1 || { echo "make: no benchmarks in bench/" >&2; exit 1; }
-	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+	@for b in bench/[!_]*.py; do echo "== $$b"; $(BIN)/python $$b $(BENCH_FLAGS) || exit 1; done
 
 # the README's screenshots (desktop: the Routes tab; phone: the Map tab), taken by browser tests
 screenshot: $(STAMP) chromium

@@ -54,3 +54,78 @@ def timed(fn: Callable[[], Any], *, repeat: int = 1) -> tuple[float, Any]:
 def peak_rss_mb() -> float:
     """Peak resident set size of this process so far, MiB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+# ----------------------------------------------------------------------------- scaling curves
+def status_mib(key: str) -> float:
+    """A figure of this process from ``/proc/self/status`` (``VmHWM``: peak RSS; ``VmRSS``), MiB.
+
+    A fresh process's ``VmHWM`` is its own peak (``ru_maxrss`` would carry the parent's size over
+    fork and exec).
+    """
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith(key + ":")) / 1024
+
+
+def child_result(figures: dict[str, Any]) -> None:
+    """Print a child's figures as the JSON line :func:`fresh` reads, with its peak RSS."""
+    import json
+
+    print(json.dumps({**figures, "peak_mib": status_mib("VmHWM")}))
+
+
+def fresh(script: str, *args: str) -> dict[str, Any]:
+    """Run ``python script --child args...`` in a fresh process; the figures it printed last (JSON)."""
+    import json
+    import subprocess
+
+    out = subprocess.run(
+        [sys.executable, script, "--child", *args], capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"{script} --child {' '.join(args)} failed:\n{out.stderr[-3000:]}")
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def fit_exponent(sizes: Any, values: Any) -> float:
+    """Slope of log(value) on log(size), least squares: value ~ size ** slope."""
+    x, y = np.log(np.asarray(sizes, dtype=float)), np.log(np.asarray(values, dtype=float))
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def load_note() -> str:
+    """The machine and its load now: cores and the 1-, 5- and 15-minute load averages."""
+    import os
+
+    one, five, fifteen = os.getloadavg()
+    return f"{os.cpu_count()} cores, load average {one:.1f} / {five:.1f} / {fifteen:.1f}"
+
+
+def print_scaling(
+    title: str, size_label: str, rows: list[dict[str, Any]], *, extra: list[tuple[str, str]] = ()
+) -> None:
+    """A scaling table: size, seconds, peak RSS of the fresh process per size, extra columns, and the
+    fitted exponents of time and peak RSS (``extra``: (key, heading) pairs, values preformatted)."""
+    columns = [("size_text", size_label), ("seconds_text", "seconds"), ("peak_text", "peak RSS MiB")]
+    columns += list(extra)
+    for row in rows:
+        row["seconds_text"] = f"{row['seconds']:.3f}"
+        row["peak_text"] = f"{row['peak_mib']:.0f}"
+    widths = [max(len(heading), *(len(str(r.get(key, ""))) for r in rows)) for key, heading in columns]
+    print(title)
+    print("  " + " | ".join(f"{heading:>{w}}" for (_, heading), w in zip(columns, widths, strict=True)))
+    for row in rows:
+        cells = (f"{str(row.get(key, '')):>{w}}" for (key, _), w in zip(columns, widths, strict=True))
+        print("  " + " | ".join(cells))
+    sizes = [r["size"] for r in rows]
+    time_exp = fit_exponent(sizes, [r["seconds"] for r in rows])
+    rss_exp = fit_exponent(sizes, [r["peak_mib"] for r in rows])
+    print(
+        f"  fitted exponent (log-log least squares): time ~ {size_label}^{time_exp:.2f}, "
+        f"peak RSS ~ {size_label}^{rss_exp:.2f}"
+    )
+
+
+def say(label: str, text: str) -> None:
+    """Print one figure: its label padded to a column, then the text."""
+    print(f"{label:<29}: {text}")

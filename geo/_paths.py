@@ -318,6 +318,11 @@ def is_symmetric(indptr: np.ndarray, indices: np.ndarray, weight: np.ndarray) ->
     return True
 
 
+#: Pairs of nodes handled at once by :func:`many_to_many` (its bookkeeping takes about 100 bytes a
+#: pair): larger matrices are computed in blocks of sources.
+MAX_PAIRS = 4_000_000
+
+
 def many_to_many(
     indptr: np.ndarray,
     indices: np.ndarray,
@@ -335,7 +340,7 @@ def many_to_many(
     has its reverse with the same weight, as in the road, rail and sea graphs) and the nodes' unit
     vectors ``xyz``, a pair is searched from whichever end :func:`assign_pairs` picks, the straight
     line between the nodes standing for their distance: fewer and smaller searches than one from
-    every source.
+    every source. Blocks of sources keep the bookkeeping under :data:`MAX_PAIRS` pairs.
     """
     sources = np.asarray(sources, dtype=np.int64)
     targets = np.asarray(targets, dtype=np.int64)
@@ -343,7 +348,29 @@ def many_to_many(
         return np.full((len(sources), len(targets)), np.inf)
     us, s_inv = np.unique(sources, return_inverse=True)
     ut, t_inv = np.unique(targets, return_inverse=True)
-    # every (distinct source node, distinct target node) pair on one component
+    local = np.empty((len(us), len(ut)))
+    block = max(1, MAX_PAIRS // len(ut))
+    for lo in range(0, len(us), block):
+        local[lo : lo + block] = _node_matrix(
+            indptr, indices, weight, us[lo : lo + block], ut, component, symmetric=symmetric, xyz=xyz
+        )
+    out: np.ndarray = local[np.ix_(s_inv.ravel(), t_inv.ravel())]
+    return out
+
+
+def _node_matrix(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weight: np.ndarray,
+    us: np.ndarray,
+    ut: np.ndarray,
+    component: np.ndarray,
+    *,
+    symmetric: bool,
+    xyz: np.ndarray | None,
+) -> np.ndarray:
+    """:func:`many_to_many` between distinct, sorted source nodes ``us`` and target nodes ``ut``."""
+    # every (source node, target node) pair on one component
     a = np.repeat(np.arange(len(us)), len(ut))
     b = np.tile(np.arange(len(ut)), len(us))
     same = component[us[a]] == component[ut[b]]
@@ -364,25 +391,19 @@ def many_to_many(
     # group the goals by search, the largest searches first so that threads taking them in turn
     # finish together
     runs, run_of, count = np.unique(run, return_inverse=True, return_counts=True)
+    largest_first = np.argsort(-count, kind="stable")
     rank = np.empty(len(runs), dtype=np.int64)
-    rank[np.argsort(-count, kind="stable")] = np.arange(len(runs))
+    rank[largest_first] = np.arange(len(runs))
     order = np.lexsort((goal, rank[run_of]))
-    start = np.r_[0, np.cumsum(count[np.argsort(-count, kind="stable")])].astype(np.int64)
+    start = np.r_[0, np.cumsum(count[largest_first])].astype(np.int64)
     found = settle_lists(
-        indptr,
-        indices,
-        weight,
-        runs[np.argsort(-count, kind="stable")],
-        start,
-        goal[order],
-        max(1, numba.get_num_threads()),
+        indptr, indices, weight, runs[largest_first], start, goal[order], max(1, numba.get_num_threads())
     )
     km = np.empty(len(run))
     km[order] = found
     local = np.full((len(us), len(ut)), np.inf)
     local[a, b] = km[inverse]
-    out: np.ndarray = local[s_inv.ravel()][:, t_inv.ravel()]
-    return out
+    return local
 
 
 # ----------------------------------------------------------------------------- snapping

@@ -4,12 +4,13 @@ Every distance is the WGS84 ellipsoidal geodesic (Karney's algorithm, as in :cla
 in metres, anywhere on Earth: across the antimeridian, near the poles, between continents. No
 projected CRS is used.
 
-Method: targets go into a kd-tree of unit vectors; each source asks it for spherical candidates,
-whose exact ellipsoidal distances are then computed. The bracket of :mod:`geo.distance` (an
-ellipsoidal distance lies within 0.57 % below and 0.46 % above the spherical one) certifies the
-answer: a source is settled when its k-th exact distance is no more than the lowest possible
-ellipsoidal distance of the first candidate left out; otherwise it asks for more candidates. The
-result equals brute force. Polygon targets (lithium blocks) use the distance to the polygon,
+Method (:mod:`geo._knn`, one compiled pass per source): a kd-tree of the targets' unit vectors, or
+for many sources per target a quadtree of candidate cells, proposes the k + 1 nearest targets on the
+sphere; the first k are measured exactly. The bracket of :mod:`geo.distance` (an ellipsoidal
+distance lies within 0.57 % below and 0.46 % above the spherical one) certifies the answer: a source
+is settled when its k-th exact distance is below the lowest possible ellipsoidal distance of the
+first candidate left out; otherwise every target that could beat it is measured. The result equals
+brute force. Polygon targets (lithium blocks) use the distance to the polygon,
 0 inside, within 0.1 % (see :func:`geo.distance.points_polygon_m`); :func:`within` prunes them
 with spherical caps around each polygon.
 

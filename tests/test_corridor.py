@@ -296,3 +296,37 @@ def test_bad_route_vertices_are_refused():
         corridor_polygon(line, width_km=50)
     # a route kept continuous across the antimeridian is fine
     assert not corridor_polygon(shapely.LineString([(179.0, -16.0), (181.0, -17.0)]), width_km=10).is_empty
+
+
+def test_tree_search_equals_every_segment_searched():
+    # the bounding-sphere tree must find the same nearest chord as trying every segment, for points
+    # near and far from a winding route, and the corridor bound must never drop a point within it
+    from geo.corridor import _ecef, _geodetic, point_to_route
+
+    rng = np.random.default_rng(4)
+    heading = np.cumsum(rng.normal(0, 25, 300))  # a winding route that doubles back on itself
+    lon, lat = [78.0], [22.0]
+    for h in heading:
+        x, y, _ = GEOD.fwd(lon[-1], lat[-1], h, 3000.0)
+        lon.append(x)
+        lat.append(y)
+    dense, chainage = densify_route(shapely.LineString(np.column_stack((lon, lat))))
+    plon = rng.uniform(min(lon) - 1, max(lon) + 1, 400)
+    plat = rng.uniform(min(lat) - 1, max(lat) + 1, 400)
+    vertices = _ecef(dense[:, 0], dense[:, 1])
+    points = _ecef(plon, plat)
+    a, u = vertices[:-1], np.diff(vertices, axis=0)
+    w = points[:, None, :] - a[None, :, :]
+    t = np.clip(np.sum(w * u, axis=2) / np.sum(u * u, axis=1), 0, 1)
+    closest = a[None, :, :] + t[..., None] * u[None, :, :]
+    seg = np.argmin(np.sum((points[:, None, :] - closest) ** 2, axis=2), axis=1)
+    near = closest[np.arange(len(seg)), seg]
+    near_lon, near_lat = _geodetic(near[:, 0], near[:, 1], near[:, 2])
+    expected = GEOD.inv(plon, plat, near_lon, near_lat)[2] / 1000.0
+    km, chain, _ = point_to_route(plon, plat, dense, chainage)
+    np.testing.assert_allclose(km, expected, rtol=1e-9, atol=1e-6)  # within a millimetre
+    np.testing.assert_allclose(chain, chainage[seg] + t[np.arange(len(seg)), seg] * np.diff(chainage)[seg])
+    bounded, _, _ = point_to_route(plon, plat, dense, chainage, max_km=20.0)
+    assert 20 < (expected <= 20.0).sum() < 380
+    np.testing.assert_allclose(bounded[expected <= 20.0], expected[expected <= 20.0], rtol=1e-9, atol=1e-6)
+    assert np.all(np.isinf(bounded[expected > 20.1]))
