@@ -22,6 +22,8 @@ def _open(page, url: str):
     frame = page.frame_locator(MAP_FRAME).last
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=60_000)
+    # the first run has ended: a click during a run may land on a widget the run replaces
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=60_000)
     return frame
 
 
@@ -52,6 +54,8 @@ def test_draw_a_polygon_and_it_becomes_the_region(page, app_url):
                   return m && m.getZoom() >= 9; } catch (e) { return false; } })""",
         timeout=60_000,
     )
+    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=60_000)  # the zoom's run ended
+    page.wait_for_timeout(1000)
     frame = page.frame_locator(MAP_FRAME).last
     frame.locator("a.leaflet-draw-draw-polygon").click()
     box = frame.locator(".leaflet-container").bounding_box()
@@ -69,7 +73,7 @@ def test_draw_a_polygon_and_it_becomes_the_region(page, app_url):
     # the drawn polygon is still on the map after the page ran again
     expect(frame.locator("path[stroke='#ff6f00']").first).to_be_attached(timeout=30_000)
     page.get_by_role("button", name="Use polygon 1 as the site-selection region").click()
-    expect(page.get_by_role("combobox", name="Region")).to_have_value("layer: drawn region", timeout=60_000)
+    expect(page.get_by_role("combobox", name="Region")).to_have_value("drawn region (your layer)", timeout=60_000)
     expect(page.get_by_role("tab", name="Site selection")).to_have_attribute("aria-selected", "true")
 
 
@@ -82,13 +86,14 @@ def test_search_zooms_the_map_and_highlights_the_place(page, app_url):
     page.wait_for_function(
         """() => [...document.querySelectorAll("iframe[title='streamlit_folium.st_folium']")].some(f => {
             try { const w = f.contentWindow; const m = Object.values(w).find(v => v instanceof w.L.Map);
-                  return m && m.getZoom() === 12; } catch (e) { return false; } })""",
+                  return m && m.getZoom() >= 10; } catch (e) { return false; } })""",
         timeout=60_000,
     )
-    view = _view(page)
-    assert before["zoom"] < 12 == view["zoom"]
+    view = _view(page)  # the town and 0.05 degrees around it (5 km) fill the map
+    assert before["zoom"] < 10 <= view["zoom"] <= 13
     assert abs(view["lat"] - 33.96) < 0.2 and abs(view["lng"] - 133.28) < 0.2
-    expect(page.frame_locator(MAP_FRAME).last.locator("path[fill='#ffeb3b']").first).to_be_attached()
+    # the place found is pinned (a point: a pin; a line or polygon is outlined as well)
+    expect(page.frame_locator(MAP_FRAME).last.locator(".ma-pin.ma-click").first).to_be_attached(timeout=30_000)
     # lat, lon text
     page.get_by_label("Find a place", exact=True).fill("28.47, 77.50")
     page.get_by_label("Find a place", exact=True).press("Enter")
