@@ -73,7 +73,8 @@ def test_draw_a_polygon_and_it_becomes_the_region(page, app_url):
     # the drawn polygon is still on the map after the page ran again
     expect(frame.locator("path[stroke='#ff6f00']").first).to_be_attached(timeout=30_000)
     page.get_by_role("button", name="Use polygon 1 as the site-selection region").click()
-    expect(page.get_by_role("combobox", name="Region")).to_have_value("drawn region (your layer)", timeout=60_000)
+    region = page.get_by_role("combobox", name="Region")
+    expect(region).to_have_value("drawn region (your layer)", timeout=60_000)
     expect(page.get_by_role("tab", name="Site selection")).to_have_attribute("aria-selected", "true")
 
 
@@ -93,7 +94,9 @@ def test_search_zooms_the_map_and_highlights_the_place(page, app_url):
     assert before["zoom"] < 10 <= view["zoom"] <= 13
     assert abs(view["lat"] - 33.96) < 0.2 and abs(view["lng"] - 133.28) < 0.2
     # the place found is pinned (a point: a pin; a line or polygon is outlined as well)
-    expect(page.frame_locator(MAP_FRAME).last.locator(".ma-pin.ma-click").first).to_be_attached(timeout=30_000)
+    expect(page.frame_locator(MAP_FRAME).last.locator(".ma-pin.ma-click").first).to_be_attached(
+        timeout=30_000
+    )
     # lat, lon text
     page.get_by_label("Find a place", exact=True).fill("28.47, 77.50")
     page.get_by_label("Find a place", exact=True).press("Enter")
