@@ -152,30 +152,28 @@ def parse_bbox(text: str) -> tuple[float, float, float, float]:
     return min_lon, min_lat, max_lon, max_lat
 
 
+def _whole_number(text: str, *, name: str, minimum: int, expected: str) -> int:
+    """``text`` as a whole number of at least ``minimum``; else the error says it ``expected`` one."""
+    try:
+        number = int(text)
+    except ValueError:
+        msg = f"{name}: expected {expected}, got {text!r}"
+        raise InputError(msg) from None
+    if number < minimum:
+        msg = f"{name}: expected {expected}, got {number}"
+        raise InputError(msg)
+    return number
+
+
 def parse_limit(text: str) -> int:
     """A page size from 1 up; above :data:`MAX_LIMIT` it is cut to it."""
-    try:
-        limit = int(text)
-    except ValueError:
-        msg = f"limit: expected a whole number from 1 to {MAX_LIMIT}, got {text!r}"
-        raise InputError(msg) from None
-    if limit < 1:
-        msg = f"limit: expected a whole number from 1 to {MAX_LIMIT}, got {limit}"
-        raise InputError(msg)
+    limit = _whole_number(text, name="limit", minimum=1, expected=f"a whole number from 1 to {MAX_LIMIT}")
     return min(limit, MAX_LIMIT)
 
 
 def parse_offset(text: str) -> int:
     """The 0-based position of the first feature returned."""
-    try:
-        offset = int(text)
-    except ValueError:
-        msg = f"offset: expected a whole number from 0, got {text!r}"
-        raise InputError(msg) from None
-    if offset < 0:
-        msg = f"offset: expected a whole number from 0, got {offset}"
-        raise InputError(msg)
-    return offset
+    return _whole_number(text, name="offset", minimum=0, expected="a whole number from 0")
 
 
 def period(value: str) -> tuple[dt.datetime, dt.datetime] | None:

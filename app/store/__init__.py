@@ -21,8 +21,9 @@ Errors (all :class:`geo.LayerError`, a ``ValueError``): ``WorkspaceBusy`` (try a
 
 from __future__ import annotations
 
-from app.store._base import INDEX_COLUMNS, KINDS, BaseWorkspace
+from app.store._base import BaseWorkspace
 from app.store._gpkg import Workspace
+from app.store._records import INDEX_COLUMNS, KINDS
 from geo import LayerError, LayerPermissionError, WorkspaceBusy, WorkspaceDamaged
 from geo.settings import LOCAL_USER, database_url
 

@@ -1,128 +1,49 @@
-"""What every workspace backend shares: the user, the rules for names, the frames it stores, the public API.
+"""What every workspace backend shares: the user, the rules for names, the public API, how a layer is written.
 
-A backend implements the storage primitives (``_rows``, ``_row``, ``_read``, ``_put``, ``_drop``,
-``_set_shared``, ``_check``, ``_repair``, ``_generation``, ``locked``); this class turns them into the
-public methods and holds every rule that does not depend on where the layers are kept.
-
-It stays one module (about 450 lines, most of it the one class): the rules a backend must not
-bypass (names, owners, sharing, what a stored frame may hold) read best beside the public methods
-that apply them.
+A backend implements the storage primitives (``_rows``, ``_row``, ``_read``, ``_read_in``,
+``_writing_row``, ``_write_table``, ``_insert_row``, ``_update_row``, ``_unlist``, ``_drop_table``,
+``_bump``, ``_drop``, ``_set_shared``, ``_generation``, ``_acquire``, and for maintenance ``_count``,
+``_check``, ``_repair``); this class turns them into the public methods and holds every rule that does
+not depend on where the layers are kept. The index row, the rules for names and the frame as stored are
+in :mod:`app.store._records`; check and repair in :mod:`app.store._upkeep`.
 """
 
 from __future__ import annotations
 
 import abc
 import contextlib
-import datetime as dt
+import json
 import logging
+import threading
 import unicodedata
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import uuid
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
+from app.store._records import (
+    INDEX_COLUMNS,
+    KINDS,
+    MAX_NAME_CHARS,
+    REPAIR_HINT,
+    TABLE_PREFIX,
+    Row,
+    TableGone,
+    normalize_name,
+    now_iso,
+    plain_frame,
+    reserved_key,
+)
+from app.store._upkeep import Upkeep
 from geo import LayerError, LayerPermissionError, WorkspaceDamaged
-from geo.crs import to_wgs84
-from geo.export import plain_properties
-from geo.settings import BUILTIN_LAYERS, LOCAL_USER, WORKSPACE_LOCK_TIMEOUT_S
+from geo.settings import BUILTIN_LAYERS, LOCAL_USER, WGS84, WORKSPACE_LOCK_TIMEOUT_S
 
 logger = logging.getLogger(__name__)
 
-#: Kinds of saved layers.
-KINDS: tuple[str, ...] = ("import", "candidates", "analysis")
-#: Columns of :meth:`BaseWorkspace.index`, in order.
-INDEX_COLUMNS: tuple[str, ...] = (
-    "name",
-    "kind",
-    "source",
-    "saved_at",
-    "features",
-    "owner",
-    "shared",
-    "title",
-)
-#: Longest layer name, in characters.
-MAX_NAME_CHARS = 200
-#: What the user runs to find and fix a damaged workspace.
-REPAIR_HINT = "run `mineral-atlas workspace --check` to see what is wrong and `--repair` to fix it"
 
-
-@dataclass(frozen=True)
-class Row:
-    """One layer of the index, as stored (``table`` is the internal table name, never shown to users)."""
-
-    name: str
-    table: str
-    kind: str
-    source: str
-    saved_at: str
-    features: int
-    owner: str
-    shared: bool
-    title: str
-    columns: Mapping[str, str] | None = None  # stored column name -> original, where they differ
-
-    def public(self) -> dict[str, Any]:
-        """The row as :meth:`BaseWorkspace.index` shows it."""
-        return {c: getattr(self, c) for c in INDEX_COLUMNS}
-
-
-class TableGone(Exception):
-    """A layer's table vanished while it was read (replaced or deleted by another writer meanwhile)."""
-
-
-def normalize_name(name: object) -> str:
-    """``name`` as stored: text in Unicode NFC (so that two spellings of "café" are one layer)."""
-    if not isinstance(name, str):
-        msg = f"name: expected text, got {type(name).__name__} {name!r}"
-        raise LayerError(msg)
-    return unicodedata.normalize("NFC", name)
-
-
-def _reserved_key(name: str) -> str:
-    return unicodedata.normalize("NFC", name).strip().casefold()
-
-
-def now_iso() -> str:
-    """The current UTC time, ISO 8601 to the second (``saved_at``)."""
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-def plain_frame(gdf: gpd.GeoDataFrame, *, name: str) -> gpd.GeoDataFrame:
-    """``gdf`` as a workspace stores it: EPSG:4326, columns as text names, values every store can hold.
-
-    Lists and dicts become JSON text, dates ISO text (:func:`geo.export.plain_properties`); a text
-    column holding some numbers too is stored as text; true/false values with gaps stay booleans.
-    The geometry column is called ``geometry``.
-    """
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        msg = f"layer {name!r}: expected a GeoDataFrame, got {type(gdf).__name__}"
-        raise LayerError(msg)
-    frame = plain_properties(to_wgs84(gdf, argument=f"layer {name!r}"))
-    if frame.geometry.name != "geometry":
-        if "geometry" in frame.columns:
-            msg = f"layer {name!r}: a column named 'geometry' is not its geometry; rename that column"
-            raise LayerError(msg)
-        frame = frame.rename_geometry("geometry")
-    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
-    if duplicated:
-        msg = f"layer {name!r}: columns {', '.join(map(repr, duplicated))} appear more than once"
-        raise LayerError(msg)
-    for column in frame.columns:
-        if column == "geometry" or frame[column].dtype != object:
-            continue
-        values = frame[column].dropna()
-        if len(values) and all(isinstance(v, (bool, np.bool_)) for v in values):
-            frame[column] = frame[column].astype("boolean" if len(values) < len(frame) else bool)
-        elif len(values) and not all(isinstance(v, str) for v in values):
-            frame[column] = frame[column].map(lambda v: v if v is None or isinstance(v, str) else str(v))
-    return frame.reset_index(drop=True)
-
-
-class BaseWorkspace(abc.ABC):
+class BaseWorkspace(Upkeep):
     """Named layers of one team: each user's own, plus those others shared (read-only).
 
     Parameters
@@ -137,6 +58,9 @@ class BaseWorkspace(abc.ABC):
         :data:`geo.settings.WORKSPACE_LOCK_TIMEOUT_S`.
     """
 
+    #: What :meth:`append` raises when the layer's index row names a table that is missing.
+    _TABLE_LOST: type[LayerError] = WorkspaceDamaged
+
     def __init__(
         self,
         *,
@@ -149,8 +73,9 @@ class BaseWorkspace(abc.ABC):
             raise LayerError(msg)
         self.user = user
         self.reserved = tuple(BUILTIN_LAYERS if reserved is None else reserved)
-        self._reserved_keys = frozenset(_reserved_key(r) for r in self.reserved)
+        self._reserved_keys = frozenset(reserved_key(r) for r in self.reserved)
         self.lock_timeout_s = WORKSPACE_LOCK_TIMEOUT_S if lock_timeout_s is None else float(lock_timeout_s)
+        self._held = threading.local()  # depth of locked() in this thread
 
     # ------------------------------------------------------------------ backend primitives
     @property
@@ -171,8 +96,32 @@ class BaseWorkspace(abc.ABC):
         """The table of ``row``; raises :class:`TableGone` when it does not exist."""
 
     @abc.abstractmethod
-    def _put(self, name: str, frame: gpd.GeoDataFrame, meta: dict[str, Any], *, append: bool) -> None:
-        """Write ``frame`` as layer ``name`` (appended to its rows when ``append``) in one transaction."""
+    def _read_in(self, conn: Any, row: Row) -> gpd.GeoDataFrame:
+        """The table of ``row`` read through ``conn``; raises :class:`TableGone` when it does not exist."""
+
+    @abc.abstractmethod
+    def _writing_row(self, name: str) -> contextlib.AbstractContextManager[tuple[Any, Row | None]]:
+        """A write transaction in which no other writer changes layer ``name``, committed at the end.
+
+        Yields the connection and the index row of ``name`` (None when there is none).
+        """
+
+    @abc.abstractmethod
+    def _write_table(
+        self, conn: Any, table: str, frame: gpd.GeoDataFrame, *, name: str
+    ) -> dict[str, str] | None:
+        """Write ``frame`` as the new table ``table`` of layer ``name``.
+
+        Returns stored column name -> original for the columns stored under another name, or None.
+        """
+
+    @abc.abstractmethod
+    def _drop_table(self, conn: Any, table: str) -> None:
+        """Drop a layer table (its index row stays)."""
+
+    @abc.abstractmethod
+    def _bump(self, conn: Any) -> None:
+        """Raise the generation (the last step of every change)."""
 
     @abc.abstractmethod
     def _drop(self, name: str) -> None:
@@ -183,25 +132,20 @@ class BaseWorkspace(abc.ABC):
         """Set the shared flag of layer ``name``."""
 
     @abc.abstractmethod
-    def _check(self) -> list[str]:
-        """Problems of the store."""
-
-    @abc.abstractmethod
-    def _repair(self) -> list[str]:
-        """Fix the problems of the store; what was done."""
-
-    @abc.abstractmethod
     def _generation(self) -> int:
         """A number that changes with every committed change."""
 
     @abc.abstractmethod
-    def locked(self) -> contextlib.AbstractContextManager[None]:
-        """Hold the workspace's write lock (writers of other processes wait, then report busy)."""
+    def _acquire(self) -> contextlib.AbstractContextManager[None]:
+        """Take the workspace's write lock across processes, released at the end.
+
+        Writers of other processes wait at most ``lock_timeout_s``, then raise :class:`geo.WorkspaceBusy`.
+        """
 
     # ------------------------------------------------------------------ rules
     def is_reserved(self, name: str) -> bool:
         """Whether ``name`` is a built-in layer's name (case and surrounding spaces ignored)."""
-        return _reserved_key(name) in self._reserved_keys
+        return reserved_key(name) in self._reserved_keys
 
     def validate_name(self, name: object) -> str:
         """``name`` normalised, or :class:`LayerError` saying why it cannot be a layer name."""
@@ -255,10 +199,42 @@ class BaseWorkspace(abc.ABC):
             msg = f"name: {name!r} is taken by a layer of another user; save it under another name"
         raise LayerPermissionError(msg)
 
-    def _missing(self, name: str) -> LayerError:
-        names = self.names()
+    def _sees(self, row: Row | None) -> bool:
+        """Whether this user sees the layer of ``row`` (own or shared); False for None."""
+        return row is not None and (row.owner == self.user or row.shared)
+
+    def _missing(self, name: str, names: list[str] | None = None) -> LayerError:
+        """The error for a layer ``name`` this user does not see, listing ``names`` (default: all seen)."""
+        names = self.names() if names is None else names
         shown = ", ".join(map(repr, names[:20])) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
         return LayerError(f"workspace: no layer {name!r}; saved layers: {shown or 'none'}")
+
+    # ------------------------------------------------------------------ lock
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the workspace's write lock; re-entrant within one thread of this object.
+
+        Writers of every process wait until it is released.
+
+        Raises
+        ------
+        WorkspaceBusy
+            When another writer holds it for longer than ``lock_timeout_s``.
+        """
+        depth = getattr(self._held, "depth", 0)
+        if depth:
+            self._held.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._held.depth -= 1
+            return
+        with self._acquire():
+            self._held.depth = 1
+            try:
+                yield
+            finally:
+                self._held.depth = 0
 
     # ------------------------------------------------------------------ reading
     def index(self) -> pd.DataFrame:
@@ -293,7 +269,7 @@ class BaseWorkspace(abc.ABC):
         seen: str | None = None
         for _ in range(5):
             row = self._row(name)
-            if row is None or not (row.owner == self.user or row.shared):
+            if row is None or not self._sees(row):
                 raise self._missing(name)
             if row.table == seen:
                 break  # the same table twice: it is really missing
@@ -412,6 +388,43 @@ class BaseWorkspace(abc.ABC):
             self.user,
         )
 
+    def _put(self, name: str, frame: gpd.GeoDataFrame, meta: dict[str, Any], *, append: bool) -> None:
+        """Write ``frame`` as layer ``name`` (appended to its rows when ``append``) in one transaction.
+
+        The layer gets a new table; its index row then names it and the table it replaces is dropped,
+        all in the same transaction, so readers see the old layer or the new one and never a mix.
+        """
+        with self._writing_row(name) as (conn, row):
+            self._writable(row, name, action="append to" if append else "replace")
+            if append and row is not None:
+                try:
+                    old = self._read_in(conn, row)
+                except TableGone:
+                    msg = f"workspace {self.location}: layer {name!r} has no table; {REPAIR_HINT}"
+                    raise self._TABLE_LOST(msg) from None
+                frame = gpd.GeoDataFrame(pd.concat([old, frame], ignore_index=True), crs=WGS84)
+            shared = meta["shared"] if meta["shared"] is not None else bool(row and row.shared)
+            title = meta["title"] or (row.title if append and row is not None else name)
+            table = f"{TABLE_PREFIX}{uuid.uuid4().hex}"
+            mapping = self._write_table(conn, table, frame, name=name)
+            values = {
+                "table_name": table,
+                "kind": meta["kind"],
+                "source": meta["source"],
+                "saved_at": now_iso(),
+                "features": len(frame),
+                "owner": meta["owner"],
+                "shared": shared,
+                "title": title,
+                "column_names": json.dumps(mapping) if mapping else None,
+            }
+            if row is None:
+                self._insert_row(conn, {"name": name, **values})
+            else:
+                self._update_row(conn, name, values)
+                self._drop_table(conn, row.table)
+            self._bump(conn)
+
     def delete(self, name: str) -> None:
         """Remove this user's layer ``name``.
 
@@ -428,22 +441,3 @@ class BaseWorkspace(abc.ABC):
     def share(self, name: str, shared: bool = True) -> None:
         """Share this user's layer ``name`` with the team (read-only for them), or stop sharing it."""
         self._set_shared(normalize_name(name), bool(shared))
-
-    # ------------------------------------------------------------------ maintenance
-    def check(self) -> list[str]:
-        """What is wrong with the workspace, one sentence per problem (empty when it is sound).
-
-        Finds index rows without a table, tables without an index row, feature counts that disagree,
-        leftover temporary files and files that are no database at all. Changes nothing.
-        """
-        return self._check()
-
-    def repair(self) -> list[str]:
-        """Fix what :meth:`check` finds; one sentence per fix (empty when nothing needed fixing).
-
-        Rows without a table are removed from the index; tables left by an interrupted save are
-        dropped; tables of layers whose index row was lost are listed again (owned by the local user);
-        counts are corrected; temporary files removed. A file that is no database is moved aside, never
-        deleted.
-        """
-        return self._repair()

@@ -18,8 +18,9 @@ and the tables cannot disagree. Writers of one layer name are serialised by a tr
 advisory lock on the name (waiting at most the lock timeout, then :class:`geo.WorkspaceBusy`);
 maintenance (check, repair, :meth:`PostGISWorkspace.locked`) takes the whole workspace exclusively.
 
-This module is the one backend class (about 550 lines) and stays whole: its locks, transactions,
-check and repair share the schema and the index and are only safe read together.
+The rules, the public API and how a layer is written are common to both backends
+(:class:`app.store._base.BaseWorkspace`); this module holds the PostgreSQL side: connections, locks,
+the schema and the SQL of each primitive.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import contextlib
 import json
 import logging
 import threading
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,15 +37,14 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from app.store._base import REPAIR_HINT, BaseWorkspace, Row, TableGone, now_iso
+from app.store._base import BaseWorkspace
+from app.store._records import INDEX, STATE, Row, TableGone
+from app.store._upkeep import Findings
 from geo import LayerError, WorkspaceBusy
 from geo.settings import DATABASE_SCHEMA, LOCAL_USER, WGS84
 
 logger = logging.getLogger(__name__)
 
-INDEX = "workspace_index"
-STATE = "workspace_state"
-TABLE_PREFIX = "ws_"
 #: Column keeping the order of the features of a layer table.
 ROW = "_ws_row"
 #: Longest identifier PostgreSQL keeps, in bytes (longer ones are cut).
@@ -99,6 +98,8 @@ class PostGISWorkspace(BaseWorkspace):
         See :class:`app.store._base.BaseWorkspace`.
     """
 
+    _TABLE_LOST = LayerError  # an append to a layer whose table is missing
+
     def __init__(
         self,
         url: str,
@@ -117,7 +118,6 @@ class PostGISWorkspace(BaseWorkspace):
         #: The URL without its password (for messages and logs).
         self.url = self.engine.url.render_as_string(hide_password=True)
         self.schema = schema
-        self._held = threading.local()
 
     def __repr__(self) -> str:
         return f"PostGISWorkspace({self.url!r}, user={self.user!r})"
@@ -191,24 +191,12 @@ class PostGISWorkspace(BaseWorkspace):
             yield conn
 
     @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
+    def _acquire(self) -> Iterator[None]:
         """Hold the whole workspace: writers of every process wait (then report busy) until released."""
-        depth = getattr(self._held, "depth", 0)
-        if depth:
-            self._held.depth = depth + 1
-            try:
-                yield
-            finally:
-                self._held.depth -= 1
-            return
         with self._connect() as conn:
             self._set_lock_timeout(conn)
             self._lock_workspace(conn, shared=False)
-            self._held.depth = 1
-            try:
-                yield
-            finally:
-                self._held.depth = 0
+            yield
 
     def _ensure(self, conn: Connection) -> None:
         """Create the schema, index and state tables when missing (once per process and database)."""
@@ -341,7 +329,9 @@ class PostGISWorkspace(BaseWorkspace):
             return frame, None
         return frame.rename(columns=renames), {v: k for k, v in renames.items()}
 
-    def _write_table(self, conn: Connection, frame: gpd.GeoDataFrame, table: str) -> dict[str, str] | None:
+    def _write_table(
+        self, conn: Connection, table: str, frame: gpd.GeoDataFrame, *, name: str
+    ) -> dict[str, str] | None:
         stored, mapping = self._storable(frame)
         stored = stored.reset_index(drop=True)
         stored.index.name = ROW
@@ -366,87 +356,65 @@ class PostGISWorkspace(BaseWorkspace):
     def _drop_table(self, conn: Connection, table: str) -> None:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {self._q(table)}"))
 
-    def _put(self, name: str, frame: gpd.GeoDataFrame, meta: dict[str, Any], *, append: bool) -> None:
+    @contextlib.contextmanager
+    def _writing_row(self, name: str) -> Iterator[tuple[Connection, Row | None]]:
         with self._writing(name) as conn:
             rows = self._select(conn, "WHERE name = :n", {"n": name}, for_update=True)
-            row = rows[0] if rows else None
-            self._writable(row, name, action="append to" if append else "replace")
-            if append and row is not None:
-                try:
-                    old = self._read_in(conn, row)
-                except TableGone:
-                    msg = f"workspace {self.location}: layer {name!r} has no table; {REPAIR_HINT}"
-                    raise LayerError(msg) from None
-                frame = gpd.GeoDataFrame(pd.concat([old, frame], ignore_index=True), crs=WGS84)
-            shared = meta["shared"] if meta["shared"] is not None else bool(row and row.shared)
-            title = meta["title"] or (row.title if append and row is not None else name)
-            table = f"{TABLE_PREFIX}{uuid.uuid4().hex}"
-            mapping = self._write_table(conn, frame, table)
-            values = {
-                "name": name,
-                "table_name": table,
-                "kind": meta["kind"],
-                "source": meta["source"],
-                "saved_at": now_iso(),
-                "features": len(frame),
-                "owner": meta["owner"],
-                "shared": shared,
-                "title": title,
-                "column_names": json.dumps(mapping) if mapping else None,
-            }
-            placeholders = {
-                k: "CAST(:column_names AS jsonb)" if k == "column_names" else f":{k}" for k in values
-            }
-            if row is None:
-                conn.execute(
-                    sa.text(
-                        f"INSERT INTO {self._q(INDEX)} ({', '.join(values)}) "
-                        f"VALUES ({', '.join(placeholders.values())})"
-                    ),
-                    values,
-                )
-            else:
-                conn.execute(
-                    sa.text(
-                        f"UPDATE {self._q(INDEX)} "
-                        f"SET {', '.join(f'{k} = {v}' for k, v in placeholders.items() if k != 'name')} "
-                        "WHERE name = :name"
-                    ),
-                    values,
-                )
-                self._drop_table(conn, row.table)
-            self._bump(conn)
+            yield conn, rows[0] if rows else None
+
+    @staticmethod
+    def _placeholder(column: str) -> str:
+        return "CAST(:column_names AS jsonb)" if column == "column_names" else f":{column}"
+
+    def _insert_row(self, conn: Connection, values: dict[str, Any]) -> None:
+        conn.execute(
+            sa.text(
+                f"INSERT INTO {self._q(INDEX)} ({', '.join(values)}) "
+                f"VALUES ({', '.join(map(self._placeholder, values))})"
+            ),
+            values,
+        )
+
+    def _update_row(self, conn: Connection, name: str, values: dict[str, Any]) -> None:
+        conn.execute(
+            sa.text(
+                f"UPDATE {self._q(INDEX)} "
+                f"SET {', '.join(f'{k} = {self._placeholder(k)}' for k in values)} "
+                "WHERE name = :_name"
+            ),
+            {**values, "_name": name},
+        )
+
+    def _unlist(self, conn: Connection, name: str) -> None:
+        conn.execute(sa.text(f"DELETE FROM {self._q(INDEX)} WHERE name = :n"), {"n": name})
+
+    def _count(self, conn: Connection, table: str) -> int:
+        return int(conn.execute(sa.text(f"SELECT count(*) FROM {self._q(table)}")).scalar_one())
 
     def _owned(self, conn: Connection, name: str, *, action: str) -> Row:
         rows = self._select(conn, "WHERE name = :n", {"n": name}, for_update=True)
         row = rows[0] if rows else None
-        if row is None or not (row.owner == self.user or row.shared):
-            raise self._missing_in(conn, name)
+        if row is None or not self._sees(row):
+            seen = self._select(conn, "WHERE owner = :u OR shared", {"u": self.user})
+            raise self._missing(name, [r.name for r in seen])
         self._writable(row, name, action=action)
         return row
-
-    def _missing_in(self, conn: Connection, name: str) -> LayerError:
-        names = [r.name for r in self._select(conn, "WHERE owner = :u OR shared", {"u": self.user})]
-        shown = ", ".join(map(repr, names[:20])) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
-        return LayerError(f"workspace: no layer {name!r}; saved layers: {shown or 'none'}")
 
     def _drop(self, name: str) -> None:
         with self._writing(name) as conn:
             row = self._owned(conn, name, action="delete")
-            conn.execute(sa.text(f"DELETE FROM {self._q(INDEX)} WHERE name = :n"), {"n": name})
+            self._unlist(conn, name)
             self._drop_table(conn, row.table)
             self._bump(conn)
 
     def _set_shared(self, name: str, shared: bool) -> None:
         with self._writing(name) as conn:
             self._owned(conn, name, action="share" if shared else "stop sharing")
-            conn.execute(
-                sa.text(f"UPDATE {self._q(INDEX)} SET shared = :s WHERE name = :n"), {"s": shared, "n": name}
-            )
+            self._update_row(conn, name, {"shared": shared})
             self._bump(conn)
 
     # ------------------------------------------------------------------ check and repair
-    def _diagnose(self, conn: Connection) -> dict[str, Any]:
+    def _diagnose(self, conn: Connection) -> Findings:
         rows = self._select(conn)
         tables = set(
             conn.execute(
@@ -454,86 +422,21 @@ class PostGISWorkspace(BaseWorkspace):
                 {"s": self.schema},
             ).scalars()
         )
-        missing = [r for r in rows if r.table not in tables]
-        orphans = sorted(tables - {r.table for r in rows})
-        counts = []
-        for r in rows:
-            if r.table in tables:
-                n = conn.execute(sa.text(f"SELECT count(*) FROM {self._q(r.table)}")).scalar()
-                if n != r.features:
-                    counts.append((r, n))
-        reserved = [r for r in rows if self.is_reserved(r.name)]
-        return {"missing": missing, "orphans": orphans, "counts": counts, "reserved": reserved}
+        return self._findings(conn, rows, tables, tables)
 
     def _check(self) -> list[str]:
         with self.locked(), self._connect() as conn:
             found = self._diagnose(conn)
-        return (
-            [
-                f"layer {r.name!r} (owner {r.owner!r}) is in the index but its table {r.table!r} is missing"
-                for r in found["missing"]
-            ]
-            + [f"table {t!r} holds no layer of the index" for t in found["orphans"]]
-            + [
-                f"layer {r.name!r}: the index counts {r.features} features, its table holds {n}"
-                for r, n in found["counts"]
-            ]
-            + [f"layer {r.name!r} has the name of a built-in layer" for r in found["reserved"]]
-        )
+        return self._problems(found)
 
     def _repair(self) -> list[str]:
-        fixes: list[str] = []
         with self.locked(), self._writing(None) as conn:
             found = self._diagnose(conn)
             names = {r.name for r in self._select(conn)}
-            for r in found["missing"]:
-                conn.execute(sa.text(f"DELETE FROM {self._q(INDEX)} WHERE name = :n"), {"n": r.name})
-                fixes.append(
-                    f"removed layer {r.name!r} (owner {r.owner!r}) from the index: its table was missing"
-                )
-            for table in found["orphans"]:
-                # DDL is transactional here, so no save leaves a table behind: keep it as a layer
-                base, n = f"recovered {table}", 1
-                name = base
-                while name in names or self.is_reserved(name):
-                    n += 1
-                    name = f"{base} ({n})"
-                names.add(name)
-                count = conn.execute(sa.text(f"SELECT count(*) FROM {self._q(table)}")).scalar()
-                conn.execute(
-                    sa.text(
-                        f"INSERT INTO {self._q(INDEX)} (name, table_name, kind, source, saved_at, features, "
-                        "owner, shared, title) VALUES (:n, :t, 'import', :src, :at, :c, :o, false, :n)"
-                    ),
-                    {
-                        "n": name,
-                        "t": table,
-                        "src": f"recovered table {table}",
-                        "at": now_iso(),
-                        "c": count,
-                        "o": LOCAL_USER,
-                    },
-                )
-                fixes.append(
-                    f"listed table {table!r} again as layer {name!r} (owner {LOCAL_USER!r}, not shared)"
-                )
-            for r, n in found["counts"]:
-                conn.execute(
-                    sa.text(f"UPDATE {self._q(INDEX)} SET features = :c WHERE name = :n"),
-                    {"c": n, "n": r.name},
-                )
-                fixes.append(f"layer {r.name!r}: corrected the feature count from {r.features} to {n}")
-            for r in found["reserved"]:
-                new, k = f"{r.name} (saved)", 1
-                while new in names or self.is_reserved(new):
-                    k += 1
-                    new = f"{r.name} (saved {k})"
-                names.add(new)
-                conn.execute(
-                    sa.text(f"UPDATE {self._q(INDEX)} SET name = :new, title = :new WHERE name = :n"),
-                    {"new": new, "n": r.name},
-                )
-                fixes.append(f"renamed layer {r.name!r} to {new!r}: {r.name!r} is a built-in layer's name")
+            fixes = self._unlist_missing(conn, found)
+            fixes += self._relist_orphans(conn, found, names)
+            fixes += self._recount(conn, found)
+            fixes += self._rename_reserved(conn, [r.name for r in found.reserved], names)
             if fixes:
                 self._bump(conn)
         for line in fixes:
