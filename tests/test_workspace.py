@@ -420,6 +420,8 @@ def test_check_and_repair_an_inconsistent_workspace(private_workspace):
         "DELETE FROM workspace_index WHERE name = 'lost row'",
         "UPDATE workspace_index SET features = 9 WHERE name = 'kept'",
     )
+    with pytest.raises(WorkspaceDamaged, match=r"layer 'lost table' has no table.*--repair"):
+        ws.append("lost table", _points(1))
     tmp = private_workspace.with_name(".workspace.gpkg.k1ll3d.gpkg")
     tmp.write_bytes(b"half a file")
     with pytest.raises(
@@ -567,6 +569,8 @@ def test_postgis_check_and_repair(postgis_url):
         conn.execute(sa.text(f"DELETE FROM {ws.schema}.workspace_index WHERE name = 'lost row'"))
     with pytest.raises(WorkspaceDamaged, match="'lost table' is in the index but its table is missing"):
         ws.load("lost table")
+    with pytest.raises(WorkspaceDamaged, match=r"layer 'lost table' has no table.*--repair"):
+        ws.append("lost table", _points(1))
     assert ws.check() == [
         f"layer 'lost table' (owner 'alice') is in the index but its table {rows['lost table']!r} is missing",
         f"table {rows['lost row']!r} holds no layer of the index",

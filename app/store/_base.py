@@ -58,9 +58,6 @@ class BaseWorkspace(Upkeep):
         :data:`geo.settings.WORKSPACE_LOCK_TIMEOUT_S`.
     """
 
-    #: What :meth:`append` raises when the layer's index row names a table that is missing.
-    _TABLE_LOST: type[LayerError] = WorkspaceDamaged
-
     def __init__(
         self,
         *,
@@ -401,7 +398,7 @@ class BaseWorkspace(Upkeep):
                     old = self._read_in(conn, row)
                 except TableGone:
                     msg = f"workspace {self.location}: layer {name!r} has no table; {REPAIR_HINT}"
-                    raise self._TABLE_LOST(msg) from None
+                    raise WorkspaceDamaged(msg) from None
                 frame = gpd.GeoDataFrame(pd.concat([old, frame], ignore_index=True), crs=WGS84)
             shared = meta["shared"] if meta["shared"] is not None else bool(row and row.shared)
             title = meta["title"] or (row.title if append and row is not None else name)

@@ -98,8 +98,6 @@ class PostGISWorkspace(BaseWorkspace):
         See :class:`app.store._base.BaseWorkspace`.
     """
 
-    _TABLE_LOST = LayerError  # an append to a layer whose table is missing
-
     def __init__(
         self,
         url: str,
