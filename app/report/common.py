@@ -70,7 +70,7 @@ def network_sources(modes: Sequence[str]) -> list[str]:
 
 
 def context_layers(context: Mapping[str, gpd.GeoDataFrame] | None) -> list[MapLayer]:
-    """The ``context`` layers, drawn faint under a result by their titles (not fitted to)."""
+    """The ``context`` layers, drawn faint under a result and labelled by their titles; not zoomed to."""
     import layers
 
     out = []
