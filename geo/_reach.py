@@ -8,7 +8,8 @@
   the network as a cone (cost + straight distance) up to a width, as a signed value whose zero
   level is the band's edge.
 
-The heap is the one of :mod:`geo._paths` (binary, lazy deletion, preallocated).
+The heap and the scratch-array helpers are those of :mod:`geo._paths` (binary heap, lazy deletion,
+preallocated).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import math
 import numba
 import numpy as np
 
-from geo._paths import _pop, _push
+from geo._paths import _pop, _push, _reset
 
 
 def workspace(n_nodes: int, n_edges: int) -> tuple[np.ndarray, ...]:
@@ -100,11 +101,7 @@ def bounded_dijkstra(
     for i in range(n_settled):
         km[i] = dist[nodes[i]]
         source[i] = label[nodes[i]]
-    for i in range(n_touched):
-        node = touched[i]
-        dist[node] = np.inf
-        label[node] = -1
-        done[node] = False
+    _reset(touched, n_touched, dist, done, label)
     return nodes, km, source
 
 
