@@ -18,6 +18,7 @@ from app import workflows
 from app.cache import (
     GRID_MAX_CELLS,
     USER_LAYER,
+    GridParams,
     criterion_values,
     export_bytes,
     grid_cells,
@@ -40,8 +41,6 @@ RESOLUTIONS = (5, 6, 7, 8)
 COMPETITION = {"avoid": "Keep away from them", "cluster": "Stay close to them"}
 DISTANCES = {"road network": "By road", "geodesic": "Straight line (geodesic)"}
 MODELS = {"p-median": "Least total distance", "coverage": "Most demand covered"}
-#: The grid's parameters: region, resolution, weights, competition, exclusion km, feedstock radius km.
-Params = tuple[str, int, tuple[tuple[str, float], ...], str, float, float]
 #: Parameters that only re-rank the measured criteria (applied at once, no new measurement).
 RANK_ONLY = (2, 3, 4)  # weights, competition, exclusion distance
 
@@ -142,7 +141,7 @@ def _report(
     )
 
 
-def _grid_controls(ctx: PageContext) -> tuple[Params | None, int]:
+def _grid_controls(ctx: PageContext) -> tuple[GridParams | None, int]:
     """The grid's widgets; the parameters to score with (``None`` until the user asks) and N to show."""
     codes = sorted((c for c in ctx.frames["countries"]["country"].unique() if c), key=labels.country)
     c1, c2, c3, c4 = st.columns(4)
@@ -230,20 +229,20 @@ def _grid_controls(ctx: PageContext) -> tuple[Params | None, int]:
     return st.session_state["site_params"], top_n
 
 
-def _rank_only_change(old: Params, new: Params) -> bool:
+def _rank_only_change(old: GridParams, new: GridParams) -> bool:
     """True when ``new`` differs from ``old`` only in what re-ranks the measured criteria."""
     return old != new and all(
         a == b for i, (a, b) in enumerate(zip(old, new, strict=True)) if i not in RANK_ONLY
     )
 
 
-def _score(ctx: PageContext, params: Params) -> tuple[gpd.GeoDataFrame, pd.DataFrame] | None:
+def _score(ctx: PageContext, params: GridParams) -> tuple[gpd.GeoDataFrame, pd.DataFrame] | None:
     """The scored grid and its ranking's stability, with a progress bar over every step.
 
     The steps: the grid, each criterion, the ranking, the stability; each is cached, so new weights
     only re-rank.
     """
-    region_code, resolution, weights, competition, exclude_km, radius_km = params
+    region_code, resolution, _, _, _, radius_km = params
     version = workspace_key(ctx.user) if region_code.startswith(USER_LAYER) else ("", 0)
     steps = len(RAW_COLUMNS) + 3
     where = region_label(region_code)
@@ -260,13 +259,11 @@ def _score(ctx: PageContext, params: Params) -> tuple[gpd.GeoDataFrame, pd.DataF
             )
             criterion_values(region_code, resolution, version, criterion, radius_km)
         bar.progress((steps - 2) / steps, text=f"Step {steps - 1} of {steps}: ranking the cells…")
-        scored = scored_grid(region_code, resolution, weights, competition, exclude_km, radius_km, version)
+        scored = scored_grid(params, version)
         bar.progress(
             (steps - 1) / steps, text=f"Step {steps} of {steps}: testing the ranking's stability (300 draws)…"
         )
-        stability = ranking_stability(
-            region_code, resolution, weights, competition, exclude_km, radius_km, version
-        )
+        stability = ranking_stability(params, version)
     except InputError as exc:
         st.error(f"Cannot score the grid: {exc}")
         return None
