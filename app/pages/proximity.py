@@ -11,7 +11,17 @@ from app import find
 from app.cache import nearest_result, workspace
 from app.context import PageContext
 from app.mapview import fit_target, show_map
-from app.widgets import MAX_RING_KM, download, histogram, ids, md, parse_radii, save, shown_as
+from app.widgets import (
+    MAX_RING_KM,
+    approximate_toggle,
+    download,
+    histogram,
+    ids,
+    md,
+    parse_radii,
+    save,
+    shown_as,
+)
 from geo import CRSError, InputError
 from geo.proximity import geodesic_circle, nearest, nearest_lines
 from geo.settings import EXPORT_FORMATS, MAX_DRAWN_FEATURES
@@ -90,12 +100,7 @@ def render(ctx: PageContext) -> None:
         bind="query-params",
     )
     t1, t2 = st.columns(2)
-    include_placeholders = t1.toggle(
-        "Include approximate locations",
-        key="prox_approximate",
-        bind="query-params",
-        help="Targets placed only at region or country level (placeholders) are left out by default",
-    )
+    include_placeholders = approximate_toggle(t1, key="prox_approximate", what="Targets")
     include_venues = t2.toggle(
         "Include places that are not facilities",
         key="prox_venues",

@@ -28,7 +28,7 @@ from app.cache import (
 )
 from app.context import PageContext
 from app.mapview import fit_target, show_map
-from app.widgets import download, histogram, shown_as, stop_requested
+from app.widgets import approximate_toggle, download, histogram, shown_as, stop_requested
 from geo import ExportError, InputError
 from geo.settings import ALLOCATION_TIME_LIMIT_S, DEFAULT_WEIGHTS, EXPORT_FORMATS, MIME_TYPES
 from geo.siting import RAW_COLUMNS, hexagons, spread_candidates
@@ -345,12 +345,7 @@ def _allocation(ctx: PageContext, scored: gpd.GeoDataFrame) -> workflows.Allocat
         bind="query-params",
         help="The best solution found by then is shown with its proven gap to the optimum",
     )
-    approximate = b2.toggle(
-        "Include approximate locations",
-        key="alloc_approximate",
-        bind="query-params",
-        help="Existing sites placed only at region or country level (placeholders) are left out by default",
-    )
+    approximate = approximate_toggle(b2, key="alloc_approximate", what="Existing sites")
     restore = st.query_params.get("allocated") == "1" and "allocation" not in st.session_state
     if st.button("Choose sites", key="alloc_run") or restore:
         st.query_params["allocated"] = "1"
