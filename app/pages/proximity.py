@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -55,6 +57,21 @@ def clicked_point() -> tuple[float, float] | None:
     return lon, lat
 
 
+def _layer_choice(
+    ctx: PageContext, where: Any, label: str, options: list[str], default: str, *, key: str
+) -> str:
+    """A list of layers by title, at first on ``default`` when it is offered (else the first)."""
+    choice: str = where.selectbox(
+        label,
+        options,
+        index=options.index(default) if default in options else 0,
+        format_func=shown_as(key, ctx.title),
+        key=key,
+        bind="query-params",
+    )
+    return choice
+
+
 def render(ctx: PageContext) -> None:
     """Nearest targets of every source, range rings around a feature, nearest to a clicked point."""
     indexed = {n: layers.by_id(g) for n, g in ctx.shown.items() if len(g)}
@@ -63,23 +80,8 @@ def render(ctx: PageContext) -> None:
         st.info("Show at least one point layer (sidebar) to compute distances.")
         return
     c1, c2, c3, c4 = st.columns(4)
-    source = c1.selectbox(
-        "Sources",
-        point_layers,
-        index=point_layers.index("demand") if "demand" in point_layers else 0,
-        format_func=shown_as("prox_source", ctx.title),
-        key="prox_source",
-        bind="query-params",
-    )
-    target_layers = list(indexed)
-    target = c2.selectbox(
-        "Targets",
-        target_layers,
-        index=target_layers.index("facilities") if "facilities" in target_layers else 0,
-        format_func=shown_as("prox_target", ctx.title),
-        key="prox_target",
-        bind="query-params",
-    )
+    source = _layer_choice(ctx, c1, "Sources", point_layers, "demand", key="prox_source")
+    target = _layer_choice(ctx, c2, "Targets", list(indexed), "facilities", key="prox_target")
     k = int(
         c3.number_input(
             "Nearest k",
