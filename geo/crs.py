@@ -58,10 +58,8 @@ def wgs84_geometries(gdf: gpd.GeoDataFrame, *, argument: str) -> tuple[gpd.GeoDa
 
     Parameters
     ----------
-    gdf : geopandas.GeoDataFrame
-        Frame in any CRS; it must have one.
-    argument : str
-        Name used in error messages.
+    gdf, argument
+        As in :func:`to_wgs84`.
 
     Raises
     ------
