@@ -113,21 +113,18 @@ def criterion_values(
     )
 
 
+#: The grid's parameters: region, resolution, weights, competition, exclusion km, feedstock radius km.
+GridParams = tuple[str, int, tuple[tuple[str, float], ...], str, float, float]
+
+
 # shared, not copied (a cache_data copy of 600,000 rows costs a second on every re-run); nothing
 # writes to it
 @st.cache_resource(show_spinner=False, max_entries=4)
-def scored_grid(
-    region_code: str,
-    resolution: int,
-    weights: tuple[tuple[str, float], ...],
-    competition: str,
-    exclude_km: float,
-    radius_km: float,
-    version: tuple[str, int] = ("", 0),
-) -> gpd.GeoDataFrame:
+def scored_grid(params: GridParams, version: tuple[str, int] = ("", 0)) -> gpd.GeoDataFrame:
     """The scored grid (cached by its parameters and the workspace ``version``)."""
     from geo.siting import RAW_COLUMNS, rank
 
+    region_code, resolution, weights, competition, exclude_km, radius_km = params
     raw = gpd.pd.concat(
         [criterion_values(region_code, resolution, version, c, radius_km) for c in RAW_COLUMNS], axis=1
     )
@@ -187,20 +184,13 @@ def corridor_result(
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def ranking_stability(
-    region_code: str,
-    resolution: int,
-    weights: tuple[tuple[str, float], ...],
-    competition: str,
-    exclude_km: float,
-    radius_km: float,
-    version: tuple[str, int] = ("", 0),
-) -> gpd.pd.DataFrame:
+def ranking_stability(params: GridParams, version: tuple[str, int] = ("", 0)) -> gpd.pd.DataFrame:
     """How often each of the 10 best cells stays in the top 10 when the weights move by ±20 % (300 draws)."""
     from geo.siting import RAW_COLUMNS, sensitivity
 
-    scored = scored_grid(region_code, resolution, weights, competition, exclude_km, radius_km, version)
+    scored = scored_grid(params, version)
     norm = scored[[f"n_{c}" for c in RAW_COLUMNS]].rename(columns=lambda c: c[2:])
+    weights = params[2]
     return sensitivity(norm, dict(weights), top_n=10, draws=300, seed=0)
 
 

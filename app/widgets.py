@@ -134,6 +134,21 @@ _URL_AT_LOAD = "_url_at_load"
 _SHOWN_AS = "_shown_as"
 
 
+def approximate_toggle(where: Any, *, key: str, what: str) -> bool:
+    """The "Include approximate locations" toggle (off by default, kept in the link).
+
+    ``what`` names the features it lets in, e.g. "Targets": those placed only at region or country
+    level (placeholders, :func:`layers.analysis_targets`).
+    """
+    on: bool = where.toggle(
+        "Include approximate locations",
+        key=key,
+        bind="query-params",
+        help=f"{what} placed only at region or country level (placeholders) are left out by default",
+    )
+    return on
+
+
 def shown_as(key: str, func: Callable[[Any], str]) -> Callable[[Any], str]:
     """``func`` as the ``format_func`` of widget ``key``, recorded for :func:`report_url_changes`.
 

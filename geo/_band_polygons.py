@@ -129,17 +129,9 @@ def band_grids_of(territory: Territory, budgets_km: np.ndarray, width_km: float)
     """Signed reach grids of a territory, one per budget (:func:`geo._reach.band_grid`), in parallel."""
     t = territory
     kernel: Callable[..., np.ndarray] = band_grids
-    return kernel(
-        *t.pieces,
-        t.gx0,
-        t.gy0,
-        t.cell_m,
-        t.nx,
-        t.ny,
-        width_km * 1000.0,
-        np.ascontiguousarray(budgets_km, dtype=np.float64),
-        FAR_KM,
-    )
+    frame = (float(t.gx0), float(t.gy0), float(t.cell_m), int(t.nx), int(t.ny))
+    budgets = np.ascontiguousarray(budgets_km, dtype=np.float64)
+    return kernel(t.pieces, frame, width_km * 1000.0, budgets, FAR_KM)
 
 
 def band_polygon(territory: Territory, grid: np.ndarray) -> shapely.Geometry:

@@ -30,11 +30,14 @@ LEAF_SIZE = 8
 _CHUNK = 2048
 _D2R = math.pi / 180.0
 
+#: A kd-tree of :func:`build_kdtree`: (order, points, lo, hi, start, child).
+KdTree = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+#: Candidate cells of :func:`build_cells`: (grid, first_child, cand_start, cand_pos).
+Cells = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
 
 @numba.njit(cache=True)
-def build_kdtree(
-    xyz: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def build_kdtree(xyz: np.ndarray) -> KdTree:
     """A kd-tree over (n, 3) points, split at the median of the widest axis, leaves of :data:`LEAF_SIZE`.
 
     Returns
@@ -128,6 +131,88 @@ def _insert(keys: np.ndarray, ids: np.ndarray, size: int, cap: int, key: float, 
     return min(size + 1, cap)
 
 
+@numba.njit(cache=True, inline="always")
+def _chord2(points: np.ndarray, i: int, qx: float, qy: float, qz: float) -> float:
+    """Squared chord from q to the point at kd-tree position ``i``."""
+    d2: float = (points[i, 0] - qx) ** 2 + (points[i, 1] - qy) ** 2 + (points[i, 2] - qz) ** 2
+    return d2
+
+
+@numba.njit(cache=True, inline="always")
+def _next_leaf(
+    qx: float,
+    qy: float,
+    qz: float,
+    bound2: float,
+    nearest_first: bool,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    child: np.ndarray,
+    stack: np.ndarray,
+    top: int,
+) -> tuple[int, int]:
+    """Pop the search ``stack`` down to the next leaf whose box lies within squared chord ``bound2`` of q.
+
+    Internal nodes on the way push their children (with ``nearest_first`` the nearer one is popped
+    first). Returns (leaf, new top); leaf -1 once the stack is empty. A search starts with
+    ``stack[0] = 0`` (the root) and top 1.
+    """
+    while top > 0:
+        top -= 1
+        node = stack[top]
+        if _box_d2(qx, qy, qz, lo, hi, node) > bound2:
+            continue
+        left = child[node, 0]
+        if left < 0:
+            return node, top
+        right = child[node, 1]
+        if nearest_first and _box_d2(qx, qy, qz, lo, hi, left) <= _box_d2(qx, qy, qz, lo, hi, right):
+            stack[top] = right
+            stack[top + 1] = left
+        else:
+            stack[top] = left
+            stack[top + 1] = right
+        top += 2
+    return -1, top
+
+
+@numba.njit(cache=True, inline="always")
+def _keep_exact(
+    lon: float,
+    su: float,
+    cu: float,
+    t: int,
+    tlon: np.ndarray,
+    tsu: np.ndarray,
+    tcu: np.ndarray,
+    max_m: float,
+    k: int,
+    best_d: np.ndarray,
+    best_i: np.ndarray,
+    size: int,
+) -> int:
+    """Measure target ``t`` exactly; keep it among the k best (distance, target) within ``max_m``; new size.
+
+    A target whose Vincenty iteration did not converge is kept with distance -1: it is measured by
+    Karney's algorithm afterwards (see :func:`_unconverged`).
+    """
+    d = from_reduced(lon, su, cu, tlon[t], tsu[t], tcu[t])
+    if math.isnan(d):
+        d = -1.0
+    elif d > max_m:
+        return size
+    return _insert(best_d, best_i, size, k, d, t)
+
+
+@numba.njit(cache=True, inline="always")
+def _unconverged(best_d: np.ndarray, size: int) -> bool:
+    """Whether one of the first ``size`` kept distances is -1 (Vincenty did not converge)."""
+    for j in range(size):
+        if best_d[j] < 0.0:
+            return True
+    return False
+
+
 @numba.njit(cache=True)
 def _knn_chord(
     qx: float,
@@ -135,12 +220,7 @@ def _knn_chord(
     qz: float,
     m: int,
     bound2: float,
-    order: np.ndarray,
-    points: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    start: np.ndarray,
-    child: np.ndarray,
+    tree: KdTree,
     stack: np.ndarray,
     keys: np.ndarray,
     ids: np.ndarray,
@@ -149,31 +229,19 @@ def _knn_chord(
 
     Sorted into ``keys`` (squared chords) and ``ids`` (target indices; ties by index).
     """
+    order, points, lo, hi, start, child = tree
     size = 0
     stack[0] = 0
     top = 1
-    while top > 0:
-        top -= 1
-        node = stack[top]
+    while True:
         worst = keys[m - 1] if size == m else bound2
-        if _box_d2(qx, qy, qz, lo, hi, node) > worst:
-            continue
-        left = child[node, 0]
-        if left < 0:
-            for i in range(start[node, 0], start[node, 1]):
-                d2 = (points[i, 0] - qx) ** 2 + (points[i, 1] - qy) ** 2 + (points[i, 2] - qz) ** 2
-                if d2 <= bound2:
-                    size = _insert(keys, ids, size, m, d2, order[i])
-            continue
-        right = child[node, 1]
-        if _box_d2(qx, qy, qz, lo, hi, left) <= _box_d2(qx, qy, qz, lo, hi, right):
-            stack[top] = right
-            stack[top + 1] = left
-        else:
-            stack[top] = left
-            stack[top + 1] = right
-        top += 2
-    return size
+        node, top = _next_leaf(qx, qy, qz, worst, True, lo, hi, child, stack, top)
+        if node < 0:
+            return size
+        for i in range(start[node, 0], start[node, 1]):
+            d2 = _chord2(points, i, qx, qy, qz)
+            if d2 <= bound2:
+                size = _insert(keys, ids, size, m, d2, order[i])
 
 
 @numba.njit(cache=True)
@@ -187,12 +255,7 @@ def _exact_within(
     chord2: float,
     max_m: float,
     k: int,
-    order: np.ndarray,
-    points: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    start: np.ndarray,
-    child: np.ndarray,
+    tree: KdTree,
     tlon: np.ndarray,
     tsu: np.ndarray,
     tcu: np.ndarray,
@@ -201,31 +264,17 @@ def _exact_within(
     best_i: np.ndarray,
 ) -> int:
     """The k best (distance, target) by exact distance over every target within squared chord ``chord2``."""
+    order, points, lo, hi, start, child = tree
     size = 0
     stack[0] = 0
     top = 1
-    while top > 0:
-        top -= 1
-        node = stack[top]
-        if _box_d2(qx, qy, qz, lo, hi, node) > chord2:
-            continue
-        left = child[node, 0]
-        if left < 0:
-            for i in range(start[node, 0], start[node, 1]):
-                d2 = (points[i, 0] - qx) ** 2 + (points[i, 1] - qy) ** 2 + (points[i, 2] - qz) ** 2
-                if d2 <= chord2:
-                    t = order[i]
-                    d = from_reduced(lon, su, cu, tlon[t], tsu[t], tcu[t])
-                    if math.isnan(d):
-                        d = -1.0  # not converged: measured by Karney's algorithm afterwards
-                    elif d > max_m:
-                        continue
-                    size = _insert(best_d, best_i, size, k, d, t)
-            continue
-        stack[top] = left
-        stack[top + 1] = child[node, 1]
-        top += 2
-    return size
+    while True:
+        node, top = _next_leaf(qx, qy, qz, chord2, False, lo, hi, child, stack, top)
+        if node < 0:
+            return size
+        for i in range(start[node, 0], start[node, 1]):
+            if _chord2(points, i, qx, qy, qz) <= chord2:
+                size = _keep_exact(lon, su, cu, order[i], tlon, tsu, tcu, max_m, k, best_d, best_i, size)
 
 
 # ----------------------------------------------------------------------------- candidate cells
@@ -277,60 +326,37 @@ def _face_vector(face: int, u: float, v: float) -> tuple[float, float, float]:
 
 @numba.njit(cache=True)
 def _count_within(
-    cx: float,
-    cy: float,
-    cz: float,
+    c: np.ndarray,
     r2: float,
     limit: int,
-    points: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    start: np.ndarray,
-    child: np.ndarray,
+    tree: KdTree,
     stack: np.ndarray,
     out: np.ndarray,
     offset: int,
 ) -> int:
-    """Count the targets within squared chord ``r2`` of c, up to ``limit`` and one more.
+    """Count the targets within squared chord ``r2`` of the unit vector ``c``, up to ``limit`` and one more.
 
     Their kd-tree positions are written from ``out[offset]`` on while ``out`` is long enough.
     """
+    _, points, lo, hi, start, child = tree
+    cx, cy, cz = c[0], c[1], c[2]
     count = 0
     stack[0] = 0
     top = 1
-    while top > 0 and count <= limit:
-        top -= 1
-        node = stack[top]
-        if _box_d2(cx, cy, cz, lo, hi, node) > r2:
-            continue
-        left = child[node, 0]
-        if left < 0:
-            for i in range(start[node, 0], start[node, 1]):
-                d2 = (points[i, 0] - cx) ** 2 + (points[i, 1] - cy) ** 2 + (points[i, 2] - cz) ** 2
-                if d2 <= r2:
-                    if offset + count < len(out):
-                        out[offset + count] = i
-                    count += 1
-            continue
-        stack[top] = left
-        stack[top + 1] = child[node, 1]
-        top += 2
+    while count <= limit:
+        node, top = _next_leaf(cx, cy, cz, r2, False, lo, hi, child, stack, top)
+        if node < 0:
+            break
+        for i in range(start[node, 0], start[node, 1]):
+            if _chord2(points, i, cx, cy, cz) <= r2:
+                if offset + count < len(out):
+                    out[offset + count] = i
+                count += 1
     return count
 
 
 @numba.njit(cache=True)
-def build_cells(
-    m: int,
-    cap: np.ndarray,
-    cap_chord: float,
-    max_cells: int,
-    order: np.ndarray,
-    points: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    start: np.ndarray,
-    child: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def build_cells(m: int, cap: np.ndarray, cap_chord: float, max_cells: int, tree: KdTree) -> Cells:
     """The candidate cells for sources inside the cap (unit centre ``cap``, chord radius ``cap_chord``).
 
     Each cube face is cut into :data:`ROOT_FAN` x :data:`ROOT_FAN` cells, and a cell into
@@ -355,13 +381,7 @@ def build_cells(
     for f in range(6):
         face[f] = f
         grid[f, 0], grid[f, 1], grid[f, 2] = -1.0, -1.0, 2.0 / ROOT_FAN
-        first_child[f] = n_cells
-        for q in range(ROOT_FAN * ROOT_FAN):
-            face[n_cells] = f
-            grid[n_cells, 0] = -1.0 + (q % ROOT_FAN) * grid[f, 2]
-            grid[n_cells, 1] = -1.0 + (q // ROOT_FAN) * grid[f, 2]
-            grid[n_cells, 2] = grid[f, 2] / FAN
-            n_cells += 1
+        n_cells = _split(f, ROOT_FAN, grid, face, first_child, n_cells)
     stack = np.empty(256, dtype=np.int64)
     keys = np.empty(m)
     ids = np.empty(m, dtype=np.int64)
@@ -380,35 +400,41 @@ def build_cells(
         if to_cap > cap_chord + r:  # no source inside
             i += 1
             continue
-        found = _knn_chord(cx, cy, cz, m, np.inf, order, points, lo, hi, start, child, stack, keys, ids)
+        found = _knn_chord(cx, cy, cz, m, np.inf, tree, stack, keys, ids)
         d_m = math.sqrt(keys[found - 1])
         if r > CELL_SHARE * d_m and width > 1e-7 and n_cells + FAN * FAN <= size:
-            first_child[i] = n_cells
-            for q in range(FAN * FAN):
-                face[n_cells] = f
-                grid[n_cells, 0] = u0 + (q % FAN) * grid[i, 2]
-                grid[n_cells, 1] = v0 + (q // FAN) * grid[i, 2]
-                grid[n_cells, 2] = grid[i, 2] / FAN
-                n_cells += 1
+            n_cells = _split(i, FAN, grid, face, first_child, n_cells)
         else:
             reach = (d_m + 2.0 * r) * (1.0 + 1e-9) + 1e-12
             reach2[i] = reach * reach
         i += 1
     grid[:n_cells, 3] = 1.0 / grid[:n_cells, 2]
-    cand_start, cand_pos = _candidates(n_cells, centre, reach2, points, lo, hi, start, child)
+    cand_start, cand_pos = _candidates(n_cells, centre, reach2, tree)
     return grid[:n_cells].copy(), first_child[:n_cells].copy(), cand_start, cand_pos
+
+
+@numba.njit(cache=True, inline="always")
+def _split(
+    cell: int, fan: int, grid: np.ndarray, face: np.ndarray, first_child: np.ndarray, n_cells: int
+) -> int:
+    """Cut a cell into ``fan`` x ``fan`` children, numbered from ``n_cells`` on; the new number of cells.
+
+    The children are spaced by the cell's child width (``grid[cell, 2]``); theirs is that over :data:`FAN`.
+    """
+    first_child[cell] = n_cells
+    u0, v0, step = grid[cell, 0], grid[cell, 1], grid[cell, 2]
+    for q in range(fan * fan):
+        face[n_cells] = face[cell]
+        grid[n_cells, 0] = u0 + (q % fan) * step
+        grid[n_cells, 1] = v0 + (q // fan) * step
+        grid[n_cells, 2] = step / FAN
+        n_cells += 1
+    return n_cells
 
 
 @numba.njit(cache=True, parallel=True)
 def _candidates(
-    n_cells: int,
-    centre: np.ndarray,
-    reach2: np.ndarray,
-    points: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    start: np.ndarray,
-    child: np.ndarray,
+    n_cells: int, centre: np.ndarray, reach2: np.ndarray, tree: KdTree
 ) -> tuple[np.ndarray, np.ndarray]:
     """Candidate lists of the leaf cells (``reach2`` >= 0): (cand_start, cand_pos) of :func:`build_cells`."""
     counts = np.zeros(n_cells, dtype=np.int64)
@@ -416,21 +442,7 @@ def _candidates(
     for i in numba.prange(n_cells):
         stack = np.empty(256, dtype=np.int64)
         if reach2[i] >= 0.0:
-            c = _count_within(
-                centre[i, 0],
-                centre[i, 1],
-                centre[i, 2],
-                reach2[i],
-                MAX_CANDIDATES,
-                points,
-                lo,
-                hi,
-                start,
-                child,
-                stack,
-                empty,
-                0,
-            )
+            c = _count_within(centre[i], reach2[i], MAX_CANDIDATES, tree, stack, empty, 0)
             counts[i] = c if c <= MAX_CANDIDATES else 0
     cand_start = np.zeros(n_cells + 1, dtype=np.int64)
     for i in range(n_cells):
@@ -440,16 +452,10 @@ def _candidates(
         stack = np.empty(256, dtype=np.int64)
         if counts[i] > 0:
             _count_within(
-                centre[i, 0],
-                centre[i, 1],
-                centre[i, 2],
+                centre[i],
                 reach2[i],
                 MAX_CANDIDATES,
-                points,
-                lo,
-                hi,
-                start,
-                child,
+                tree,
                 stack,
                 cand_pos[: cand_start[i + 1]],
                 cand_start[i],
@@ -548,25 +554,19 @@ def nearest_kernel(
     bound2: float,
     lower_factor: float,
     radius_m: float,
-    order: np.ndarray,
-    points: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
-    start: np.ndarray,
-    child: np.ndarray,
-    grid: np.ndarray,
-    first_child: np.ndarray,
-    cand_start: np.ndarray,
-    cand_pos: np.ndarray,
+    tree: KdTree,
+    cells: Cells,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """K nearest targets of each source: (target index or -1, metres or inf, Karney flag).
 
-    The candidate cells (:func:`build_cells`; empty arrays: none) or else the kd-tree propose the
+    The candidate cells (:func:`build_cells`; :func:`no_cells`: none) or else the kd-tree propose the
     m = k + 1 nearest by chord. ``bound2`` is the squared chord of ``max_m`` (inf: no limit);
     ``lower_factor * radius_m`` turns a central angle into the lowest possible ellipsoidal
     distance. A row flagged for Karney holds a target whose Vincenty iteration did not converge
     (nearly antipodal), with distance -1: the caller measures it and re-ranks the row.
     """
+    order, points, _, _, _, _ = tree
+    grid, first_child, cand_start, cand_pos = cells
     n = len(slon)
     n_tgt = len(tlon)
     out_i = np.full((n, k), -1, dtype=np.int64)
@@ -592,22 +592,13 @@ def nearest_kernel(
                         qx, qy, qz, m, bound2, cell, cand_start, cand_pos, order, points, keys, ids
                     )
             if found < 0:
-                found = _knn_chord(
-                    qx, qy, qz, m, bound2, order, points, lo, hi, start, child, stack, keys, ids
-                )
-            # exact distances of the first k by chord
+                found = _knn_chord(qx, qy, qz, m, bound2, tree, stack, keys, ids)
+            # exact distances of the first k by chord (at most k: every one not beyond max_m is kept)
             su, cu = reduced_latitude(slat[s])
             size = 0
-            flagged = False
             for j in range(min(found, k)):
-                t = ids[j]
-                d = from_reduced(slon[s], su, cu, tlon[t], tsu[t], tcu[t])
-                if math.isnan(d):
-                    d = -1.0
-                    flagged = True
-                elif d > max_m:
-                    continue
-                size = _insert(best_d, best_i, size, k, d, t)
+                size = _keep_exact(slon[s], su, cu, ids[j], tlon, tsu, tcu, max_m, k, best_d, best_i, size)
+            flagged = _unconverged(best_d, size)
             # settled when every target within the bound was a candidate (found < m, or m <= k: all
             # targets), or by the certificate: the k-th exact distance is below the lowest possible
             # distance of the first candidate left out
@@ -632,12 +623,7 @@ def nearest_kernel(
                     min(c * c, bound2),
                     max_m,
                     k,
-                    order,
-                    points,
-                    lo,
-                    hi,
-                    start,
-                    child,
+                    tree,
                     tlon,
                     tsu,
                     tcu,
@@ -645,11 +631,19 @@ def nearest_kernel(
                     best_d,
                     best_i,
                 )
-                for j in range(size):
-                    if best_d[j] < 0.0:
-                        flagged = True
+                flagged = _unconverged(best_d, size)
             for j in range(size):
                 out_i[s, j] = best_i[j]
                 out_d[s, j] = best_d[j]
             redo[s] = flagged
     return out_i, out_d, redo
+
+
+def no_cells() -> Cells:
+    """Empty candidate cells: :func:`nearest_kernel` searches the kd-tree for every source."""
+    return (
+        np.empty((0, 4)),
+        np.empty(0, dtype=np.int64),
+        np.zeros(1, dtype=np.int64),
+        np.empty(0, dtype=np.int64),
+    )

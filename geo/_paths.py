@@ -102,6 +102,44 @@ def _pop4(keys: np.ndarray, vals: np.ndarray, size: int) -> tuple[float, int, in
     return key, val, size
 
 
+@numba.njit(cache=True, inline="always")
+def _angle(x: float, y: float, z: float, tx: float, ty: float, tz: float) -> float:
+    """Central angle (radians) between the unit vectors (x, y, z) and (tx, ty, tz).
+
+    Scalars, not the node array: an array passed to an inlined helper costs reference counting in
+    the search loop.
+    """
+    chord = math.sqrt((x - tx) ** 2 + (y - ty) ** 2 + (z - tz) ** 2)
+    angle: float = 2.0 * math.asin(min(chord / 2.0, 1.0))
+    return angle
+
+
+@numba.njit(cache=True)
+def _trace(pred: np.ndarray, end: int) -> np.ndarray:
+    """The nodes from the start of a search (``pred`` -1) to ``end``; empty when ``end`` is -1."""
+    count = 0
+    node = end
+    while node != -1:
+        count += 1
+        node = pred[node]
+    path = np.empty(count, dtype=np.int64)
+    node = end
+    for i in range(count - 1, -1, -1):
+        path[i] = node
+        node = pred[node]
+    return path
+
+
+@numba.njit(cache=True, inline="always")
+def _reset(touched: np.ndarray, n_touched: int, dist: np.ndarray, done: np.ndarray, ids: np.ndarray) -> None:
+    """Restore the scratch arrays at the ``touched`` nodes: ``dist`` inf, ``done`` False, ``ids`` -1."""
+    for i in range(n_touched):
+        node = touched[i]
+        dist[node] = np.inf
+        ids[node] = -1
+        done[node] = False
+
+
 def workspace(n_nodes: int, n_edges: int) -> tuple[np.ndarray, ...]:
     """Scratch arrays for :func:`astar`, reused across queries (one set per thread)."""
     return (
@@ -158,27 +196,12 @@ def astar(
                     n_touched += 1
                 dist[v] = candidate
                 pred[v] = u
-                chord = math.sqrt((xyz[v, 0] - tx) ** 2 + (xyz[v, 1] - ty) ** 2 + (xyz[v, 2] - tz) ** 2)
-                bound = 2.0 * bound_radius_km * math.asin(min(chord / 2.0, 1.0))
+                bound = bound_radius_km * _angle(xyz[v, 0], xyz[v, 1], xyz[v, 2], tx, ty, tz)
                 size = _push(keys, vals, size, candidate + bound, v)
+    # the source is settled first and never relaxed again: its pred stays -1
     length = dist[target] if done[target] else np.inf
-    count = 0
-    if done[target]:
-        count = 1
-        node = target
-        while node != source:
-            node = pred[node]
-            count += 1
-    path = np.empty(count, dtype=np.int64)
-    node = target
-    for i in range(count - 1, -1, -1):
-        path[i] = node
-        node = pred[node]
-    for i in range(n_touched):
-        node = touched[i]
-        dist[node] = np.inf
-        pred[node] = -1
-        done[node] = False
+    path = _trace(pred, target if done[target] else -1)
+    _reset(touched, n_touched, dist, done, pred)
     return length, path
 
 
@@ -483,9 +506,12 @@ def astar_layers(
                 touched[n_touched] = s
                 n_touched += 1
             dist[s] = source_cost[i]
-            chord = math.sqrt((xyz[s, 0] - tx) ** 2 + (xyz[s, 1] - ty) ** 2 + (xyz[s, 2] - tz) ** 2)
             size = _push(
-                keys, vals, size, source_cost[i] + bound_per_km * 2.0 * math.asin(min(chord / 2.0, 1.0)), s
+                keys,
+                vals,
+                size,
+                source_cost[i] + bound_per_km * _angle(xyz[s, 0], xyz[s, 1], xyz[s, 2], tx, ty, tz),
+                s,
             )
     best, best_node = np.inf, -1
     while size > 0:
@@ -512,24 +538,10 @@ def astar_layers(
                         n_touched += 1
                     dist[v] = candidate
                     pred[v] = u
-                    chord = math.sqrt((xyz[v, 0] - tx) ** 2 + (xyz[v, 1] - ty) ** 2 + (xyz[v, 2] - tz) ** 2)
-                    bound = bound_per_km * 2.0 * math.asin(min(chord / 2.0, 1.0))
+                    bound = bound_per_km * _angle(xyz[v, 0], xyz[v, 1], xyz[v, 2], tx, ty, tz)
                     size = _push(keys, vals, size, candidate + bound, v)
-    count = 0
-    node = best_node
-    while node != -1:
-        count += 1
-        node = pred[node]
-    path = np.empty(count, dtype=np.int64)
-    node = best_node
-    for i in range(count - 1, -1, -1):
-        path[i] = node
-        node = pred[node]
-    for i in range(n_touched):
-        node = touched[i]
-        dist[node] = np.inf
-        pred[node] = -1
-        done[node] = False
+    path = _trace(pred, best_node)
+    _reset(touched, n_touched, dist, done, pred)
     for j in range(len(targets)):
         exit_cost[targets[j]] = np.inf
     return best, path

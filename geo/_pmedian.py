@@ -179,14 +179,8 @@ def reduce_candidates(
 
     Parameters
     ----------
-    cost : numpy.ndarray
-        (n_demand, n_candidates) costs (km).
-    weights : numpy.ndarray
-        Demand weights.
-    k : int, keyword-only
-        Sites to open, fixed ones included.
-    fixed : list of int, keyword-only
-        Candidate positions that are open in every solution.
+    cost, weights, k, fixed
+        As in :func:`solve_p_median`.
     iterations : int, keyword-only
         Most subgradient steps.
     clock : optional, keyword-only

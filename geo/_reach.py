@@ -8,7 +8,8 @@
   the network as a cone (cost + straight distance) up to a width, as a signed value whose zero
   level is the band's edge.
 
-The heap is the one of :mod:`geo._paths` (binary, lazy deletion, preallocated).
+The heap and the scratch-array helpers are those of :mod:`geo._paths` (binary heap, lazy deletion,
+preallocated).
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ import math
 import numba
 import numpy as np
 
-from geo._paths import _pop, _push
+from geo._paths import _pop, _push, _reset
+
+#: Network pieces of :func:`band_grid`: (x0, y0, x1, y1, reach_m, length_m, cost0_km), arrays.
+Pieces = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+#: A grid of :func:`band_grid`: (gx0, gy0, cell_m, nx, ny).
+Frame = tuple[float, float, float, int, int]
 
 
 def workspace(n_nodes: int, n_edges: int) -> tuple[np.ndarray, ...]:
@@ -100,75 +106,27 @@ def bounded_dijkstra(
     for i in range(n_settled):
         km[i] = dist[nodes[i]]
         source[i] = label[nodes[i]]
-    for i in range(n_touched):
-        node = touched[i]
-        dist[node] = np.inf
-        label[node] = -1
-        done[node] = False
+    _reset(touched, n_touched, dist, done, label)
     return nodes, km, source
 
 
 @numba.njit(cache=True, parallel=True)
 def band_grids(
-    x0: np.ndarray,
-    y0: np.ndarray,
-    x1: np.ndarray,
-    y1: np.ndarray,
-    reach_m: np.ndarray,
-    length_m: np.ndarray,
-    cost0_km: np.ndarray,
-    gx0: float,
-    gy0: float,
-    cell_m: float,
-    nx: int,
-    ny: int,
-    width_m: float,
-    budgets_km: np.ndarray,
-    far_km: float,
+    pieces: Pieces, frame: Frame, width_m: float, budgets_km: np.ndarray, far_km: float
 ) -> np.ndarray:
     """:func:`band_grid` for several budgets at once, in parallel: an array (bands, ny, nx)."""
+    nx, ny = frame[3], frame[4]
     out = np.empty((len(budgets_km), ny, nx))
     for b in numba.prange(len(budgets_km)):
-        out[b] = band_grid(
-            x0,
-            y0,
-            x1,
-            y1,
-            reach_m,
-            length_m,
-            cost0_km,
-            gx0,
-            gy0,
-            cell_m,
-            nx,
-            ny,
-            width_m,
-            budgets_km[b],
-            far_km,
-        )
+        out[b] = band_grid(pieces, frame, width_m, budgets_km[b], far_km)
     return out
 
 
 @numba.njit(cache=True)
-def band_grid(
-    x0: np.ndarray,
-    y0: np.ndarray,
-    x1: np.ndarray,
-    y1: np.ndarray,
-    reach_m: np.ndarray,
-    length_m: np.ndarray,
-    cost0_km: np.ndarray,
-    gx0: float,
-    gy0: float,
-    cell_m: float,
-    nx: int,
-    ny: int,
-    width_m: float,
-    budget_km: float,
-    far_km: float,
-) -> np.ndarray:
+def band_grid(pieces: Pieces, frame: Frame, width_m: float, budget_km: float, far_km: float) -> np.ndarray:
     """Signed reach of each grid cell for one band: <= 0 inside, > 0 outside, in km.
 
+    ``pieces`` are (x0, y0, x1, y1, reach_m, length_m, cost0_km), ``frame`` (gx0, gy0, cell_m, nx, ny).
     Piece ``i`` runs from (x0, y0) towards (x1, y1) (planar metres; the whole edge is ``length_m[i]``
     long on the ground) and is reached for its first ``reach_m[i]`` metres, its cost growing from
     ``cost0_km[i]`` by the distance along it. A sample every half cell along each piece, of cost
@@ -179,6 +137,8 @@ def band_grid(
     keep ``far_km``, and values above two cells (never needed) may be left higher. Cell (row j,
     column i) has its centre at (gx0 + i * cell_m, gy0 + j * cell_m).
     """
+    x0, y0, x1, y1, reach_m, length_m, cost0_km = pieces
+    gx0, gy0, cell_m, nx, ny = frame
     grid = np.full((ny, nx), far_km)
     step = cell_m / 2.0
     # values above two cells are never needed: the edge lies between cells of values around zero

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
+import shapely
 
-from geo._errors import CRSError
+from geo._errors import CRSError, InputError
 from geo.settings import WGS84
 
 
@@ -49,3 +51,28 @@ def to_wgs84(gdf: gpd.GeoDataFrame, *, argument: str) -> gpd.GeoDataFrame:
     if gdf.crs.equals(WGS84):
         return gdf.copy()
     return gdf.to_crs(WGS84)
+
+
+def wgs84_geometries(gdf: gpd.GeoDataFrame, *, argument: str) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """:func:`to_wgs84` of ``gdf`` and its geometries as an array, every feature having one.
+
+    Parameters
+    ----------
+    gdf, argument
+        As in :func:`to_wgs84`.
+
+    Raises
+    ------
+    CRSError
+        If ``gdf`` has no CRS.
+    InputError
+        If a feature's geometry is missing or empty (the first such feature, 1-based, and its index).
+    """
+    wgs = to_wgs84(gdf, argument=argument)
+    geoms = np.asarray(wgs.geometry.values)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        msg = f"{argument}: feature {row + 1} ({wgs.index[row]!r}) has no geometry"
+        raise InputError(msg)
+    return wgs, geoms

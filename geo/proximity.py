@@ -29,7 +29,7 @@ import shapely
 from scipy.spatial import cKDTree
 
 from geo._errors import InputError
-from geo._knn import build_cells, build_kdtree, nearest_kernel, reduced_latitudes, source_cap
+from geo._knn import build_cells, build_kdtree, nearest_kernel, no_cells, reduced_latitudes, source_cap
 from geo.crs import to_wgs84
 from geo.distance import (
     EARTH_RADIUS_M,
@@ -165,19 +165,16 @@ def nearest_points(
     n_src, n_tgt = len(src_lon), len(tgt_lon)
     if n_src == 0 or n_tgt == 0:
         return np.full((n_src, k), -1, dtype=np.int64), np.full((n_src, k), np.inf)
-    order, points, lo, hi, start, child = build_kdtree(unit_vectors(tgt_lon, tgt_lat))
+    tree = build_kdtree(unit_vectors(tgt_lon, tgt_lat))
     m = min(k + 1, n_tgt)
     if n_src >= CELLS_MIN_SOURCES and n_src >= CELLS_SOURCES_PER_TARGET * n_tgt:
         step = max(1, n_src // 20_000)  # a cap around a sample: sources outside use the kd-tree
         cap, cap_chord = source_cap(src_lon[::step], src_lat[::step])
         cap_chord = min(2.0, cap_chord * 1.1)
         max_cells = max(1024, n_src // 16)
-        grid, first_child, cand_start, cand_pos = build_cells(
-            m, cap, cap_chord, max_cells, order, points, lo, hi, start, child
-        )
+        cells = build_cells(m, cap, cap_chord, max_cells, tree)
     else:  # few sources per target: the kd-tree alone
-        grid, first_child = np.empty((0, 3)), np.empty(0, dtype=np.int64)
-        cand_start, cand_pos = np.zeros(1, dtype=np.int64), np.empty(0, dtype=np.int64)
+        cells = no_cells()
     max_m = np.inf if max_distance_m is None else float(max_distance_m)
     bound = np.inf if max_distance_m is None else float(sphere_m_to_chord(max_m / SPHERE_LOWER)) * (1 + 1e-12)
     tsu, tcu = reduced_latitudes(tgt_lat)
@@ -192,16 +189,8 @@ def nearest_points(
         bound * bound,
         SPHERE_LOWER,
         EARTH_RADIUS_M,
-        order,
-        points,
-        lo,
-        hi,
-        start,
-        child,
-        grid,
-        first_child,
-        cand_start,
-        cand_pos,
+        tree,
+        cells,
     )
     again = np.flatnonzero(redo)
     if again.size:  # a nearly antipodal candidate: Vincenty did not converge; Karney's algorithm

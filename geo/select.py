@@ -26,7 +26,7 @@ import shapely
 
 from geo._errors import InputError
 from geo.corridor import densify_route, features_in_corridor, point_to_route
-from geo.crs import to_wgs84
+from geo.crs import to_wgs84, wgs84_geometries
 from geo.proximity import within
 from geo.settings import WGS84
 
@@ -44,13 +44,7 @@ _POLYGONS = (shapely.GeometryType.POLYGON, shapely.GeometryType.MULTIPOLYGON)
 
 
 def _frame(gdf: gpd.GeoDataFrame, argument: str) -> gpd.GeoDataFrame:
-    wgs = to_wgs84(gdf, argument=argument)
-    geoms = np.asarray(wgs.geometry.values)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if missing.any():
-        row = int(np.flatnonzero(missing)[0])
-        msg = f"{argument}: feature {row + 1} ({wgs.index[row]!r}) has no geometry"
-        raise InputError(msg)
+    wgs, geoms = wgs84_geometries(gdf, argument=argument)
     types = shapely.get_type_id(geoms)
     bad = np.flatnonzero(~np.isin(types, [*_POINTS, *_LINES, *_POLYGONS]))
     if bad.size:

@@ -60,7 +60,7 @@ from geo._band_polygons import band_grids_of, band_polygon, multipolygon, reache
 from geo._errors import InputError
 from geo._graphs import Graph
 from geo._reach import bounded_dijkstra, workspace
-from geo.crs import to_wgs84
+from geo.crs import wgs84_geometries
 from geo.distance import GEOD
 from geo.network import network
 from geo.settings import MODE_SPEED_KMH, WGS84
@@ -191,13 +191,7 @@ def _origins(
 ) -> tuple[np.ndarray, np.ndarray, list[str], list[str]]:
     """lon, lat, ids and names of the origins (a point GeoDataFrame or a (lon, lat) pair)."""
     if isinstance(origins, gpd.GeoDataFrame):
-        gdf = to_wgs84(origins, argument="origins")
-        geoms = np.asarray(gdf.geometry.values)
-        missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-        if missing.any():
-            row = int(np.flatnonzero(missing)[0])
-            msg = f"origins: feature {row + 1} ({gdf.index[row]!r}) has no geometry"
-            raise InputError(msg)
+        gdf, geoms = wgs84_geometries(origins, argument="origins")
         points = shapely.point_on_surface(geoms)  # a polygon (a lithium block) starts from inside
         lon, lat = shapely.get_x(points), shapely.get_y(points)
         ids = gdf["id"] if "id" in gdf.columns and gdf["id"].is_unique else gdf.index.to_series()
@@ -246,13 +240,7 @@ def _positive(value: object, argument: str) -> float:
 def _frame_xy(gdf: gpd.GeoDataFrame | None, argument: str) -> tuple[np.ndarray, np.ndarray]:
     if gdf is None or len(gdf) == 0:
         return np.empty(0), np.empty(0)
-    wgs = to_wgs84(gdf, argument=argument)
-    geoms = np.asarray(wgs.geometry.values)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    if missing.any():
-        row = int(np.flatnonzero(missing)[0])
-        msg = f"{argument}: feature {row + 1} ({wgs.index[row]!r}) has no geometry"
-        raise InputError(msg)
+    _, geoms = wgs84_geometries(gdf, argument=argument)
     points = shapely.point_on_surface(geoms)
     return shapely.get_x(points), shapely.get_y(points)
 

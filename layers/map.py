@@ -192,36 +192,7 @@ def map_parts(
     fit: Mapping[str, Any] | None = None,
     attributions: Sequence[str] = (),
 ) -> MapParts:
-    """The base map and the groups drawing ``frames`` and ``overlays`` (see :func:`build_map`)."""
-    if basemap not in BASEMAPS:
-        msg = f"basemap: expected one of {', '.join(BASEMAPS)}, got {basemap!r}"
-        raise ValueError(msg)
-    base = base_map(home=home)
-    groups: list[folium.FeatureGroup] = []
-    credits: list[str] = [countries.SPEC.attribution, *attributions]
-    for name, gdf in frames.items():
-        if name == "countries":
-            continue
-        layer = specs[name] if specs and name in specs else spec(name)
-        groups.append(data_group(name, gdf, layer))
-        if layer.attribution:
-            credits.append(layer.attribution)
-    groups.extend(localize(o) for o in overlays)
-    groups.append(controls_group(attributions=list(dict.fromkeys(credits)), fit=fit, basemap=basemap))
-    return MapParts(base, groups)
-
-
-def build_map(
-    frames: Mapping[str, gpd.GeoDataFrame],
-    *,
-    basemap: str = BASEMAPS[0],
-    overlays: Sequence[folium.FeatureGroup] = (),
-    specs: Mapping[str, LayerSpec] | None = None,
-    home: list[list[float]] | None = None,
-    fit: Mapping[str, Any] | None = None,
-    attributions: Sequence[str] = (),
-) -> folium.Map:
-    """Build the folium map of the given layers, as one document.
+    """The base map and the groups drawing ``frames`` and ``overlays`` (:func:`build_map`: as one document).
 
     Parameters
     ----------
@@ -242,12 +213,24 @@ def build_map(
     attributions : sequence of str
         Credits of the results' data, beyond those of the layers.
     """
-    return map_parts(
-        frames,
-        basemap=basemap,
-        overlays=overlays,
-        specs=specs,
-        home=home,
-        fit=fit,
-        attributions=attributions,
-    ).document()
+    if basemap not in BASEMAPS:
+        msg = f"basemap: expected one of {', '.join(BASEMAPS)}, got {basemap!r}"
+        raise ValueError(msg)
+    base = base_map(home=home)
+    groups: list[folium.FeatureGroup] = []
+    credits: list[str] = [countries.SPEC.attribution, *attributions]
+    for name, gdf in frames.items():
+        if name == "countries":
+            continue
+        layer = specs[name] if specs and name in specs else spec(name)
+        groups.append(data_group(name, gdf, layer))
+        if layer.attribution:
+            credits.append(layer.attribution)
+    groups.extend(localize(o) for o in overlays)
+    groups.append(controls_group(attributions=list(dict.fromkeys(credits)), fit=fit, basemap=basemap))
+    return MapParts(base, groups)
+
+
+def build_map(frames: Mapping[str, gpd.GeoDataFrame], **options: Any) -> folium.Map:
+    """Build the folium map of the given layers, as one document: :func:`map_parts`, same arguments."""
+    return map_parts(frames, **options).document()

@@ -12,6 +12,7 @@ import html
 
 import folium
 import geopandas as gpd
+import pandas as pd
 import shapely
 
 from geo.proximity import geodesic_circle
@@ -207,8 +208,15 @@ def allocation_group(
     return group
 
 
+def _amount(value: float | None, spec: str, unit: str) -> str:
+    """``value`` formatted by ``spec``, then its unit; "–" in place of a missing value (None, NaN)."""
+    if value is None or pd.isna(value):
+        return f"– {unit}"
+    return f"{value:{spec}} {unit}"
+
+
 def route_group(legs: gpd.GeoDataFrame, *, name: str, route_mode: str | None = None) -> folium.FeatureGroup:
-    """A route's legs, each labelled with its mode, ends, km, hours and t CO2e.
+    """A route's legs, each labelled with its mode, ends, km, hours and t CO2e ("–" where unknown).
 
     With ``route_mode`` (a route of the Routes tab) the route's colour is its mode's and each leg's
     dash pattern is the leg's mode (a multimodal route: road legs solid, the sea leg dotted);
@@ -228,7 +236,10 @@ def route_group(legs: gpd.GeoDataFrame, *, name: str, route_mode: str | None = N
         legend.append(LegendEntry(label, color, "line", dash=palette.DASH.get(mode) or ""))
     describe(group, name=f"{name} ({labels.plural(len(legs), 'leg')})", legend=legend)
     texts = [
-        html.escape(f"{m}: {a} → {b}: {km:,.0f} km, {h:,.0f} h, {c:,.3f} t CO2e")
+        html.escape(
+            f"{m}: {a} → {b}: {_amount(km, ',.0f', 'km')}, {_amount(h, ',.0f', 'h')}, "
+            f"{_amount(c, ',.3f', 't CO2e')}"
+        )
         for m, a, b, km, h, c in zip(
             legs["mode"],
             legs["from_name"],

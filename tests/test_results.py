@@ -82,3 +82,26 @@ def test_plural_aware_names():
 
     assert plural(1, "leg") == "1 leg" and plural(3, "leg") == "3 legs"
     assert plural(1, "city", "cities") == "1 city" and plural(1200, "cell") == "1,200 cells"
+
+
+def test_a_drawn_route_shows_a_dash_for_its_unknown_hours_and_co2e():
+    import re
+
+    import shapely
+
+    from app.drawing import route_legs
+    from layers.results import route_group
+
+    drawn = route_legs(shapely.LineString([(74.8, 33.1), (77.5, 28.47)]), "Reasi to Noida")
+    assert drawn[["hours", "co2e_t"]].isna().all(axis=None)  # a drawn line has neither
+    road = layers.load("routes").query("route_id == 'reasi-noida-road'")
+    page = (
+        build_map({}, overlays=[route_group(drawn, name="Route 1"), route_group(road, name="Route 2")])
+        .get_root()
+        .render()
+    )
+    assert not re.search(r"\bnan\b", page, flags=re.IGNORECASE)
+    km = drawn["length_km"].iloc[0]
+    assert f"end of Reasi to Noida: {km:,.0f} km, \\u2013 h, \\u2013 t CO2e" in page
+    leg = road.iloc[0]  # a routed leg keeps its figures
+    assert f"{leg['length_km']:,.0f} km, {leg['hours']:,.0f} h, {leg['co2e_t']:,.3f} t CO2e" in page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -11,7 +13,17 @@ from app import find
 from app.cache import nearest_result, workspace
 from app.context import PageContext
 from app.mapview import fit_target, show_map
-from app.widgets import MAX_RING_KM, download, histogram, ids, md, parse_radii, save, shown_as
+from app.widgets import (
+    MAX_RING_KM,
+    approximate_toggle,
+    download,
+    histogram,
+    ids,
+    md,
+    parse_radii,
+    save,
+    shown_as,
+)
 from geo import CRSError, InputError
 from geo.proximity import geodesic_circle, nearest, nearest_lines
 from geo.settings import EXPORT_FORMATS, MAX_DRAWN_FEATURES
@@ -45,6 +57,21 @@ def clicked_point() -> tuple[float, float] | None:
     return lon, lat
 
 
+def _layer_choice(
+    ctx: PageContext, where: Any, label: str, options: list[str], default: str, *, key: str
+) -> str:
+    """A list of layers by title, at first on ``default`` when it is offered (else the first)."""
+    choice: str = where.selectbox(
+        label,
+        options,
+        index=options.index(default) if default in options else 0,
+        format_func=shown_as(key, ctx.title),
+        key=key,
+        bind="query-params",
+    )
+    return choice
+
+
 def render(ctx: PageContext) -> None:
     """Nearest targets of every source, range rings around a feature, nearest to a clicked point."""
     indexed = {n: layers.by_id(g) for n, g in ctx.shown.items() if len(g)}
@@ -53,23 +80,8 @@ def render(ctx: PageContext) -> None:
         st.info("Show at least one point layer (sidebar) to compute distances.")
         return
     c1, c2, c3, c4 = st.columns(4)
-    source = c1.selectbox(
-        "Sources",
-        point_layers,
-        index=point_layers.index("demand") if "demand" in point_layers else 0,
-        format_func=shown_as("prox_source", ctx.title),
-        key="prox_source",
-        bind="query-params",
-    )
-    target_layers = list(indexed)
-    target = c2.selectbox(
-        "Targets",
-        target_layers,
-        index=target_layers.index("facilities") if "facilities" in target_layers else 0,
-        format_func=shown_as("prox_target", ctx.title),
-        key="prox_target",
-        bind="query-params",
-    )
+    source = _layer_choice(ctx, c1, "Sources", point_layers, "demand", key="prox_source")
+    target = _layer_choice(ctx, c2, "Targets", list(indexed), "facilities", key="prox_target")
     k = int(
         c3.number_input(
             "Nearest k",
@@ -90,12 +102,7 @@ def render(ctx: PageContext) -> None:
         bind="query-params",
     )
     t1, t2 = st.columns(2)
-    include_placeholders = t1.toggle(
-        "Include approximate locations",
-        key="prox_approximate",
-        bind="query-params",
-        help="Targets placed only at region or country level (placeholders) are left out by default",
-    )
+    include_placeholders = approximate_toggle(t1, key="prox_approximate", what="Targets")
     include_venues = t2.toggle(
         "Include places that are not facilities",
         key="prox_venues",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -54,24 +55,21 @@ def clicked_points() -> dict[str, tuple[float, float]]:
     return points
 
 
+def _end_choice(column: Any, label: str, options: list[str], default: str, *, key: str) -> str:
+    """A route end's list, at first on the first option starting with ``default`` (else the first)."""
+    index = next((i for i, n in enumerate(options) if n.startswith(default)), 0)
+    choice: str = column.selectbox(label, options, index=index, key=key, bind="query-params")
+    return choice
+
+
 def render(ctx: PageContext) -> None:
     """Route between any two features (or a clicked point) by several modes, compared side by side."""
     choices = {**point_choices(), **clicked_points(), **endpoint_choices()}  # drawn points first
     labels_list = list(choices)
     c1, c2, c3, c4 = st.columns([3, 3, 3, 1])
-    origin = c1.selectbox(
-        "Origin (A)",
-        labels_list,
-        index=next((i for i, n in enumerate(labels_list) if n.startswith("Salal-Haimana")), 0),
-        key="route_origin",
-        bind="query-params",
-    )
-    destination = c2.selectbox(
-        "Destination (B)",
-        labels_list,
-        index=next((i for i, n in enumerate(labels_list) if n.startswith("Lohum lithium refinery")), 0),
-        key="route_destination",
-        bind="query-params",
+    origin = _end_choice(c1, "Origin (A)", labels_list, "Salal-Haimana", key="route_origin")
+    destination = _end_choice(
+        c2, "Destination (B)", labels_list, "Lohum lithium refinery", key="route_destination"
     )
     modes = c3.multiselect(
         "Modes",

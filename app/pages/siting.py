@@ -1,12 +1,10 @@
 """Site selection tab: a suitability grid with weights and sensitivity, then p-median or maximal coverage.
 
-The page stays one module: the grid, the allocation and their downloads share the scored grid
-and the widgets' state of one tab.
+This module takes the inputs (the grid's and the allocation's widgets) and computes; the tables,
+charts, downloads and PDF report of the results are in :mod:`app.pages._siting_results`.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 import geopandas as gpd
 import h3
@@ -18,8 +16,8 @@ from app import workflows
 from app.cache import (
     GRID_MAX_CELLS,
     USER_LAYER,
+    GridParams,
     criterion_values,
-    export_bytes,
     grid_cells,
     ranking_stability,
     scored_grid,
@@ -27,9 +25,10 @@ from app.cache import (
 )
 from app.context import PageContext
 from app.mapview import fit_target, show_map
-from app.widgets import download, histogram, shown_as, stop_requested
-from geo import ExportError, InputError
-from geo.settings import ALLOCATION_TIME_LIMIT_S, DEFAULT_WEIGHTS, EXPORT_FORMATS, MIME_TYPES
+from app.pages import _siting_results as shown
+from app.widgets import approximate_toggle, shown_as, stop_requested
+from geo import InputError
+from geo.settings import ALLOCATION_TIME_LIMIT_S, DEFAULT_WEIGHTS
 from geo.siting import RAW_COLUMNS, hexagons, spread_candidates
 from layers import labels
 from layers.map import bounds_of, map_parts
@@ -40,8 +39,6 @@ RESOLUTIONS = (5, 6, 7, 8)
 COMPETITION = {"avoid": "Keep away from them", "cluster": "Stay close to them"}
 DISTANCES = {"road network": "By road", "geodesic": "Straight line (geodesic)"}
 MODELS = {"p-median": "Least total distance", "coverage": "Most demand covered"}
-#: The grid's parameters: region, resolution, weights, competition, exclusion km, feedstock radius km.
-Params = tuple[str, int, tuple[tuple[str, float], ...], str, float, float]
 #: Parameters that only re-rank the measured criteria (applied at once, no new measurement).
 RANK_ONLY = (2, 3, 4)  # weights, competition, exclusion distance
 
@@ -94,55 +91,12 @@ def render(ctx: PageContext) -> None:
         ),
         key="site_map",
     )
-    _results(scored, top, stability, allocation)
-    _downloads(scored, top, top_n, allocation)
-    _report(ctx, scored, stability, allocation)  # GIS tools: the PDF report (app.exports)
+    shown.results(scored, top, stability, allocation)
+    shown.downloads(params, scored, top, top_n, allocation)
+    shown.report(ctx, params, scored, stability, allocation)  # GIS tools: the PDF report (app.exports)
 
 
-def _report(
-    ctx: PageContext,
-    scored: gpd.GeoDataFrame,
-    stability: pd.DataFrame,
-    allocation: workflows.Allocation | None,
-) -> None:
-    """The "Report (PDF)" button of the scored grid (and the chosen sites), built when pressed."""
-    from app import exports
-    from app.report import site_selection_report
-
-    region, resolution, weights, competition, exclude_km, radius_km = st.session_state["site_params"]
-    inputs = workflows.site_inputs(ctx.frames)
-    context = {
-        "demand": inputs["demand"],
-        "lithium_blocks": inputs["blocks"],
-        "ports": inputs["ports"],
-        "facilities": inputs["facilities"],
-    }
-    parameters = {
-        "region": region.removeprefix(USER_LAYER),
-        "H3 resolution": resolution,
-        "feedstock radius km": radius_km,
-        "existing recyclers/refiners": competition,
-        "excluded within km of a facility": exclude_km or "none",
-    }
-    if allocation is not None:
-        parameters["location-allocation"] = allocation.result.summary
-    exports.report_button(
-        st,
-        lambda: site_selection_report(
-            scored,
-            weights=dict(weights),
-            parameters=parameters,
-            sensitivity=stability,
-            sites=allocation.sites if allocation is not None else None,
-            context=context,
-            title=f"Site selection: {region.removeprefix(USER_LAYER)}, H3 resolution {resolution}",
-        ),
-        key="site_report",
-        file_name=f"site-selection-{exports.file_stem(region)}-res{resolution}.pdf",
-    )
-
-
-def _grid_controls(ctx: PageContext) -> tuple[Params | None, int]:
+def _grid_controls(ctx: PageContext) -> tuple[GridParams | None, int]:
     """The grid's widgets; the parameters to score with (``None`` until the user asks) and N to show."""
     codes = sorted((c for c in ctx.frames["countries"]["country"].unique() if c), key=labels.country)
     c1, c2, c3, c4 = st.columns(4)
@@ -230,20 +184,20 @@ def _grid_controls(ctx: PageContext) -> tuple[Params | None, int]:
     return st.session_state["site_params"], top_n
 
 
-def _rank_only_change(old: Params, new: Params) -> bool:
+def _rank_only_change(old: GridParams, new: GridParams) -> bool:
     """True when ``new`` differs from ``old`` only in what re-ranks the measured criteria."""
     return old != new and all(
         a == b for i, (a, b) in enumerate(zip(old, new, strict=True)) if i not in RANK_ONLY
     )
 
 
-def _score(ctx: PageContext, params: Params) -> tuple[gpd.GeoDataFrame, pd.DataFrame] | None:
+def _score(ctx: PageContext, params: GridParams) -> tuple[gpd.GeoDataFrame, pd.DataFrame] | None:
     """The scored grid and its ranking's stability, with a progress bar over every step.
 
     The steps: the grid, each criterion, the ranking, the stability; each is cached, so new weights
     only re-rank.
     """
-    region_code, resolution, weights, competition, exclude_km, radius_km = params
+    region_code, resolution, _, _, _, radius_km = params
     version = workspace_key(ctx.user) if region_code.startswith(USER_LAYER) else ("", 0)
     steps = len(RAW_COLUMNS) + 3
     where = region_label(region_code)
@@ -260,13 +214,11 @@ def _score(ctx: PageContext, params: Params) -> tuple[gpd.GeoDataFrame, pd.DataF
             )
             criterion_values(region_code, resolution, version, criterion, radius_km)
         bar.progress((steps - 2) / steps, text=f"Step {steps - 1} of {steps}: ranking the cells…")
-        scored = scored_grid(region_code, resolution, weights, competition, exclude_km, radius_km, version)
+        scored = scored_grid(params, version)
         bar.progress(
             (steps - 1) / steps, text=f"Step {steps} of {steps}: testing the ranking's stability (300 draws)…"
         )
-        stability = ranking_stability(
-            region_code, resolution, weights, competition, exclude_km, radius_km, version
-        )
+        stability = ranking_stability(params, version)
     except InputError as exc:
         st.error(f"Cannot score the grid: {exc}")
         return None
@@ -348,12 +300,7 @@ def _allocation(ctx: PageContext, scored: gpd.GeoDataFrame) -> workflows.Allocat
         bind="query-params",
         help="The best solution found by then is shown with its proven gap to the optimum",
     )
-    approximate = b2.toggle(
-        "Include approximate locations",
-        key="alloc_approximate",
-        bind="query-params",
-        help="Existing sites placed only at region or country level (placeholders) are left out by default",
-    )
+    approximate = approximate_toggle(b2, key="alloc_approximate", what="Existing sites")
     restore = st.query_params.get("allocated") == "1" and "allocation" not in st.session_state
     if st.button("Choose sites", key="alloc_run") or restore:
         st.query_params["allocated"] = "1"
@@ -394,120 +341,3 @@ def _allocation(ctx: PageContext, scored: gpd.GeoDataFrame) -> workflows.Allocat
                 st.warning(f"Left out, no road route to any candidate: {', '.join(allocation.left_out)}")
             st.session_state["allocation"] = allocation
     return st.session_state.get("allocation")
-
-
-def _place(lat: float, lon: float) -> str:
-    """A cell's position as a reader finds it on a map."""
-    return f"{abs(lat):.2f}°{'N' if lat >= 0 else 'S'}, {abs(lon):.2f}°{'E' if lon >= 0 else 'W'}"
-
-
-def _results(
-    scored: gpd.GeoDataFrame,
-    top: gpd.GeoDataFrame,
-    stability: pd.DataFrame,
-    allocation: workflows.Allocation | None,
-) -> None:
-    """Tables and charts of the scored grid and of the chosen sites."""
-    left, right = st.columns([3, 2])
-    left.subheader(f"Best {labels.plural(len(top), 'cell')}")
-    order = ("rank", "score", "lat", "lon", *RAW_COLUMNS.values(), *(f"n_{c}" for c in RAW_COLUMNS), "cell")
-    left.dataframe(
-        labels.table(pd.DataFrame(top.drop(columns="geometry")).round(3), columns=order),
-        hide_index=True,
-        width="stretch",
-        key="site_table",
-    )
-    right.caption(f"Scores of all {labels.plural(len(scored), 'cell')}")
-    right.bar_chart(
-        histogram(scored["score"], "score"),
-        x="score",
-        y="features",
-        x_label="Score (0–1), bin start",
-        y_label="Cells",
-        height=200,
-    )
-    right.subheader("Ranking stability")
-    best = scored.loc[stability.index]
-    right.dataframe(
-        pd.DataFrame(
-            {
-                "Rank": stability["baseline_rank"].to_numpy(),
-                "Cell (centre)": [_place(la, lo) for la, lo in zip(best["lat"], best["lon"], strict=True)],
-                labels.column("share_in_top"): stability["share_in_top"].to_numpy(),
-            }
-        ),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            labels.column("share_in_top"): st.column_config.ProgressColumn(
-                format="percent", min_value=0.0, max_value=1.0
-            )
-        },
-        key="site_stability",
-    )
-    right.caption(
-        "How often each of today's 10 best cells stays in the top 10 when every weight moves by up to "
-        "±20 % (300 draws)."
-    )
-    if allocation is None:
-        return
-    st.subheader(f"Chosen sites ({labels.plural(len(allocation.sites), 'site')})")
-    st.caption(allocation.result.summary)
-    for warning in allocation.result.warnings:
-        st.warning(warning)
-    st.dataframe(
-        labels.table(pd.DataFrame(allocation.sites.drop(columns="geometry")).round(3)),
-        hide_index=True,
-        width="stretch",
-        key="alloc_table",
-    )
-
-
-def _downloads(
-    scored: gpd.GeoDataFrame, top: gpd.GeoDataFrame, top_n: int, allocation: workflows.Allocation | None
-) -> None:
-    """Download buttons: every scored cell (made when clicked), the best N and the chosen sites.
-
-    No button re-runs the page when clicked (``on_click="ignore"``): a re-run would replace the
-    deferred file of "All scored cells" while the browser still asks for the old one.
-    """
-    fmt = st.selectbox("Format", list(EXPORT_FORMATS), format_func=str.upper, key="site_download_format")
-    d1, d2, d3 = st.columns(3)
-    key = tuple(str(p) for p in st.session_state["site_params"])
-
-    def all_cells() -> Any:
-        try:
-            return export_bytes(hexagons(scored), ("scored-cells", *key), fmt)
-        except ExportError as exc:  # the button shows the failure under it
-            raise RuntimeError(f"Export failed: {exc}") from exc
-
-    d1.download_button(
-        f"All {labels.plural(len(scored), 'scored cell')} ({fmt.upper()})",
-        all_cells,
-        file_name=f"scored-cells{EXPORT_FORMATS[fmt]}",
-        mime=MIME_TYPES[fmt],
-        key="download_cells",
-        on_click="ignore",
-        width="stretch",
-        wrap=True,
-        help="Made when you click: a large file for a fine grid",
-    )
-    download(
-        d2,
-        f"Best {labels.plural(len(top), 'cell')} ({fmt.upper()})",
-        top,
-        ("best-cells", str(top_n), *key),
-        fmt,
-        "best-cells",
-        "download_top",
-    )
-    if allocation is not None:
-        download(
-            d3,
-            f"Chosen sites ({fmt.upper()})",
-            allocation.sites,
-            ("chosen-sites", *allocation.sites.index.astype(str)),
-            fmt,
-            "chosen-sites",
-            "download_sites",
-        )
