@@ -246,3 +246,20 @@ def atlas_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+def settled(page, *, quiet_ms: int = 1000, timeout_ms: int = 90_000) -> None:
+    """Wait until the app has no run going and none starts within ``quiet_ms``.
+
+    The map reports its first view a moment after it is drawn, which runs the page again; a click
+    during that run may land on a widget the run replaces, or ask for a download whose file the run
+    releases (the browser then cancels it).
+    """
+    from playwright.sync_api import expect
+
+    status = page.get_by_test_id("stStatusWidget")
+    for _ in range(10):
+        expect(status).to_be_hidden(timeout=timeout_ms)
+        page.wait_for_timeout(quiet_ms)
+        if not status.is_visible():
+            return

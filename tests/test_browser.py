@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from layers import palette
-from tests.conftest import XSS_NAME, XSS_QUOTE, XSS_URL
+from tests.conftest import XSS_NAME, XSS_QUOTE, XSS_URL, settled
 
 pytestmark = pytest.mark.browser
 
@@ -156,6 +156,7 @@ def test_filter_changes_map_and_table(page, app_url):
 
 def test_geojson_download_parses(page, app_url):
     _open(page, app_url)
+    settled(page)
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name=re.compile(r"^Facilities \(41\)")).click()
     download = info.value
@@ -230,6 +231,7 @@ def test_proximity_tab(page, app_url):
     )
     expect(clicked_table).to_have_count(1, timeout=30_000)  # 5 nearest facilities + header
     # the result downloads as GeoJSON lines with distances in km
+    settled(page)
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name=re.compile(r"^Nearest lines \(GEOJSON")).click()
     doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
@@ -367,6 +369,7 @@ def test_routes_tab(page, app_url):
         frame.locator(".ma-pin", has_text="A").count() == 1
         and frame.locator(".ma-pin", has_text="B").count() == 1
     )
+    settled(page)
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Routes (GeoJSON)").click()
     doc = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
@@ -400,6 +403,7 @@ def test_corridors_tab(page, app_url):
     expect(frame.locator(f"path[stroke='{palette.CORRIDOR[1]}']")).to_have_count(
         1, timeout=60_000
     )  # the corridor
+    settled(page)
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name=re.compile(r"^Features inside \(\d+ features, GeoJSON")).click()
     inside = [
@@ -421,6 +425,7 @@ def test_crafted_url_restores_the_view(page, app_url):
     frame = _map(page)
     expect(frame.locator(f"path[stroke='{palette.MODE['rail']}']").first).to_be_attached(timeout=60_000)
     expect(frame.locator(f"path[stroke='{palette.MODE['multimodal']}']")).to_have_count(0)  # no multimodal
+    settled(page)
     with page.expect_download(timeout=60_000) as info:
         page.get_by_role("button", name="Routes (GeoJSON)").click()
     legs = [
@@ -535,10 +540,13 @@ def test_four_users_importing_at_once_lose_nothing(browser, team_app_url, tmp_pa
             _upload(p, path)
         for user, p in zip(users, pages, strict=True):
             p.get_by_text(f"Imported 1 feature from {user}-{round_}.csv").wait_for(timeout=60_000)
-    for p in pages:
+    for user, p in zip(users, pages, strict=True):
         sidebar = p.locator("section[data-testid='stSidebar']")
-        # the message is shown by the run that imported; the list may be drawn by a later run
-        expect(sidebar).to_contain_text("Workspace (3 layers)", timeout=90_000)
+        # each user's three layers are there (beside what the earlier test's bob shared with the team)
+        for round_ in range(3):
+            expect(sidebar).to_contain_text(f"{user}-{round_} · import · 1 feature", timeout=90_000)
+        others = [o for o in users if o != user]  # nobody shared: the others' imports stay theirs
+        assert not any(f"{o}-0" in sidebar.text_content() for o in others)
         assert p.get_by_text("Traceback").count() == 0 and p.get_by_text("busy").count() == 0
         p.context.close()
 

@@ -11,6 +11,8 @@ from PIL import Image
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
+from tests.conftest import settled
+
 pytestmark = pytest.mark.browser
 
 MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
@@ -22,8 +24,7 @@ def _open(page, url: str):
     frame = page.frame_locator(MAP_FRAME).last
     frame.locator(".leaflet-container").wait_for(timeout=60_000)
     frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=60_000)
-    # the first run has ended: a click during a run may land on a widget the run replaces
-    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=60_000)
+    settled(page)
     return frame
 
 
@@ -54,8 +55,7 @@ def test_draw_a_polygon_and_it_becomes_the_region(page, app_url):
                   return m && m.getZoom() >= 9; } catch (e) { return false; } })""",
         timeout=60_000,
     )
-    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=60_000)  # the zoom's run ended
-    page.wait_for_timeout(1000)
+    settled(page)  # the zoom's run ended
     frame = page.frame_locator(MAP_FRAME).last
     frame.locator("a.leaflet-draw-draw-polygon").click()
     box = frame.locator(".leaflet-container").bounding_box()
@@ -110,6 +110,7 @@ def test_search_zooms_the_map_and_highlights_the_place(page, app_url):
 
 def test_export_png_is_a_valid_image(page, app_url):
     _open(page, app_url)
+    settled(page)
     with page.expect_download(timeout=120_000) as info:
         page.get_by_role("button", name="Download this map (PNG)").click()
     download = info.value
@@ -122,6 +123,7 @@ def test_corridor_report_pdf_downloads(page, app_url):
     _open(page, app_url)
     page.get_by_role("tab", name="Corridors").click()
     page.get_by_text("Along the route").wait_for(timeout=120_000)
+    settled(page)
     with page.expect_download(timeout=180_000) as info:
         page.get_by_role("button", name="Report (PDF)").click()
     reader = PdfReader(io.BytesIO(Path(info.value.path()).read_bytes()))
