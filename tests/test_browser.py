@@ -84,8 +84,7 @@ def _open_feature(page, needle: str) -> bool:
 
     if not run("zoom"):
         return False
-    page.wait_for_timeout(1500)
-    expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=30_000)
+    settled(page)
     _map(page).locator(".leaflet-container").wait_for(timeout=30_000)
     return run("open")
 
