@@ -21,7 +21,6 @@ import pandas as pd
 import shapely
 import streamlit as st
 
-from app import mapview
 from app.cache import USER_LAYER, workspace
 from app.context import PageContext
 from app.widgets import download, md, save
@@ -170,7 +169,6 @@ def _use_as_region(user: str, polygon: shapely.Geometry) -> None:
         return
     st.session_state["site_region"] = USER_LAYER + name
     st.session_state["tab"] = "Site selection"
-    st.session_state[mapview.WHOLE_PAGE] = True
     st.session_state.pop("site_params", None)  # the region changed: score again when asked
 
 
@@ -199,7 +197,6 @@ def _use_as_route(line: shapely.LineString, name: str) -> None:
     st.session_state.setdefault(DRAWN_ROUTES, {})[label] = legs
     st.session_state["corridor_route"] = label
     st.session_state["tab"] = "Corridors"
-    st.session_state[mapview.WHOLE_PAGE] = True
 
 
 def _add_candidates(user: str, points: gpd.GeoDataFrame) -> None:
@@ -218,7 +215,6 @@ def _add_candidates(user: str, points: gpd.GeoDataFrame) -> None:
     except (LayerError, OSError) as exc:
         _fail(f"Could not add the points to {CANDIDATES_LAYER!r} ({exc}); the workspace is unchanged")
         return
-    st.session_state[mapview.WHOLE_PAGE] = True  # the sidebar lists the layer
     points_text = f"{len(frame)} point{'s' if len(frame) != 1 else ''}"
     st.toast(f"Added {points_text} to the workspace layer {CANDIDATES_LAYER!r}")
 
@@ -226,7 +222,6 @@ def _add_candidates(user: str, points: gpd.GeoDataFrame) -> None:
 def _use_as_origins() -> None:
     st.session_state["sa_source"] = "Drawn points"
     st.session_state["tab"] = "Service areas"
-    st.session_state[mapview.WHOLE_PAGE] = True
 
 
 # ----------------------------------------------------------------------------- the panel

@@ -35,24 +35,12 @@ def fit_target(
     return {"bounds": bounds, "token": token, "auto": auto, "label": label}
 
 
-#: Session key set by a callback whose change reaches beyond the map (the basemap, another tab, the
-#: workspace): a fragment holding the map then runs the whole page (:func:`run_page_if_asked`).
-WHOLE_PAGE = "_map_whole_page"
-
-
-def run_page_if_asked() -> None:
-    """In a fragment holding a map: run the whole page when a callback asked for it."""
-    if st.session_state.pop(WHOLE_PAGE, False):
-        st.rerun(scope="app")
-
-
 def _fallback(key: str) -> None:
     """The map reported that OpenStreetMap tiles failed: use the offline basemap from now on."""
     value = st.session_state.get(key) or {}
     if value.get("basemap_fallback") and not st.session_state.get(FELL_BACK):
         st.session_state[FELL_BACK] = True
         st.session_state["basemap"] = BASEMAPS[1]
-        st.session_state[WHOLE_PAGE] = True  # the sidebar says so and every map changes basemap
 
 
 def show_map(parts: MapParts, *, key: str, returned_objects: Sequence[str] = ()) -> dict[str, Any]:

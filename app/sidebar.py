@@ -13,7 +13,7 @@ from app import workflows
 from app.cache import load_layers, workspace, workspace_snapshot
 from app.context import PageContext
 from app.identity import LOCAL_USER, current_user
-from app.mapview import FELL_BACK, WHOLE_PAGE
+from app.mapview import FELL_BACK
 from app.widgets import md, shown_as
 from geo import LayerChoiceError, LayerError
 from geo.io import FORMATS, TEXT_ENCODINGS
@@ -23,7 +23,6 @@ from layers.map import BASEMAPS
 
 def build_context() -> PageContext:
     """Draw the sidebar and return what the pages need; a broken built-in layer stops the page."""
-    st.session_state.pop(WHOLE_PAGE, None)  # this run is the whole page
     try:
         builtin = load_layers()
     except LayerError as exc:

@@ -676,26 +676,3 @@ def test_phone_map_takes_most_of_the_screen_with_controls_collapsed(phone, app_u
         phone.screenshot(
             path=str(Path(os.environ["MINERAL_ATLAS_SCREENSHOT"]).with_name("screenshot-phone.png"))
         )
-
-
-def test_panning_runs_the_map_part_only(page, app_url):
-    _open(page, app_url)
-    settled(page)
-    # Streamlit marks what a run is redrawing as stale: record every element so marked while panning
-    page.evaluate(
-        """() => {
-        window.__maStale = [];
-        new MutationObserver(ms => { for (const m of ms) {
-            if (m.target.getAttribute('data-stale') === 'true') window.__maStale.push(m.target.innerText || '');
-        } }).observe(document.body, {subtree: true, attributes: true, attributeFilter: ['data-stale']});
-    }"""
-    )
-    map_frame = next(f for f in page.frames if "streamlit_folium" in f.url)
-    for _ in range(3):
-        map_frame.evaluate("() => window.map.panBy([200, 100], {animate: false})")
-        page.wait_for_timeout(1500)
-    settled(page)
-    stale = page.evaluate("() => window.__maStale")
-    # the map's part ran (the PNG export follows the view), the rest of the page did not
-    assert any("Download this map (PNG)" in text for text in stale), stale
-    assert not any("Showing" in text or "Filters" in text or "Download" == text for text in stale), stale

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import folium
 import streamlit as st
 
 import layers
 from app import drawing, exports, find
 from app.context import PageContext
-from app.mapview import fit_target, run_page_if_asked, show_map
+from app.mapview import fit_target, show_map
 from app.widgets import download, md
 from geo import ExportError
 from geo.settings import EXPORT_FORMATS
@@ -41,8 +38,25 @@ def render(ctx: PageContext) -> None:
             what=f"focus|{focus['token']}",
             label=f"Fit the map to {focus['label']}",
         )
-    sig = (ctx.basemap, tuple((n, len(g)) for n, g in shown.items()), focus and focus["token"])
-    _map_and_drawings(ctx, home, fit, overlays, sig)
+    with st.spinner("Drawing the map…", show_time=True):
+        parts = map_parts(
+            ctx.for_map(shown),
+            basemap=ctx.basemap,
+            specs=ctx.user_specs,
+            home=home,
+            fit=fit,
+            overlays=overlays,
+        )
+        sig = (ctx.basemap, tuple((n, len(g)) for n, g in shown.items()), focus and focus["token"])
+        draw_tools(parts.base, drawings=drawing.map_drawings(sig))
+        value = show_map(
+            parts, key="atlas_map", returned_objects=["all_drawings", "last_active_drawing", "bounds"]
+        )
+    drawn = drawing.drawn_frame(drawing.remember(value))
+    exports.map_png_button(
+        st, exports.map_layers(ctx, shown, drawn=drawn), exports.view_bounds(value), key="atlas_png"
+    )
+    drawing.panel(ctx, drawn, value)
 
     if st.toggle(
         "Attribute table",
@@ -88,43 +102,6 @@ def render(ctx: PageContext) -> None:
             )
     except ExportError as exc:
         st.error(f"Export failed: {exc}")
-
-
-@st.fragment
-def _map_and_drawings(
-    ctx: PageContext,
-    home: list[list[float]] | None,
-    fit: dict[str, Any] | None,
-    overlays: list[folium.FeatureGroup],
-    sig: tuple[Any, ...],
-) -> None:
-    """The map, its PNG export and the drawn shapes' panel, as a fragment of the page.
-
-    Panning, zooming or drawing on the map runs this part alone, not the whole page (the sidebar,
-    the attribute table and the downloads stay as they are). An action of the drawing panel that
-    goes to another tab or changes the workspace, and the fall back to the offline basemap, ask
-    for the whole page (:func:`app.mapview.run_page_if_asked`).
-    """
-    run_page_if_asked()
-    shown = ctx.shown
-    with st.spinner("Drawing the map…", show_time=True):
-        parts = map_parts(
-            ctx.for_map(shown),
-            basemap=ctx.basemap,
-            specs=ctx.user_specs,
-            home=home,
-            fit=fit,
-            overlays=overlays,
-        )
-        draw_tools(parts.base, drawings=drawing.map_drawings(sig))
-        value = show_map(
-            parts, key="atlas_map", returned_objects=["all_drawings", "last_active_drawing", "bounds"]
-        )
-    drawn = drawing.drawn_frame(drawing.remember(value))
-    exports.map_png_button(
-        st, exports.map_layers(ctx, shown, drawn=drawn), exports.view_bounds(value), key="atlas_png"
-    )
-    drawing.panel(ctx, drawn, value)
 
 
 def _padded(bounds: list[list[float]], *, pad_deg: float = 0.05) -> list[list[float]]:
