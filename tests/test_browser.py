@@ -515,15 +515,17 @@ def test_each_user_sees_their_own_layers_and_shared_ones_read_only(browser, team
         path.write_text("lat,lon,name\n21.0,79.0,x\n", encoding="utf-8")
         _upload(bob, path)
         bob.get_by_text(f"Imported 1 feature from {name}.csv").wait_for(timeout=30_000)
+    settled(bob)
     panel = bob.locator("section[data-testid='stSidebar']")
     panel.get_by_text("Workspace (2 layers)").click()
     panel.locator("[data-testid='stCheckbox'], [data-testid='stToggle']").nth(1).click()  # share bob-shared
-    bob.wait_for_timeout(2_000)
+    settled(bob)  # the share is written by the run the toggle starts
 
     alice = _as_user(browser, "alice")
     _open(alice, team_app_url)
     alice.get_by_text("Signed in as alice").wait_for(timeout=30_000)
     sidebar = alice.locator("section[data-testid='stSidebar']")
+    expect(sidebar).to_contain_text("Workspace (1 layer)", timeout=60_000)
     sidebar.get_by_text("Workspace (1 layer)").click()
     sidebar.get_by_text("shared by bob (read-only)").wait_for(timeout=30_000)
     assert sidebar.get_by_text("bob-private").count() == 0
